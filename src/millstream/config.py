@@ -1,0 +1,131 @@
+"""Settings: ``MILLSTREAM_*`` environment variables (nested with ``__``) and an optional TOML file.
+
+``get_settings()`` is cached; tests build ``Settings(...)`` directly and pass it to the
+app factory instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = [
+    "ApiSettings",
+    "FlinkSettings",
+    "ReconcilerSettings",
+    "Settings",
+    "StoreSettings",
+    "get_settings",
+]
+
+
+class StoreSettings(BaseModel):
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///<data_dir>/millstream.db. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/db",
+    )
+
+
+class FlinkSettings(BaseModel):
+    embedded: bool = Field(
+        default=True,
+        description="Start a local Flink standalone cluster from the apache-flink wheel.",
+    )
+    rest_port: int = Field(default=8081, description="REST/web UI port of the embedded cluster.")
+    jobmanager_memory: str = Field(default="1024m", description="Embedded JobManager process size.")
+    taskmanager_memory: str = Field(
+        default="2048m", description="Embedded TaskManager process size."
+    )
+    taskmanager_slots: int = Field(default=4, description="Slots per embedded TaskManager.")
+    taskmanagers: int = Field(default=1, description="Number of embedded TaskManagers.")
+    default_parallelism: int = Field(
+        default=1, description="Parallelism when a deployment sets none."
+    )
+    flink_home: str | None = Field(
+        default=None, description="FLINK_HOME; default: the pyflink package directory."
+    )
+    external_rest_url: str | None = Field(
+        default=None,
+        description="Use this Flink session cluster as the default cluster instead of the "
+        "embedded one (e.g. http://127.0.0.1:8081).",
+    )
+    checkpoint_interval: str = Field(
+        default="10s", description="Default execution.checkpointing.interval for streaming jobs."
+    )
+    request_timeout: float = Field(default=30.0, description="Flink REST timeout in seconds.")
+
+
+class ReconcilerSettings(BaseModel):
+    enabled: bool = Field(default=True, description="Run the reconciler in this process.")
+    interval: float = Field(default=1.0, description="Seconds between periodic ticks.")
+    max_concurrency: int = Field(default=8, description="Actions run in parallel per tick.")
+
+
+class ApiSettings(BaseModel):
+    host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to.")
+    port: int = Field(default=8080, description="Port of the HTTP server.")
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024, description="Largest JSON request body accepted (413 above)."
+    )
+    auth_required: bool = Field(
+        default=True, description="Require signed requests or a token on every API call."
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MILLSTREAM_",
+        env_nested_delimiter="__",
+        toml_file=os.environ.get("MILLSTREAM_CONFIG", "millstream.toml"),
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(
+        default=Path(".millstream"),
+        description="Where the SQLite database, Flink config, logs, artifacts and state live.",
+    )
+    default_workspace: str = Field(
+        default="default", description="Workspace created on first start."
+    )
+    default_namespace: str = Field(
+        default="default-namespace", description="Namespace created on first start."
+    )
+    demo: bool = Field(default=False, description="Create and start the demo SQL deployment.")
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    flink: FlinkSettings = Field(default_factory=FlinkSettings)
+    reconciler: ReconcilerSettings = Field(default_factory=ReconcilerSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,  # noqa: ARG003 - signature is pydantic's
+        file_secret_settings: PydanticBaseSettingsSource,  # noqa: ARG003
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def store_url(self) -> str:
+        return self.store.url or f"sqlite:///{self.data_dir.resolve() / 'millstream.db'}"
+
+    def model_post_init(self, __context: Any) -> None:
+        self.data_dir = self.data_dir.expanduser()
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Use cases (services) and the reconciler; defines the ports store/ and engine/ implement."""

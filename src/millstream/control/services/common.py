@@ -1,0 +1,67 @@
+"""Small helpers the services share: scope checks, cluster resolution, event recording."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from millstream.control.context import Scope
+from millstream.control.ports import Repositories
+from millstream.domain.clusters import Cluster
+from millstream.domain.deployments import Deployment
+from millstream.domain.errors import InvalidInput, NotFound
+from millstream.domain.events import Event, EventName
+from millstream.domain.jobs import Job
+from millstream.domain.namespaces import Namespace
+
+__all__ = ["DEFAULT_CLUSTER", "record_event", "require_namespace", "resolve_cluster"]
+
+DEFAULT_CLUSTER = "default"
+
+
+def require_namespace(repos: Repositories, scope: Scope) -> Namespace:
+    found = repos.read_namespace(workspace=scope.workspace, name=scope.namespace)
+    if found is None:
+        raise NotFound(
+            f"namespace {scope.namespace!r} not found in workspace {scope.workspace!r}",
+            code="NamespaceNotFound",
+        )
+    return found
+
+
+def resolve_cluster(repos: Repositories, scope: Scope, name: str | None) -> Cluster:
+    cluster = repos.read_cluster(workspace=scope.workspace, name=name or DEFAULT_CLUSTER)
+    if cluster is None or (cluster.namespace not in (None, scope.namespace)):
+        if name is None:
+            raise NotFound("no default cluster is registered", code="ClusterNotFound")
+        raise InvalidInput(
+            f"unknown session cluster {name!r} in namespace {scope.namespace!r}",
+            code="ClusterNotFound",
+        )
+    return cluster
+
+
+def record_event(
+    repos: Repositories,
+    subject: Deployment | Job,
+    name: EventName,
+    message: str,
+    *,
+    now: datetime | None,
+) -> Event:
+    if isinstance(subject, Job):
+        deployment_id, job_id = subject.deployment_id, subject.id
+    else:
+        deployment_id, job_id = subject.id, None
+    event = Event(
+        id=str(uuid.uuid4()),
+        workspace=subject.workspace,
+        namespace=subject.namespace,
+        name=name,
+        message=message,
+        created_at=now or datetime.now().astimezone(),
+        deployment_id=deployment_id,
+        job_id=job_id,
+    )
+    repos.create_event(event=event)
+    return event

@@ -1,0 +1,1 @@
+"""The domain: entities, value objects, state machines and errors. Pure Python, no I/O."""

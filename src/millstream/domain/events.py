@@ -1,0 +1,48 @@
+"""Events: the history of what happened to a deployment and its jobs (GetEvents)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+__all__ = ["Event", "EventName"]
+
+
+class EventName(enum.StrEnum):
+    DEPLOYMENT_CREATED = "DEPLOYMENT_CREATED"
+    DEPLOYMENT_UPDATED = "DEPLOYMENT_UPDATED"
+    DEPLOYMENT_DELETED = "DEPLOYMENT_DELETED"
+    JOB_START_REQUESTED = "JOB_START_REQUESTED"
+    JOB_SUBMITTING = "JOB_SUBMITTING"
+    JOB_SUBMITTED = "JOB_SUBMITTED"
+    JOB_ADOPTED = "JOB_ADOPTED"
+    JOB_RUNNING = "JOB_RUNNING"
+    JOB_RESTARTED = "JOB_RESTARTED"
+    JOB_RESUBMITTING = "JOB_RESUBMITTING"
+    JOB_STOP_REQUESTED = "JOB_STOP_REQUESTED"
+    JOB_STOPPING = "JOB_STOPPING"
+    JOB_CANCELLED = "JOB_CANCELLED"
+    JOB_FINISHED = "JOB_FINISHED"
+    JOB_FAILED = "JOB_FAILED"
+    JOB_DELETED = "JOB_DELETED"
+    STOP_FAILED = "STOP_FAILED"
+    SAVEPOINT_REQUESTED = "SAVEPOINT_REQUESTED"
+    SAVEPOINT_TRIGGERED = "SAVEPOINT_TRIGGERED"
+    SAVEPOINT_COMPLETED = "SAVEPOINT_COMPLETED"
+    SAVEPOINT_FAILED = "SAVEPOINT_FAILED"
+    SAVEPOINT_DELETED = "SAVEPOINT_DELETED"
+    CLUSTER_UNREACHABLE = "CLUSTER_UNREACHABLE"
+    CLUSTER_REACHABLE = "CLUSTER_REACHABLE"
+
+
+@dataclass(slots=True)
+class Event:
+    id: str
+    workspace: str
+    namespace: str
+    name: EventName
+    message: str
+    created_at: datetime
+    deployment_id: str | None = None
+    job_id: str | None = None

@@ -1,0 +1,200 @@
+"""The composition root: builds store, engine, services and reconciler and serves the API.
+
+``millstream up`` calls ``serve``; tests call ``build_runtime`` + ``create_app``. This is
+the only module that knows every concrete adapter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from millstream.api.app import create_api
+from millstream.config import Settings, get_settings
+from millstream.control.bootstrap import ensure_defaults, ensure_demo
+from millstream.control.context import Actor, Scope
+from millstream.control.daemon import ReconcilerDaemon
+from millstream.control.engine_versions import DEFAULT_ALIASES, EngineVersions
+from millstream.control.notifier import Notifier
+from millstream.control.reconciler import Reconciler
+from millstream.control.services import (
+    DeploymentService,
+    EventService,
+    JobService,
+    SavepointService,
+    Services,
+)
+from millstream.domain.clusters import ClusterKind
+from millstream.engine.engine import FlinkEngine
+from millstream.engine.local_cluster import LocalCluster
+from millstream.engine.runtime import FlinkRuntime
+from millstream.store import SqlStore, leader_lock_for, upgrade
+
+__all__ = ["Runtime", "build_runtime", "create_app", "serve"]
+
+_log = logging.getLogger("millstream")
+
+
+@dataclass
+class Runtime:
+    """Everything one Millstream process runs; ``close`` stops it in reverse order."""
+
+    settings: Settings
+    store: SqlStore
+    engine: FlinkEngine
+    services: Services
+    daemon: ReconcilerDaemon
+    notifier: Notifier
+    local_cluster: LocalCluster | None = None
+    flink_rest_url: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def close(self, *, stop_flink: bool = True) -> None:
+        self.daemon.stop()
+        self.engine.close()
+        if stop_flink and self.local_cluster is not None:
+            self.local_cluster.stop()
+        self.store.engine.dispose()
+
+
+def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
+    """Migrate the store, start (or reach) Flink, wire services and the reconciler."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.store_url)
+    store = SqlStore(settings.store_url)
+    flink_runtime = FlinkRuntime.detect(settings.flink.flink_home)
+    engine = FlinkEngine(
+        data_dir=settings.data_dir,
+        runtime=flink_runtime,
+        request_timeout=settings.flink.request_timeout,
+    )
+    local: LocalCluster | None = None
+    if settings.flink.external_rest_url:
+        rest_url, kind = settings.flink.external_rest_url.rstrip("/"), ClusterKind.EXTERNAL
+    else:
+        local = LocalCluster(
+            data_dir=settings.data_dir, flink=settings.flink, runtime=flink_runtime
+        )
+        rest_url, kind = local.rest_url, ClusterKind.EMBEDDED
+        if start_flink:
+            local.start()
+    ensure_defaults(
+        store,
+        workspace=settings.default_workspace,
+        namespace=settings.default_namespace,
+        cluster_kind=kind,
+        rest_url=rest_url,
+    )
+    notifier = Notifier()
+    versions = EngineVersions(installed=list(engine.engine_versions()), aliases=DEFAULT_ALIASES)
+    services = Services(
+        deployments=DeploymentService(store, engine, versions),
+        jobs=JobService(
+            store, engine, notifier, checkpoint_interval=settings.flink.checkpoint_interval
+        ),
+        savepoints=SavepointService(store, engine, notifier),
+        events=EventService(store),
+        versions=versions,
+        default_workspace=settings.default_workspace,
+    )
+    reconciler = Reconciler(store, engine, max_concurrency=settings.reconciler.max_concurrency)
+    daemon = ReconcilerDaemon(
+        reconciler,
+        notifier,
+        leader_lock_for(settings.store_url),
+        interval=settings.reconciler.interval,
+    )
+    return Runtime(
+        settings=settings,
+        store=store,
+        engine=engine,
+        services=services,
+        daemon=daemon,
+        notifier=notifier,
+        local_cluster=local,
+        flink_rest_url=rest_url,
+    )
+
+
+_ADMIN = Actor(id="admin", name="admin")
+
+
+def _anonymous_admin(*_: Any) -> Actor:
+    return _ADMIN
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    """The HTTP app over ``runtime``; its lifespan runs the reconciler."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if runtime.settings.reconciler.enabled:
+            runtime.daemon.start()
+        yield
+        runtime.daemon.stop()
+
+    app = create_api(runtime.services, _anonymous_admin)
+    app.router.lifespan_context = lifespan
+    return app
+
+
+def serve(
+    *,
+    demo: bool = False,
+    host: str | None = None,
+    port: int | None = None,
+    data_dir: Path | None = None,
+) -> None:
+    """Run server + embedded Flink in the foreground until Ctrl-C; stop both cleanly."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = get_settings()
+    overrides: dict[str, Any] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    if host is not None or port is not None:
+        overrides["api"] = settings.api.model_copy(
+            update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+        )
+    if overrides:
+        settings = settings.model_copy(update=overrides)
+    runtime = build_runtime(settings)
+    try:
+        scope = Scope(settings.default_workspace, settings.default_namespace)
+        if demo:
+            ensure_demo(runtime.services, scope)
+        app = create_app(runtime)
+        _banner(runtime)
+        uvicorn.run(app, host=settings.api.host, port=settings.api.port, log_level="info")
+    finally:
+        runtime.close()
+
+
+def _banner(runtime: Runtime) -> None:
+    settings = runtime.settings
+    url = f"http://{settings.api.host}:{settings.api.port}"
+    lines = [
+        "",
+        "Millstream is starting",
+        f"  API (native, ververica 2022-07-18):  {url}/api/v2/namespaces/"
+        f"{settings.default_namespace}/deployments",
+        f"  Console:                             {url}/console",
+        f"  Flink web UI:                        {runtime.flink_rest_url}",
+        f"  Workspace / namespace:               {settings.default_workspace} / "
+        f"{settings.default_namespace}",
+        f"  Data directory:                      {settings.data_dir.resolve()}",
+    ]
+    for line in runtime.extras.get("banner", []):
+        lines.append(f"  {line}")
+    lines.append("  Press Ctrl-C to stop the server and the Flink processes it started.")
+    sys.stdout.write("\n".join(lines) + "\n\n")
+    sys.stdout.flush()

@@ -1,0 +1,400 @@
+"""Fakes for fast tests: an in-memory ``Store`` and a ``FakeEngine`` with fake Flink clusters.
+
+They implement the ports of ``millstream.control.ports`` faithfully enough that the
+services and the reconciler cannot tell them apart from the real adapters.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from millstream.control.ports import (
+    JobDetails,
+    ObservedJob,
+    Page,
+    SavepointProgress,
+    Submission,
+)
+from millstream.domain.artifacts import ExecutionMode
+from millstream.domain.clusters import Cluster
+from millstream.domain.deployments import Deployment
+from millstream.domain.errors import (
+    Conflict,
+    EnginePermanentError,
+    EngineUnavailable,
+    InvalidSql,
+    StaleVersion,
+)
+from millstream.domain.events import Event
+from millstream.domain.jobs import TERMINAL, Failure, Job
+from millstream.domain.namespaces import Namespace
+from millstream.domain.savepoints import Savepoint, SavepointOrigin, SavepointState
+
+__all__ = ["FakeEngine", "FakeFlink", "InMemoryStore"]
+
+
+def _paged(items: list[Any], page: Page) -> tuple[list[Any], int]:
+    return items[page.offset : page.offset + page.limit], len(items)
+
+
+@dataclass
+class _Data:
+    namespaces: dict[str, Namespace] = field(default_factory=dict)
+    deployments: dict[str, Deployment] = field(default_factory=dict)
+    jobs: dict[str, Job] = field(default_factory=dict)
+    savepoints: dict[str, Savepoint] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    clusters: dict[str, Cluster] = field(default_factory=dict)
+
+
+class _Repos:
+    def __init__(self, data: _Data) -> None:
+        self.d = data
+
+    def read_namespace(self, *, workspace: str, name: str) -> Namespace | None:
+        return copy.deepcopy(self.d.namespaces.get(f"{workspace}/{name}"))
+
+    def read_namespaces(self, *, workspace: str | None = None) -> list[Namespace]:
+        return [
+            copy.deepcopy(n)
+            for n in self.d.namespaces.values()
+            if workspace is None or n.workspace == workspace
+        ]
+
+    def create_namespace(self, *, namespace: Namespace) -> None:
+        self.d.namespaces[f"{namespace.workspace}/{namespace.name}"] = copy.deepcopy(namespace)
+
+    def read_deployment(
+        self, *, workspace: str, namespace: str, deployment_id: str
+    ) -> Deployment | None:
+        d = self.d.deployments.get(deployment_id)
+        if d is None or (d.workspace, d.namespace) != (workspace, namespace):
+            return None
+        return copy.deepcopy(d)
+
+    def read_deployment_by_name(
+        self, *, workspace: str, namespace: str, name: str
+    ) -> Deployment | None:
+        for d in self.d.deployments.values():
+            if (d.workspace, d.namespace, d.name) == (workspace, namespace, name):
+                return copy.deepcopy(d)
+        return None
+
+    def read_deployments(
+        self,
+        *,
+        workspace: str,
+        namespace: str,
+        page: Page,
+        name: str | None = None,
+        labels: dict[str, str] | None = None,
+        execution_mode: ExecutionMode | None = None,
+    ) -> tuple[list[Deployment], int]:
+        found = [
+            copy.deepcopy(d)
+            for d in self.d.deployments.values()
+            if (d.workspace, d.namespace) == (workspace, namespace)
+            and (name is None or d.name == name)
+            and (execution_mode is None or d.execution_mode is execution_mode)
+            and all(d.labels.get(k) == v for k, v in (labels or {}).items())
+        ]
+        return _paged(found, page)
+
+    def create_deployment(self, *, deployment: Deployment) -> None:
+        if self.read_deployment_by_name(
+            workspace=deployment.workspace, namespace=deployment.namespace, name=deployment.name
+        ):
+            raise Conflict("duplicate deployment name")
+        self.d.deployments[deployment.id] = copy.deepcopy(deployment)
+
+    def update_deployment(self, *, deployment: Deployment) -> None:
+        stored = self.d.deployments.get(deployment.id)
+        if stored is None or stored.version != deployment.version:
+            raise StaleVersion("deployment changed")
+        deployment.version += 1
+        self.d.deployments[deployment.id] = copy.deepcopy(deployment)
+
+    def delete_deployment(self, *, deployment_id: str) -> None:
+        self.d.deployments.pop(deployment_id, None)
+
+    def read_job(self, *, job_id: str) -> Job | None:
+        return copy.deepcopy(self.d.jobs.get(job_id))
+
+    def read_jobs(
+        self,
+        *,
+        workspace: str,
+        namespace: str,
+        deployment_id: str,
+        page: Page,
+        newest_first: bool = True,
+    ) -> tuple[list[Job], int]:
+        found = [
+            copy.deepcopy(j)
+            for j in self.d.jobs.values()
+            if j.deployment_id == deployment_id
+            and (j.workspace, j.namespace) == (workspace, namespace)
+        ]
+        found.sort(key=lambda j: (j.created_at, j.id), reverse=newest_first)
+        return _paged(found, page)
+
+    def read_active_jobs(self, *, deployment_id: str | None = None) -> list[Job]:
+        return [
+            copy.deepcopy(j)
+            for j in self.d.jobs.values()
+            if j.status not in TERMINAL and deployment_id in (None, j.deployment_id)
+        ]
+
+    def create_job(self, *, job: Job) -> None:
+        if self.read_active_jobs(deployment_id=job.deployment_id):
+            raise Conflict("live job exists")
+        self.d.jobs[job.id] = copy.deepcopy(job)
+
+    def update_job(self, *, job: Job) -> None:
+        stored = self.d.jobs.get(job.id)
+        if stored is None or stored.version != job.version:
+            raise StaleVersion("job changed")
+        job.version += 1
+        self.d.jobs[job.id] = copy.deepcopy(job)
+
+    def delete_job(self, *, job_id: str) -> None:
+        self.d.jobs.pop(job_id, None)
+
+    def read_savepoint(self, *, savepoint_id: str) -> Savepoint | None:
+        return copy.deepcopy(self.d.savepoints.get(savepoint_id))
+
+    def read_savepoints(
+        self,
+        *,
+        workspace: str,
+        namespace: str,
+        page: Page,
+        deployment_id: str | None = None,
+        job_id: str | None = None,
+    ) -> tuple[list[Savepoint], int]:
+        found = [
+            copy.deepcopy(s)
+            for s in self.d.savepoints.values()
+            if (s.workspace, s.namespace) == (workspace, namespace)
+            and deployment_id in (None, s.deployment_id)
+            and job_id in (None, s.job_id)
+        ]
+        return _paged(found, page)
+
+    def read_latest_savepoint(
+        self, *, deployment_id: str, include_checkpoints: bool
+    ) -> Savepoint | None:
+        found = [
+            s
+            for s in self.d.savepoints.values()
+            if s.deployment_id == deployment_id
+            and s.state is SavepointState.COMPLETED
+            and (include_checkpoints or s.origin is not SavepointOrigin.RETAINED_CHECKPOINT)
+        ]
+        if not found:
+            return None
+        return copy.deepcopy(max(found, key=lambda s: (s.created_at, s.id)))
+
+    def read_pending_savepoints(self) -> list[Savepoint]:
+        return [
+            copy.deepcopy(s)
+            for s in self.d.savepoints.values()
+            if s.state is SavepointState.STARTED
+        ]
+
+    def create_savepoint(self, *, savepoint: Savepoint) -> None:
+        self.d.savepoints[savepoint.id] = copy.deepcopy(savepoint)
+
+    def update_savepoint(self, *, savepoint: Savepoint) -> None:
+        self.d.savepoints[savepoint.id] = copy.deepcopy(savepoint)
+
+    def delete_savepoint(self, *, savepoint_id: str) -> None:
+        self.d.savepoints.pop(savepoint_id, None)
+
+    def create_event(self, *, event: Event) -> None:
+        self.d.events.append(copy.deepcopy(event))
+
+    def read_events(
+        self,
+        *,
+        workspace: str,
+        namespace: str,
+        page: Page,
+        deployment_id: str | None = None,
+        job_id: str | None = None,
+    ) -> tuple[list[Event], int]:
+        found = [
+            e
+            for e in self.d.events
+            if (e.workspace, e.namespace) == (workspace, namespace)
+            and deployment_id in (None, e.deployment_id)
+            and job_id in (None, e.job_id)
+        ]
+        return _paged(found, page)
+
+    def read_cluster(self, *, workspace: str, name: str) -> Cluster | None:
+        return copy.deepcopy(self.d.clusters.get(f"{workspace}/{name}"))
+
+    def read_clusters(self, *, workspace: str | None = None) -> list[Cluster]:
+        return [
+            copy.deepcopy(c)
+            for c in self.d.clusters.values()
+            if workspace is None or c.workspace == workspace
+        ]
+
+    def create_cluster(self, *, cluster: Cluster) -> None:
+        self.d.clusters[f"{cluster.workspace}/{cluster.name}"] = copy.deepcopy(cluster)
+
+    def update_cluster(self, *, cluster: Cluster) -> None:
+        self.create_cluster(cluster=cluster)
+
+    def delete_cluster(self, *, cluster_id: str) -> None:
+        self.d.clusters = {k: c for k, c in self.d.clusters.items() if c.id != cluster_id}
+
+
+class InMemoryStore:
+    """Transactions copy the data and swap it in on success (rollback = drop the copy)."""
+
+    def __init__(self) -> None:
+        self.data = _Data()
+
+    @contextmanager
+    def transaction(self) -> Iterator[_Repos]:
+        working = copy.deepcopy(self.data)
+        yield _Repos(working)
+        self.data = working
+
+
+@dataclass
+class _FakeJob:
+    submission: Submission
+    state: str = "INITIALIZING"
+    tasks: int = 2
+    running: int = 0
+    restarts: int = 0
+    failure: Failure | None = None
+    modified: int = 1
+    checkpoint: str | None = None
+
+
+class FakeFlink:
+    """A Flink cluster in memory: tests move jobs through states with ``set_state``."""
+
+    def __init__(self, rest_url: str = "http://fake-flink") -> None:
+        self._rest_url = rest_url
+        self.jobs: dict[str, _FakeJob] = {}
+        self.calls: list[tuple[str, str]] = []
+        self.reachable = True
+        self.reject_submissions: str | None = None
+        self.savepoint_failure: str | None = None
+        self.bad_sql: InvalidSql | None = None
+        self._triggers: dict[str, str] = {}
+        self._counter = itertools.count(1)
+
+    @property
+    def rest_url(self) -> str:
+        return self._rest_url
+
+    def _check(self) -> None:
+        if not self.reachable:
+            raise EngineUnavailable("fake cluster unreachable")
+
+    def set_state(self, flink_job_id: str, state: str, *, all_running: bool = True) -> None:
+        job = self.jobs[flink_job_id]
+        job.state = state
+        job.running = job.tasks if (state == "RUNNING" and all_running) else 0
+        job.modified += 1
+
+    def list_jobs(self) -> list[ObservedJob]:
+        self._check()
+        self.calls.append(("list_jobs", ""))
+        return [
+            ObservedJob(
+                flink_job_id=fid,
+                name=j.submission.job_name,
+                state=j.state,
+                start_time_ms=1_700_000_000_000,
+                end_time_ms=None,
+                last_modification_ms=j.modified,
+                tasks_total=j.tasks,
+                tasks_running=j.running,
+            )
+            for fid, j in self.jobs.items()
+        ]
+
+    def submit(self, submission: Submission) -> None:
+        self._check()
+        self.calls.append(("submit", submission.flink_job_id))
+        if self.reject_submissions:
+            raise EnginePermanentError(self.reject_submissions)
+        self.jobs.setdefault(submission.flink_job_id, _FakeJob(submission))
+
+    def job_details(self, flink_job_id: str) -> JobDetails:
+        self._check()
+        job = self.jobs[flink_job_id]
+        return JobDetails(
+            restarts=job.restarts, root_failure=job.failure, latest_checkpoint_path=job.checkpoint
+        )
+
+    def cancel(self, flink_job_id: str) -> None:
+        self._check()
+        self.calls.append(("cancel", flink_job_id))
+        self.set_state(flink_job_id, "CANCELED")
+
+    def stop_with_savepoint(self, flink_job_id: str, *, target_directory: str, drain: bool) -> str:
+        self._check()
+        self.calls.append(("stop", flink_job_id))
+        trigger = f"trigger-{next(self._counter)}"
+        self._triggers[trigger] = f"{target_directory}/savepoint-{trigger}"
+        if self.savepoint_failure is None:
+            self.set_state(flink_job_id, "FINISHED")
+        return trigger
+
+    def trigger_savepoint(self, flink_job_id: str, *, target_directory: str) -> str:
+        self._check()
+        self.calls.append(("savepoint", flink_job_id))
+        trigger = f"trigger-{next(self._counter)}"
+        self._triggers[trigger] = f"{target_directory}/savepoint-{trigger}"
+        return trigger
+
+    def savepoint_progress(self, flink_job_id: str, trigger_id: str) -> SavepointProgress:
+        self._check()
+        if self.savepoint_failure is not None:
+            return SavepointProgress(done=True, failure=self.savepoint_failure)
+        return SavepointProgress(done=True, location=self._triggers[trigger_id])
+
+    def validate_sql(
+        self, script: str, *, execution_mode: ExecutionMode, flink_conf: dict[str, Any]
+    ) -> None:
+        self.calls.append(("validate", script[:20]))
+        if self.bad_sql is not None:
+            raise self.bad_sql
+
+    def jobmanager_log(self) -> str:
+        return "fake jobmanager log"
+
+
+class FakeEngine:
+    def __init__(self, flink: FakeFlink | None = None) -> None:
+        self.flink = flink or FakeFlink()
+        self.deleted: list[str] = []
+
+    def cluster(self, cluster: Cluster) -> FakeFlink:
+        return self.flink
+
+    def savepoint_directory(self, *, deployment_id: str) -> str:
+        return f"file:///state/savepoints/{deployment_id}"
+
+    def checkpoint_directory(self, *, deployment_id: str) -> str:
+        return f"file:///state/checkpoints/{deployment_id}"
+
+    def delete_state(self, location: str) -> None:
+        self.deleted.append(location)
+
+    def engine_versions(self) -> Sequence[str]:
+        return ["flink-2.3.0"]
