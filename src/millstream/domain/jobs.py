@@ -182,7 +182,7 @@ class Job:
 
     def move_to(self, status: JobStatus) -> None:
         """Change status along an allowed transition, or raise InvalidTransition."""
-        if status is self.status and status is not JobStatus.STARTING:
+        if status is self.status and status not in TERMINAL:
             return
         if status not in TRANSITIONS[self.status]:
             raise InvalidTransition(

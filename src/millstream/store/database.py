@@ -1,0 +1,75 @@
+"""Engine construction for SQLite and PostgreSQL URLs.
+
+``SqlStore``, ``migrate.upgrade`` and the leader locks call ``create_database_engine``
+so every connection gets the same settings: on SQLite WAL journaling, enforced foreign
+keys and a busy timeout (set on each new connection), and a created parent directory;
+on PostgreSQL (``postgresql+psycopg://``) a pool that pings connections before use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import StaticPool
+
+from millstream.domain.errors import InvalidInput
+
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "create_database_engine",
+    "is_memory_sqlite",
+    "sqlite_path",
+]
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def create_database_engine(url: str | URL, **options: Any) -> Engine:
+    """An Engine for ``url``; ``options`` go to ``sqlalchemy.create_engine``."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(parsed, options)
+    if backend == "postgresql":
+        options.setdefault("pool_pre_ping", True)
+        return create_engine(parsed, **options)
+    raise InvalidInput(
+        f"unsupported database URL scheme {parsed.drivername!r}: use sqlite:///<file> "
+        "or postgresql+psycopg://user@host:5432/db"
+    )
+
+
+def is_memory_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def sqlite_path(url: URL) -> Path:
+    """The database file of a SQLite URL (not for in-memory URLs)."""
+    if is_memory_sqlite(url) or url.database is None:
+        raise InvalidInput(f"{url} is an in-memory SQLite database, not a file")
+    return Path(url.database).expanduser()
+
+
+def _sqlite_engine(url: URL, options: dict[str, Any]) -> Engine:
+    if is_memory_sqlite(url):
+        # One shared connection: each new connection would be a separate empty database.
+        options.setdefault("poolclass", StaticPool)
+        options.setdefault("connect_args", {"check_same_thread": False})
+    else:
+        sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **options)
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+    finally:
+        cursor.close()

@@ -1,0 +1,220 @@
+"""SQLAlchemy table models: one class per table, queryable fields as columns.
+
+Nested value objects (artifact, resources, logging, restore strategy, failure, labels,
+flink_conf ...) are JSON documents; ``mappers.py`` converts rows to domain objects and
+back. Tables are created only by the Alembic migrations in ``migrations/``; this module
+is their reference for autogenerate and for the drift test.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from millstream.store.types import JSONDocument, UTCDateTime
+
+__all__ = [
+    "LIVE_JOB_GUARD",
+    "Base",
+    "ClusterRow",
+    "DeploymentRow",
+    "EventRow",
+    "JobRow",
+    "NamespaceRow",
+    "SavepointRow",
+]
+
+_NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+_ID = String(64)
+_LIVE_JOB = "status NOT IN ('CANCELLED', 'FAILED', 'FINISHED')"
+LIVE_JOB_GUARD = "uq_jobs_one_live_per_deployment"
+_NAME = String(128)
+_ENUM = String(32)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=_NAMING)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONDocument,
+    }
+
+
+class NamespaceRow(Base):
+    __tablename__ = "namespaces"
+    __table_args__ = (UniqueConstraint("workspace", "name"),)
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    workspace: Mapped[str] = mapped_column(_NAME)
+    name: Mapped[str] = mapped_column(_NAME)
+    created_at: Mapped[datetime]
+
+
+class DeploymentRow(Base):
+    __tablename__ = "deployments"
+    __table_args__ = (
+        UniqueConstraint("workspace", "namespace", "name"),
+        Index(None, "workspace", "namespace", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    name: Mapped[str] = mapped_column(_NAME)
+    execution_mode: Mapped[str] = mapped_column(_ENUM)
+    engine_version: Mapped[str | None] = mapped_column(_NAME)
+    description: Mapped[str | None] = mapped_column(Text)
+    cluster: Mapped[str | None] = mapped_column(_NAME)
+    artifact: Mapped[dict[str, Any]]
+    labels: Mapped[dict[str, Any]]
+    flink_conf: Mapped[dict[str, Any]]
+    streaming_resource: Mapped[dict[str, Any]]
+    batch_resource: Mapped[dict[str, Any]]
+    logging: Mapped[dict[str, Any]]
+    local_variables: Mapped[dict[str, Any]]
+    creator: Mapped[str | None] = mapped_column(_NAME)
+    modifier: Mapped[str | None] = mapped_column(_NAME)
+    created_at: Mapped[datetime]
+    modified_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class JobRow(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index(None, "deployment_id", "created_at", "id"),
+        Index(None, "status"),
+        Index(None, "flink_job_id"),
+        # At most one live job per deployment, even when two starts race (migration 0002).
+        Index(
+            LIVE_JOB_GUARD,
+            "deployment_id",
+            unique=True,
+            sqlite_where=text(_LIVE_JOB),
+            postgresql_where=text(_LIVE_JOB),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    deployment_id: Mapped[str] = mapped_column(
+        _ID, ForeignKey("deployments.id", ondelete="CASCADE")
+    )
+    deployment_name: Mapped[str] = mapped_column(_NAME)
+    execution_mode: Mapped[str] = mapped_column(_ENUM)
+    engine_version: Mapped[str | None] = mapped_column(_NAME)
+    cluster: Mapped[str] = mapped_column(_NAME)
+    desired: Mapped[str] = mapped_column(_ENUM)
+    stop_strategy: Mapped[str | None] = mapped_column(_ENUM)
+    status: Mapped[str] = mapped_column(_ENUM)
+    attempt: Mapped[int] = mapped_column(Integer)
+    flink_job_id: Mapped[str | None] = mapped_column(String(32))
+    restored_from: Mapped[str | None] = mapped_column(Text)
+    observed_flink_status: Mapped[str | None] = mapped_column(_ENUM)
+    observed_restarts: Mapped[int | None] = mapped_column(Integer)
+    observed_modified_ms: Mapped[int | None] = mapped_column(BigInteger)
+    stop_savepoint_id: Mapped[str | None] = mapped_column(_ID)
+    artifact: Mapped[dict[str, Any]]
+    resources: Mapped[dict[str, Any]]
+    flink_conf: Mapped[dict[str, Any]]
+    user_flink_conf: Mapped[dict[str, Any]]
+    logging: Mapped[dict[str, Any]]
+    local_variables: Mapped[dict[str, Any]]
+    restore: Mapped[dict[str, Any]]
+    failure: Mapped[dict[str, Any] | None]
+    extra: Mapped[dict[str, Any]]
+    start_time: Mapped[datetime | None]
+    end_time: Mapped[datetime | None]
+    creator: Mapped[str | None] = mapped_column(_NAME)
+    modifier: Mapped[str | None] = mapped_column(_NAME)
+    created_at: Mapped[datetime]
+    modified_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class SavepointRow(Base):
+    __tablename__ = "savepoints"
+    __table_args__ = (
+        Index(None, "deployment_id", "state", "created_at"),
+        Index(None, "workspace", "namespace", "created_at", "id"),
+        Index(None, "job_id"),
+        Index(None, "state"),
+    )
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    deployment_id: Mapped[str] = mapped_column(
+        _ID, ForeignKey("deployments.id", ondelete="CASCADE")
+    )
+    job_id: Mapped[str | None] = mapped_column(_ID, ForeignKey("jobs.id", ondelete="SET NULL"))
+    origin: Mapped[str] = mapped_column(_ENUM)
+    state: Mapped[str] = mapped_column(_ENUM)
+    location: Mapped[str | None] = mapped_column(Text)
+    trigger_id: Mapped[str | None] = mapped_column(_NAME)
+    failure: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    native_format: Mapped[bool] = mapped_column(Boolean)
+    stop_with_drain: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    modified_at: Mapped[datetime]
+
+
+class EventRow(Base):
+    """``seq`` orders events written within the same microsecond; ``id`` is the public key."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("id"),
+        Index(None, "workspace", "namespace", "created_at", "seq"),
+        Index(None, "deployment_id", "created_at", "seq"),
+        Index(None, "job_id", "created_at", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    id: Mapped[str] = mapped_column(_ID)
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    deployment_id: Mapped[str | None] = mapped_column(_ID)
+    job_id: Mapped[str | None] = mapped_column(_ID)
+    name: Mapped[str] = mapped_column(_NAME)
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class ClusterRow(Base):
+    __tablename__ = "clusters"
+    __table_args__ = (UniqueConstraint("workspace", "name"),)
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str | None] = mapped_column(_NAME)
+    name: Mapped[str] = mapped_column(_NAME)
+    kind: Mapped[str] = mapped_column(_ENUM)
+    rest_url: Mapped[str] = mapped_column(Text)
+    flink_conf: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    modified_at: Mapped[datetime]
