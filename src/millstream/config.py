@@ -70,6 +70,11 @@ class ReconcilerSettings(BaseModel):
     enabled: bool = Field(default=True, description="Run the reconciler in this process.")
     interval: float = Field(default=1.0, description="Seconds between periodic ticks.")
     max_concurrency: int = Field(default=8, description="Actions run in parallel per tick.")
+    details_interval: float = Field(
+        default=10.0,
+        description="Seconds between per-job detail reads (checkpoints, restarts) of a job "
+        "whose overview row did not change.",
+    )
 
 
 class ApiSettings(BaseModel):

@@ -105,7 +105,12 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         versions=versions,
         default_workspace=settings.default_workspace,
     )
-    reconciler = Reconciler(store, engine, max_concurrency=settings.reconciler.max_concurrency)
+    reconciler = Reconciler(
+        store,
+        engine,
+        max_concurrency=settings.reconciler.max_concurrency,
+        details_interval=settings.reconciler.details_interval,
+    )
     daemon = ReconcilerDaemon(
         reconciler,
         notifier,

@@ -132,6 +132,7 @@ class Reconciler:
             observations[key] = rows
 
         work: list[Callable[[], Step]] = []
+        pending_ids = frozenset(savepoint.id for savepoint in pending)
         for key, cluster_jobs in by_cluster.items():
             if key not in observations:
                 continue
@@ -139,7 +140,7 @@ class Reconciler:
             rows = observations[key]
             for job in cluster_jobs:
                 row = rows.get(job.flink_job_id or "")
-                work.append(functools.partial(self._reconcile_job, job, row, flink))
+                work.append(functools.partial(self._reconcile_job, job, row, flink, pending_ids))
         stop_savepoints = {job.stop_savepoint_id for job in jobs if job.stop_savepoint_id}
         for savepoint in pending:
             if savepoint.id not in stop_savepoints and savepoint.origin is not (
@@ -192,20 +193,16 @@ class Reconciler:
 
     # ------------------------------------------------------------------ one job
 
-    def _reconcile_job(self, job: Job, row: ObservedJob | None, flink: FlinkCluster) -> Step:
-        with self._store.transaction() as repos:
-            fresh = repos.read_job(job_id=job.id)
-            if fresh is None:
-                return Step.NOTHING
-            job = fresh
-            pending = False
-            if job.stop_savepoint_id:
-                savepoint = repos.read_savepoint(savepoint_id=job.stop_savepoint_id)
-                pending = savepoint is not None and savepoint.state is SavepointState.STARTED
+    def _reconcile_job(
+        self, job: Job, row: ObservedJob | None, flink: FlinkCluster, pending: frozenset[str]
+    ) -> Step:
+        """Decide on the job as read at the start of the tick; every write that follows is
+        guarded by the job's version, so a user's concurrent change wins (StaleVersion)."""
+        stop_pending = job.stop_savepoint_id is not None and job.stop_savepoint_id in pending
         # the row we have is for the JobID current at observation time
         if row is not None and row.flink_job_id != job.flink_job_id:
             row = None
-        decision = decide(job, row.state if row else None, stop_savepoint_pending=pending)
+        decision = decide(job, row.state if row else None, stop_savepoint_pending=stop_pending)
         handler = {
             Step.NOTHING: self._nothing,
             Step.SUBMIT: self._submit,
