@@ -1,0 +1,80 @@
+"""Request-size limit for every dialect: a pure ASGI middleware (413 before any parsing).
+
+A declared ``Content-Length`` over the limit is refused at once with a JSON body both
+Alibaba SDK families can read (``code``/``message`` and ``Code``/``Message``). A body
+without a length (chunked) is counted while the route reads it; crossing the limit raises
+``PayloadTooLarge``, which each dialect's error mapping turns into its own 413 envelope.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from millstream.domain.errors import PayloadTooLarge
+
+__all__ = ["BodySizeLimit"]
+
+
+class BodySizeLimit:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await self._refuse(send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise PayloadTooLarge(self._message())
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    def _message(self) -> str:
+        return f"request body is larger than the limit of {self.max_body_bytes} bytes"
+
+    async def _refuse(self, send: Send) -> None:
+        request_id = str(uuid.uuid4()).upper()
+        message = self._message()
+        body = json.dumps(
+            {
+                "requestId": request_id,
+                "success": False,
+                "httpCode": 413,
+                "errorCode": PayloadTooLarge.code,
+                "errorMessage": message,
+                "data": None,
+                "code": PayloadTooLarge.code,
+                "message": message,
+                "RequestId": request_id,
+                "Code": PayloadTooLarge.code,
+                "Message": message,
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"x-acs-request-id", request_id.encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,1 @@
+"""API integration tests: the app over fake services (httpx ASGITransport, real SDK)."""
