@@ -6,16 +6,18 @@ the only module that knows every concrete adapter.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from millstream.api.app import create_api
 from millstream.config import Settings, get_settings
@@ -132,7 +134,7 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
 _ADMIN = Actor(id="admin", name="admin")
 
 
-def _anonymous_admin(*_: Any) -> Actor:
+def _anonymous_admin(request: Request) -> Actor:  # noqa: ARG001 - FastAPI dependency
     return _ADMIN
 
 
@@ -179,9 +181,35 @@ def serve(
             ensure_demo(runtime.services, scope)
         app = create_app(runtime)
         _banner(runtime)
-        uvicorn.run(app, host=settings.api.host, port=settings.api.port, log_level="info")
+        _run_until_signalled(
+            uvicorn.Config(app, host=settings.api.host, port=settings.api.port, log_level="info")
+        )
     finally:
         runtime.close()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises a caught SIGINT after shutdown; we own the signals instead so
+    Ctrl-C and SIGTERM both drain requests, stop the reconciler and Flink, and exit 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _run_until_signalled(config: uvicorn.Config) -> None:
+    server = _Server(config)
+
+    def _stop(signum: int, _frame: object) -> None:
+        _log.info("received %s: shutting down", signal.Signals(signum).name)
+        server.should_exit = True
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        asyncio.run(server.serve())
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _banner(runtime: Runtime) -> None:

@@ -1,0 +1,108 @@
+"""``FlinkEngine``: the ``Engine`` port — clusters by REST URL, state directories, versions.
+
+The app factory builds one from ``Settings`` and hands it to the services and the
+reconciler. Savepoints and checkpoints live under ``<data_dir>/state``; only paths there
+may be deleted through ``delete_state``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from millstream.config import Settings
+from millstream.domain.clusters import Cluster
+from millstream.domain.errors import InvalidInput
+from millstream.engine.flink_cluster import RestFlinkCluster
+from millstream.engine.rest import FlinkRestClient
+from millstream.engine.runtime import FlinkRuntime
+from millstream.engine.sql_runner import SqlRunnerJar
+from millstream.engine.submitters import SqlSubmitter
+
+__all__ = ["FlinkEngine"]
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+class FlinkEngine:
+    """Everything Flink the control plane needs, for one installed runtime."""
+
+    def __init__(
+        self,
+        *,
+        data_dir: Path,
+        runtime: FlinkRuntime,
+        request_timeout: float,
+    ) -> None:
+        self._runtime = runtime
+        self._timeout = request_timeout
+        self._state_root = (data_dir / "state").resolve()
+        self._sql = SqlSubmitter(SqlRunnerJar(runtime=runtime, cache_dir=data_dir / "jars"))
+        self._clusters: dict[str, RestFlinkCluster] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FlinkEngine:
+        return cls(
+            data_dir=settings.data_dir,
+            runtime=FlinkRuntime.detect(settings.flink.flink_home),
+            request_timeout=settings.flink.request_timeout,
+        )
+
+    def cluster(self, cluster: Cluster) -> RestFlinkCluster:
+        """The (cached) REST adapter of ``cluster``; one HTTP client per URL."""
+        url = cluster.rest_url.rstrip("/")
+        with self._lock:
+            if (found := self._clusters.get(url)) is None:
+                rest = FlinkRestClient(url, timeout=self._timeout)
+                found = self._clusters[url] = RestFlinkCluster(rest, sql=self._sql)
+            return found
+
+    def close(self) -> None:
+        with self._lock:
+            for adapter in self._clusters.values():
+                adapter.close()
+            self._clusters.clear()
+
+    def savepoint_directory(self, *, deployment_id: str) -> str:
+        return self._state_dir("savepoints", deployment_id).as_uri()
+
+    def checkpoint_directory(self, *, deployment_id: str) -> str:
+        return self._state_dir("checkpoints", deployment_id).as_uri()
+
+    def delete_state(self, location: str) -> None:
+        """Remove a savepoint/checkpoint (file or directory) under the state root;
+        anything else is refused, a missing path is fine."""
+        path = self._local_state_path(location)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+    def engine_versions(self) -> Sequence[str]:
+        return [self._runtime.engine_version]
+
+    def _state_dir(self, kind: str, deployment_id: str) -> Path:
+        if not _SAFE_ID.fullmatch(deployment_id):
+            raise InvalidInput(f"deployment id {deployment_id!r} cannot name a directory")
+        return self._state_root / kind / deployment_id
+
+    def _local_state_path(self, location: str) -> Path:
+        # Flink reports "file:/abs/path", we hand out "file:///abs/path"; both parse.
+        parsed = urlparse(location)
+        if parsed.scheme not in ("", "file") or parsed.netloc not in ("", "localhost"):
+            raise InvalidInput(f"cannot delete {location!r}: not under the state directory")
+        path = Path(unquote(parsed.path)).resolve()
+        # At least <kind>/<deployment>: never a whole kind directory or the root itself.
+        if (
+            not path.is_relative_to(self._state_root)
+            or len(path.relative_to(self._state_root).parts) < 2
+        ):
+            raise InvalidInput(
+                f"cannot delete {location!r}: not under the state directory {self._state_root}"
+            )
+        return path

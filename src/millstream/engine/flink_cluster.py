@@ -1,0 +1,256 @@
+"""``RestFlinkCluster``: the ``FlinkCluster`` port over any Flink session cluster's REST API.
+
+The reconciler calls it: one ``list_jobs`` per cluster per tick, then the actions.
+Programs run as jars (``submitters.py``): each jar is uploaded once per cluster, found
+again by name after our restart, and re-uploaded when the cluster lost it (a JobManager
+restart without a persistent upload dir).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from millstream.control.ports import JobDetails, ObservedJob, SavepointProgress, Submission
+from millstream.domain.artifacts import ArtifactKind, ExecutionMode
+from millstream.domain.errors import EnginePermanentError, InvalidArtifact, InvalidSql
+from millstream.domain.jobs import Failure
+from millstream.engine.rest import (
+    FlinkNotFound,
+    FlinkRequestRejected,
+    FlinkRestClient,
+    FlinkServerError,
+    JarRunRequest,
+    summarize_errors,
+)
+from millstream.engine.submitters import JarRun, SqlSubmitter, Submitter, sql_error
+
+__all__ = ["RestFlinkCluster"]
+
+_T = TypeVar("_T")
+
+
+class RestFlinkCluster:
+    """One Flink cluster reached at ``rest_url``; safe to share between threads."""
+
+    def __init__(
+        self,
+        rest: FlinkRestClient,
+        *,
+        sql: SqlSubmitter,
+        submitters: Mapping[ArtifactKind, Submitter] | None = None,
+    ) -> None:
+        self._rest = rest
+        self._sql = sql
+        self._submitters: dict[ArtifactKind, Submitter] = {ArtifactKind.SQLSCRIPT: sql}
+        self._submitters.update(submitters or {})
+        self._jar_ids: dict[str, str] = {}  # jar file name -> Flink jar id
+        self._upload_lock = threading.Lock()
+
+    @property
+    def rest_url(self) -> str:
+        return self._rest.base_url
+
+    def close(self) -> None:
+        self._rest.close()
+
+    # ------------------------------------------------------------------ observe
+
+    def list_jobs(self) -> list[ObservedJob]:
+        return [_observed(row) for row in self._rest.jobs_overview()]
+
+    def job_details(self, flink_job_id: str) -> JobDetails:
+        """Restarts, the newest failure and checkpoint paths (3 small requests)."""
+        return JobDetails(
+            restarts=self._restarts(flink_job_id),
+            root_failure=self._root_failure(flink_job_id),
+            **self._checkpoint_paths(flink_job_id),
+        )
+
+    def jobmanager_log(self) -> str:
+        return self._rest.jobmanager_log()
+
+    # ------------------------------------------------------------------ act
+
+    def submit(self, submission: Submission) -> None:
+        """Run the job under ``submission.flink_job_id``; a JobID Flink already has
+        (a retried submission) counts as submitted."""
+        submitter = self._submitters.get(submission.artifact.kind)
+        if submitter is None:
+            raise InvalidArtifact(
+                f"{submission.artifact.kind.value} deployments are not supported yet"
+            )
+        run = submitter.prepare(submission)
+        request = _run_request(run, submission.flink_conf, submission.execution_mode)
+        request["jobId"] = submission.flink_job_id
+        request["parallelism"] = submission.parallelism
+        request["flinkConfiguration"]["parallelism.default"] = str(submission.parallelism)
+        request["flinkConfiguration"].setdefault("pipeline.name", submission.job_name)
+        if submission.savepoint_path:
+            request["savepointPath"] = submission.savepoint_path
+            request["allowNonRestoredState"] = submission.allow_non_restored_state
+        try:
+            self._with_jar(run, lambda jar_id: self._rest.run_jar(jar_id, request))
+        except (FlinkServerError, FlinkRequestRejected) as exc:
+            # Flink never accepts a JobID twice (DuplicateApplicationSubmissionException:
+            # a 400 from jars/run in 2.3, a generic 500 elsewhere): if the job exists, this
+            # submission already happened. Asking beats parsing the error text.
+            if self._job_exists(submission.flink_job_id):
+                return
+            if isinstance(exc, FlinkRequestRejected) and (error := sql_error(exc.detail)):
+                where = f"line {error.line}, column {error.column}"
+                message = error.message if where in error.message else f"{where}: {error.message}"
+                raise EnginePermanentError(f"invalid SQL: {message}") from exc
+            raise
+
+    def cancel(self, flink_job_id: str) -> None:
+        """Cancel; a job that already ended (Flink answers 409) is not an error."""
+        try:
+            self._rest.cancel_job(flink_job_id)
+        except FlinkRequestRejected as exc:
+            if exc.status != 409:
+                raise
+
+    def stop_with_savepoint(self, flink_job_id: str, *, target_directory: str, drain: bool) -> str:
+        return self._rest.stop_job(flink_job_id, target_directory=target_directory, drain=drain)
+
+    def trigger_savepoint(self, flink_job_id: str, *, target_directory: str) -> str:
+        return self._rest.trigger_savepoint(flink_job_id, target_directory=target_directory)
+
+    def savepoint_progress(self, flink_job_id: str, trigger_id: str) -> SavepointProgress:
+        answer = self._rest.savepoint_status(flink_job_id, trigger_id)
+        if answer.get("status", {}).get("id") != "COMPLETED":
+            return SavepointProgress(done=False)
+        operation: dict[str, Any] = answer.get("operation") or {}
+        if cause := operation.get("failure-cause"):
+            trace = str(cause.get("stack-trace") or cause.get("class") or "savepoint failed")
+            return SavepointProgress(done=True, failure=summarize_errors([trace]))
+        return SavepointProgress(done=True, location=operation.get("location"))
+
+    def validate_sql(
+        self, script: str, *, execution_mode: ExecutionMode, flink_conf: dict[str, Any]
+    ) -> None:
+        """Plan the script in the JobManager without running it; raise ``InvalidSql``
+        with Flink's message and positions in ``script``."""
+        run = self._sql.plan(script, execution_mode)
+        request = _run_request(run, flink_conf, execution_mode)
+        try:
+            self._with_jar(run, lambda jar_id: self._rest.plan_jar(jar_id, request))
+        except FlinkRequestRejected as exc:
+            raise (sql_error(exc.detail) or InvalidSql(summarize_errors(exc.errors))) from exc
+
+    # ------------------------------------------------------------------ helpers
+
+    def _with_jar(self, run: JarRun, call: Callable[[str], _T]) -> _T:
+        """Call ``call(jar_id)``; when Flink lost the jar, upload again and retry once."""
+        jar_id = self._jar_id(run)
+        try:
+            result = call(jar_id)
+        except (FlinkRequestRejected, FlinkServerError):
+            # Flink says "Jar file ... does not exist" with a 500; asking is simpler than
+            # parsing that text.
+            if self._jar_still_there(jar_id):
+                raise
+            with self._upload_lock:
+                self._jar_ids.pop(run.jar.name, None)
+            result = call(self._jar_id(run))
+        return result
+
+    def _jar_id(self, run: JarRun) -> str:
+        with self._upload_lock:
+            if (jar_id := self._jar_ids.get(run.jar.name)) is None:
+                # After our own restart the jar may already be there (persistent upload
+                # dir): look it up by name before uploading another copy.
+                known = {j["name"]: j["id"] for j in self._rest.list_jars()}
+                jar_id = known.get(run.jar.name) or self._rest.upload_jar(run.jar)
+                self._jar_ids[run.jar.name] = jar_id
+            return jar_id
+
+    def _jar_still_there(self, jar_id: str) -> bool:
+        return any(j["id"] == jar_id for j in self._rest.list_jars())
+
+    def _job_exists(self, flink_job_id: str) -> bool:
+        try:
+            self._rest.job(flink_job_id)
+        except FlinkNotFound:
+            return False
+        return True
+
+    def _restarts(self, flink_job_id: str) -> int | None:
+        # Flink 2.3's job details carry no restart count; the metric does (None once the
+        # job ended and its metrics are gone, or before the first metrics fetch).
+        value = self._rest.job_metrics(flink_job_id, ["numRestarts"]).get("numRestarts")
+        return int(value) if value is not None else None
+
+    def _root_failure(self, flink_job_id: str) -> Failure | None:
+        entries = self._rest.job_exceptions(flink_job_id).get("exceptionHistory", {})
+        newest = next(iter(entries.get("entries") or []), None)
+        if newest is None:
+            return None
+        trace = str(newest.get("stacktrace") or "")
+        top = trace.strip().splitlines()[0] if trace.strip() else newest["exceptionName"]
+        cause = summarize_errors([trace])
+        message = top if cause == top else f"{top} (caused by {cause})"
+        return Failure(
+            message=message,
+            reason=str(newest["exceptionName"]),
+            failed_at=datetime.fromtimestamp(int(newest["timestamp"]) / 1000, tz=UTC),
+        )
+
+    def _checkpoint_paths(self, flink_job_id: str) -> dict[str, str | None]:
+        try:
+            latest = self._rest.job_checkpoints(flink_job_id).get("latest") or {}
+        except FlinkRequestRejected:
+            # Jobs without checkpointing (batch) have no checkpoint statistics.
+            return {"latest_checkpoint_path": None, "restored_from_path": None}
+        return {
+            "latest_checkpoint_path": _external_path(latest.get("completed")),
+            "restored_from_path": _external_path(latest.get("restored")),
+        }
+
+
+def _run_request(run: JarRun, flink_conf: Mapping[str, Any], mode: ExecutionMode) -> JarRunRequest:
+    conf = {key: _conf_value(value) for key, value in flink_conf.items()}
+    conf["execution.runtime-mode"] = mode.value
+    return {
+        "entryClass": run.entry_class,
+        "programArgsList": list(run.program_args),
+        "flinkConfiguration": conf,
+    }
+
+
+def _external_path(checkpoint: dict[str, Any] | None) -> str | None:
+    path = (checkpoint or {}).get("external_path")
+    # Without a checkpoint directory Flink keeps state in JobManager memory and says so
+    # with a placeholder instead of a path.
+    return None if not path or str(path).startswith("<") else str(path)
+
+
+def _conf_value(value: Any) -> str:
+    # Flink's configuration map is string -> string; YAML-ish spelling for the rest.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ";".join(_conf_value(v) for v in value)
+    return str(value)
+
+
+def _observed(row: dict[str, Any]) -> ObservedJob:
+    tasks = row.get("tasks") or {}
+    return ObservedJob(
+        flink_job_id=str(row["jid"]),
+        name=str(row.get("name", "")),
+        state=str(row["state"]),
+        start_time_ms=_time(row.get("start-time")),
+        end_time_ms=_time(row.get("end-time")),
+        last_modification_ms=_time(row.get("last-modification")),
+        tasks_total=int(tasks.get("total", 0)),
+        tasks_running=int(tasks.get("running", 0)),
+    )
+
+
+def _time(value: Any) -> int | None:
+    # Flink sends -1 (or 0) for "not yet".
+    return int(value) if isinstance(value, int) and value > 0 else None

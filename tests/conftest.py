@@ -1,0 +1,28 @@
+"""Shared fixtures. ``flink``: one real local Flink cluster per test session."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from millstream.config import FlinkSettings
+from millstream.engine import LocalCluster
+
+
+@pytest.fixture(scope="session")
+def flink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A LocalCluster (1 TaskManager, 4 slots) on a free port, stopped at session end;
+    fails the session if any of its processes survives the stop."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    cluster = LocalCluster(
+        data_dir=tmp_path_factory.mktemp("flink-data"),
+        flink=FlinkSettings(rest_port=port, taskmanager_slots=4, checkpoint_interval="2s"),
+    )
+    cluster.start()
+    yield cluster
+    cluster.stop()
+    assert cluster.surviving_pids() == []
