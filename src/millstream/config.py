@@ -83,9 +83,6 @@ class ApiSettings(BaseModel):
     max_body_bytes: int = Field(
         default=16 * 1024 * 1024, description="Largest JSON request body accepted (413 above)."
     )
-    auth_required: bool = Field(
-        default=True, description="Require signed requests or a token on every API call."
-    )
 
 
 class Settings(BaseSettings):
@@ -105,6 +102,11 @@ class Settings(BaseSettings):
     )
     default_namespace: str = Field(
         default="default-namespace", description="Namespace created on first start."
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Key(s) that encrypt secrets at rest (comma-separated for rotation: the "
+        "first encrypts, all decrypt); default: generated into <data_dir>/secret.key (0600).",
     )
     demo: bool = Field(default=False, description="Create and start the demo SQL deployment.")
     store: StoreSettings = Field(default_factory=StoreSettings)

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from millstream.api.app import create_api
+from millstream.client.config import credentials_path, write_profile
 from millstream.config import Settings, get_settings
 from millstream.control.bootstrap import ensure_defaults, ensure_demo
-from millstream.control.context import Actor, Scope
+from millstream.control.context import Scope
 from millstream.control.daemon import ReconcilerDaemon
 from millstream.control.engine_versions import DEFAULT_ALIASES, EngineVersions
 from millstream.control.notifier import Notifier
@@ -34,11 +35,14 @@ from millstream.control.services import (
     SavepointService,
     Services,
 )
+from millstream.control.services.access import AccessService
 from millstream.domain.clusters import ClusterKind
 from millstream.engine.engine import FlinkEngine
 from millstream.engine.local_cluster import LocalCluster
 from millstream.engine.runtime import FlinkRuntime
 from millstream.store import SqlStore, leader_lock_for, upgrade
+from millstream.store.access import SqlAccessStore
+from millstream.store.cipher import load_cipher
 
 __all__ = ["Runtime", "build_runtime", "create_app", "serve"]
 
@@ -55,6 +59,7 @@ class Runtime:
     services: Services
     daemon: ReconcilerDaemon
     notifier: Notifier
+    access: AccessService
     local_cluster: LocalCluster | None = None
     flink_rest_url: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
@@ -95,6 +100,9 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         cluster_kind=kind,
         rest_url=rest_url,
     )
+    access = AccessService(
+        SqlAccessStore(store.engine), load_cipher(settings.secret_key, settings.data_dir)
+    )
     notifier = Notifier()
     versions = EngineVersions(installed=list(engine.engine_versions()), aliases=DEFAULT_ALIASES)
     services = Services(
@@ -126,16 +134,10 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         services=services,
         daemon=daemon,
         notifier=notifier,
+        access=access,
         local_cluster=local,
         flink_rest_url=rest_url,
     )
-
-
-_ADMIN = Actor(id="admin", name="admin")
-
-
-def _anonymous_admin(request: Request) -> Actor:  # noqa: ARG001 - FastAPI dependency
-    return _ADMIN
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -148,7 +150,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         yield
         runtime.daemon.stop()
 
-    app = create_api(runtime.services, _anonymous_admin)
+    app = create_api(
+        runtime.services, runtime.access, max_body_bytes=runtime.settings.api.max_body_bytes
+    )
     app.router.lifespan_context = lifespan
     return app
 
@@ -177,6 +181,7 @@ def serve(
     runtime = build_runtime(settings)
     try:
         scope = Scope(settings.default_workspace, settings.default_namespace)
+        _issue_admin_key(runtime)
         if demo:
             ensure_demo(runtime.services, scope)
         app = create_app(runtime)
@@ -210,6 +215,36 @@ def _run_until_signalled(config: uvicorn.Config) -> None:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _issue_admin_key(runtime: Runtime) -> None:
+    """First start: create the admin key, save it for the CLI (0600) and show it once."""
+    issued = runtime.access.ensure_admin()
+    settings = runtime.settings
+    path = credentials_path()
+    if issued is None:
+        runtime.extras["banner"] = [
+            f"Credentials:                         profile 'default' in {path} "
+            "(created on first start; `millstream keys create` makes more)",
+        ]
+        return
+    url = f"http://{settings.api.host}:{settings.api.port}"
+    profile = {
+        "url": url,
+        "access_key_id": issued.key.id,
+        "access_key_secret": issued.secret,
+        "workspace": settings.default_workspace,
+        "namespace": settings.default_namespace,
+    }
+    write_profile(path, "default", **profile)
+    write_profile(settings.data_dir / "credentials", "default", **profile)
+    runtime.extras["banner"] = [
+        f"Admin AccessKey ID:                  {issued.key.id}",
+        f"Admin AccessKey secret (shown once): {issued.secret}",
+        f"Saved for the CLI in:                {path} (profile 'default', mode 0600)",
+        "SDK: Config(access_key_id=..., access_key_secret=..., "
+        f"endpoint='{settings.api.host}:{settings.api.port}', protocol='http')",
+    ]
 
 
 def _banner(runtime: Runtime) -> None:

@@ -554,6 +554,9 @@ class Reconciler:
                 details = flink.job_details(row.flink_job_id)
             except (EngineUnavailable, EnginePermanentError) as exc:
                 _log.info("no details for ended job %s: %s", job.id, exc)
+            root = details.root_failure if details else None
+            if status is JobStatus.FAILED and root is None and self._recently(row.end_time_ms):
+                return  # Flink writes the exception history just after the state: wait
             self._apply_details(job, row, details)
         if status is JobStatus.FAILED and job.failure is None:
             job.failure = (details.root_failure if details else None) or Failure(
@@ -575,6 +578,11 @@ class Reconciler:
             repos.update_job(job=job)
             record_event(repos, job, name, message, now=job.modified_at)
         self._details_at.pop(job.id, None)
+
+    def _recently(self, moment_ms: int | None, seconds: float = 10.0) -> bool:
+        if moment_ms is None or moment_ms <= 0:
+            return False
+        return self._clock().timestamp() - moment_ms / 1000 < seconds
 
     # ------------------------------------------------------------------ savepoints
 

@@ -343,8 +343,11 @@ class SqlAccessRepositories:
             statement = sqlite.insert(UsedNonceRow).values(values)
         else:  # pragma: no cover - only SQLite and PostgreSQL are supported
             raise NotImplementedError(dialect)
-        result = self._session.execute(statement.on_conflict_do_nothing())
-        return cast(CursorResult[Any], result).rowcount == 1
+        # RETURNING rather than rowcount, which psycopg does not report for this form.
+        inserted = self._session.execute(
+            statement.on_conflict_do_nothing().returning(UsedNonceRow.nonce)
+        ).first()
+        return inserted is not None
 
     def delete_nonces(self, *, seen_before: datetime) -> int:
         result = self._session.execute(

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from millstream.api.app import create_api
+from millstream.api.app import build_app
 from millstream.control.context import Actor
 
 from .fakes import ADMIN, FakeWorld, fake_services
@@ -25,7 +25,7 @@ def world() -> FakeWorld:
 
 @pytest.fixture
 def app(world: FakeWorld) -> FastAPI:
-    return create_api(fake_services(world), authenticate_admin, max_body_bytes=64 * 1024)
+    return build_app(fake_services(world), authenticate_admin, max_body_bytes=64 * 1024)
 
 
 @pytest.fixture

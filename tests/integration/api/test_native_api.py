@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi import Request
 
-from millstream.api.app import create_api
+from millstream.api.app import build_app
 from millstream.control.context import Actor
 from millstream.domain.errors import EngineUnavailable, Unauthenticated
 from millstream.domain.jobs import JobStatus
@@ -132,7 +132,7 @@ async def test_failed_authentication_is_a_401_envelope(world: FakeWorld) -> None
     def deny(request: Request) -> Actor:  # noqa: ARG001
         raise Unauthenticated("missing Authorization header")
 
-    app = create_api(fake_services(world), deny)
+    app = build_app(fake_services(world), deny)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://m") as client:
         body = failed(await client.get(f"{NS}/deployments"), 401, "Unauthenticated")
@@ -146,7 +146,7 @@ async def test_async_authenticate_may_read_the_body_first(world: FakeWorld) -> N
         seen.append(await request.body())  # a signature check hashes the raw body
         return Actor(id="signer", name="signer")
 
-    app = create_api(fake_services(world), signed)
+    app = build_app(fake_services(world), signed)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://m") as client:
         data = ok(await client.post(f"{NS}/deployments", json=deployment_body()))

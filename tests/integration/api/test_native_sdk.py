@@ -21,7 +21,7 @@ from alibabacloud_ververica20220718 import models as vv
 from alibabacloud_ververica20220718.client import Client
 from darabonba.runtime import RuntimeOptions
 
-from millstream.api.app import create_api
+from millstream.api.app import build_app
 from millstream.domain.jobs import JobStatus
 
 from .conftest import authenticate_admin
@@ -45,7 +45,7 @@ def sdk_world() -> FakeWorld:
 @pytest.fixture
 def sdk(sdk_world: FakeWorld) -> Iterator[Any]:
     port = _free_port()
-    app = create_api(fake_services(sdk_world), authenticate_admin)
+    app = build_app(fake_services(sdk_world), authenticate_admin)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

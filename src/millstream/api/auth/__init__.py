@@ -1,0 +1,34 @@
+"""Authentication and authorization shared by every API dialect.
+
+``Authenticator`` (scheme-agnostic: key lookup, clock skew, nonce replay, body digest)
+runs one ``SignatureVerifier`` per scheme: ``Acs3Verifier`` (ACS3-HMAC-SHA256) and
+``RoaVerifier`` (legacy ``acs AK:sig``) here; other dialects add theirs. ``rbac`` checks
+namespace roles, ``audit`` records every mutating call. The app factory wires them.
+"""
+
+from millstream.api.auth.acs3 import Acs3Verifier
+from millstream.api.auth.audit import AuditMiddleware
+from millstream.api.auth.authenticator import (
+    Authenticator,
+    Claim,
+    SignatureVerifier,
+    SignedRequest,
+    native_authenticate,
+    signed_request,
+)
+from millstream.api.auth.rbac import authorize, namespace_guard
+from millstream.api.auth.roa import RoaVerifier
+
+__all__ = [
+    "Acs3Verifier",
+    "AuditMiddleware",
+    "Authenticator",
+    "Claim",
+    "RoaVerifier",
+    "SignatureVerifier",
+    "SignedRequest",
+    "authorize",
+    "namespace_guard",
+    "native_authenticate",
+    "signed_request",
+]

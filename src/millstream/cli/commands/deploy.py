@@ -1,0 +1,215 @@
+"""``millstream deploy sql|jar|python``: create (or update) a deployment, optionally start it.
+
+Deploying a name that exists updates that deployment's artifact and resources, so the
+same command works for the first and every later deploy. Artifact URIs for JARs and
+Python files are passed on as given (local paths become absolute ``file://`` URIs);
+uploading them to the server's artifact store is not this command's job.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from millstream.cli.options import OutputOpt, TimeoutOpt, WaitOpt
+from millstream.cli.output import render
+from millstream.cli.progress import wait_job
+from millstream.cli.restore import RestoreOpt, restore_strategy
+from millstream.cli.state import CliState, state_of
+from millstream.client import (
+    Artifact,
+    BasicResourceSetting,
+    Deployment,
+    JarArtifact,
+    MillstreamClient,
+    NotFoundError,
+    PythonArtifact,
+    SqlArtifact,
+    StreamingResourceSetting,
+)
+
+__all__ = ["register", "to_uri"]
+
+deploy_app = typer.Typer(
+    help="Create or update a deployment from a SQL script, JAR or Python file."
+)
+
+NameOpt = Annotated[str, typer.Option("--name", "-n", help="Deployment name.")]
+ParallelismOpt = Annotated[
+    int | None, typer.Option("--parallelism", "-p", min=1, help="Job parallelism.")
+]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option("--engine-version", help="Engine version (default: the server's default)."),
+]
+BatchOpt = Annotated[bool, typer.Option("--batch", help="Run in BATCH mode (default STREAMING).")]
+StartOpt = Annotated[bool, typer.Option("--start", help="Start a job once deployed.")]
+
+
+def to_uri(location: str) -> str:
+    """A URI as given (``s3://``, ``file://`` …), or a local path as an absolute file URI."""
+    if "://" in location:
+        return location
+    return Path(location).expanduser().resolve().as_uri()
+
+
+def _engine_version(client: MillstreamClient, wanted: str | None) -> str | None:
+    if wanted:
+        return wanted
+    try:
+        return client.list_engine_versions().default_engine_version
+    except NotFoundError:
+        return None  # let the server pick
+
+
+def _deploy(
+    ctx: typer.Context,
+    *,
+    name: str,
+    artifact: Artifact,
+    parallelism: int | None,
+    engine_version: str | None,
+    batch: bool,
+    start: bool,
+    restore: str,
+    wait: bool,
+    timeout: float,
+    output: OutputOpt,
+) -> None:
+    state: CliState = state_of(ctx)
+    client = state.client()
+    resources = (
+        None
+        if parallelism is None
+        else StreamingResourceSetting(
+            resource_setting_mode="BASIC",
+            basic_resource_setting=BasicResourceSetting(parallelism=parallelism),
+        )
+    )
+    try:
+        existing: Deployment | None = client.get_deployment_by_name(name)
+    except NotFoundError:
+        existing = None
+    if existing is None:
+        deployment = client.create_deployment(
+            Deployment(
+                name=name,
+                artifact=artifact,
+                execution_mode="BATCH" if batch else "STREAMING",
+                engine_version=_engine_version(client, engine_version),
+                streaming_resource_setting=resources,
+            )
+        )
+        verb = "Created"
+    else:
+        changes: dict[str, object] = {"artifact": artifact}
+        if resources is not None:
+            changes["streaming_resource_setting"] = resources
+        if engine_version:
+            changes["engine_version"] = engine_version
+        deployment = client.update_deployment(
+            existing.deployment_id or "", existing.model_copy(update=changes)
+        )
+        verb = "Updated"
+    state.err().print(f"{verb} deployment {deployment.name} ({deployment.deployment_id})")
+    if not start:
+        render(state, deployment, output)
+        return
+    job = client.start_job(deployment.deployment_id or "", restore=restore_strategy(restore))
+    state.err().print(f"Started job {job.job_id}")
+    if wait:
+        job = wait_job(state, client, job.job_id or "", frozenset({"RUNNING"}), timeout)
+    render(state, job, output)
+
+
+@deploy_app.command("sql")
+def deploy_sql(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="SQL script.")],
+    name: NameOpt,
+    parallelism: ParallelismOpt = None,
+    engine_version: EngineOpt = None,
+    batch: BatchOpt = False,
+    start: StartOpt = False,
+    restore: RestoreOpt = "latest-state",
+    wait: WaitOpt = False,
+    timeout: TimeoutOpt = 300.0,
+    output: OutputOpt = None,
+) -> None:
+    """Deploy a Flink SQL script."""
+    artifact = Artifact(
+        kind="SQLSCRIPT", sql_artifact=SqlArtifact(sql_script=file.read_text(encoding="utf-8"))
+    )
+    _deploy(
+        ctx, name=name, artifact=artifact, parallelism=parallelism,
+        engine_version=engine_version, batch=batch, start=start, restore=restore, wait=wait,
+        timeout=timeout, output=output,
+    )  # fmt: skip
+
+
+@deploy_app.command("jar")
+def deploy_jar(
+    ctx: typer.Context,
+    jar: Annotated[str, typer.Argument(help="JAR URI or local path.")],
+    name: NameOpt,
+    entry_class: Annotated[
+        str | None, typer.Option("--entry-class", help="Main class (default: the manifest's).")
+    ] = None,
+    args: Annotated[str | None, typer.Option("--args", help="Program arguments.")] = None,
+    parallelism: ParallelismOpt = None,
+    engine_version: EngineOpt = None,
+    batch: BatchOpt = False,
+    start: StartOpt = False,
+    restore: RestoreOpt = "latest-state",
+    wait: WaitOpt = False,
+    timeout: TimeoutOpt = 300.0,
+    output: OutputOpt = None,
+) -> None:
+    """Deploy a Flink JAR."""
+    artifact = Artifact(
+        kind="JAR",
+        jar_artifact=JarArtifact(jar_uri=to_uri(jar), entry_class=entry_class, main_args=args),
+    )
+    _deploy(
+        ctx, name=name, artifact=artifact, parallelism=parallelism,
+        engine_version=engine_version, batch=batch, start=start, restore=restore, wait=wait,
+        timeout=timeout, output=output,
+    )  # fmt: skip
+
+
+@deploy_app.command("python")
+def deploy_python(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="Python file URI or local path.")],
+    name: NameOpt,
+    entry_module: Annotated[
+        str | None, typer.Option("--entry-module", help="Module to run (for archives).")
+    ] = None,
+    args: Annotated[str | None, typer.Option("--args", help="Program arguments.")] = None,
+    parallelism: ParallelismOpt = None,
+    engine_version: EngineOpt = None,
+    batch: BatchOpt = False,
+    start: StartOpt = False,
+    restore: RestoreOpt = "latest-state",
+    wait: WaitOpt = False,
+    timeout: TimeoutOpt = 300.0,
+    output: OutputOpt = None,
+) -> None:
+    """Deploy a PyFlink program."""
+    artifact = Artifact(
+        kind="PYTHON",
+        python_artifact=PythonArtifact(
+            python_artifact_uri=to_uri(file), entry_module=entry_module, main_args=args
+        ),
+    )
+    _deploy(
+        ctx, name=name, artifact=artifact, parallelism=parallelism,
+        engine_version=engine_version, batch=batch, start=start, restore=restore, wait=wait,
+        timeout=timeout, output=output,
+    )  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(deploy_app, name="deploy")

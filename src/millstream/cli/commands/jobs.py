@@ -1,0 +1,210 @@
+"""Jobs: ``jobs list|get|delete``, ``start``, ``stop`` and ``logs``.
+
+A job may be given by id or by its deployment's name/id (then its newest job).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from millstream.cli.commands.deployments import YesOpt
+from millstream.cli.exit_codes import ExitCode
+from millstream.cli.options import OutputOpt, TimeoutOpt, WaitOpt
+from millstream.cli.output import render
+from millstream.cli.progress import wait_job
+from millstream.cli.resolve import resolve_deployment, resolve_job
+from millstream.cli.restore import RestoreOpt, restore_strategy
+from millstream.cli.state import state_of
+from millstream.client import Job, NotFoundError, UnexpectedStatusError
+from millstream.client.waiting import StatusCallback
+
+__all__ = ["register"]
+
+jobs_app = typer.Typer(help="List, show and delete jobs (runs of a deployment).")
+
+JobArg = Annotated[str, typer.Argument(help="Job id, or a deployment name/id for its newest job.")]
+_STOPPED = frozenset({"CANCELLED", "FINISHED"})
+_TERMINAL = frozenset({"CANCELLED", "FINISHED", "FAILED"})
+
+
+@jobs_app.command("list")
+def list_(
+    ctx: typer.Context,
+    deployment: Annotated[
+        str | None,
+        typer.Option("--deployment", "-d", help="Deployment name or id (default: all)."),
+    ] = None,
+    output: OutputOpt = None,
+) -> None:
+    """List jobs of one deployment, or of every deployment."""
+    state = state_of(ctx)
+    client = state.client()
+    if deployment is not None:
+        targets = [resolve_deployment(client, deployment)]
+    else:
+        targets = client.list_deployments().items
+    found: list[Job] = []
+    for target in targets:
+        found.extend(client.list_jobs(target.deployment_id or "").items)
+    render(state, found, output)
+
+
+@jobs_app.command("get")
+def get(ctx: typer.Context, ref: JobArg, output: OutputOpt = None) -> None:
+    """Show one job."""
+    state = state_of(ctx)
+    render(state, resolve_job(state.client(), ref), output)
+
+
+@jobs_app.command("delete")
+def delete(
+    ctx: typer.Context,
+    job_id: Annotated[str, typer.Argument(help="Job id.")],
+    yes: YesOpt = False,
+) -> None:
+    """Delete a finished job's record."""
+    state = state_of(ctx)
+    if not yes:
+        typer.confirm(f"Delete job {job_id}?", abort=True)
+    state.client().delete_job(job_id)
+    state.err().print(f"Deleted job {job_id}")
+
+
+def start(
+    ctx: typer.Context,
+    deployment: Annotated[str, typer.Argument(help="Deployment name or id.")],
+    restore: RestoreOpt = "latest-state",
+    allow_non_restored_state: Annotated[
+        bool,
+        typer.Option("--allow-non-restored-state", help="Skip state no operator claims."),
+    ] = False,
+    wait: WaitOpt = False,
+    timeout: TimeoutOpt = 300.0,
+    output: OutputOpt = None,
+) -> None:
+    """Start a job of a deployment (and wait for RUNNING with --wait)."""
+    state = state_of(ctx)
+    client = state.client()
+    target = resolve_deployment(client, deployment)
+    strategy = restore_strategy(restore, allow_non_restored_state=allow_non_restored_state)
+    job = client.start_job(target.deployment_id or "", restore=strategy)
+    state.err().print(f"Started job {job.job_id} of {target.name}")
+    if wait:
+        job = wait_job(state, client, job.job_id or "", frozenset({"RUNNING"}), timeout)
+    render(state, job, output)
+
+
+def _strategy(savepoint: bool, drain: bool, cancel: bool) -> str:
+    chosen = [
+        flag
+        for flag, on in (("--savepoint", savepoint), ("--drain", drain), ("--cancel", cancel))
+        if on
+    ]
+    if len(chosen) > 1:
+        raise typer.BadParameter(
+            f"choose one of --savepoint, --drain, --cancel (got {' '.join(chosen)})"
+        )
+    if drain:
+        return "STOP_WITH_DRAIN"
+    if cancel:
+        return "NONE"
+    # Default: keep the state. A stop that cannot savepoint fails rather than losing it.
+    return "STOP_WITH_SAVEPOINT"
+
+
+def _stop_guard(job: Job) -> StatusCallback:
+    """Fails the wait when the job goes CANCELLING -> RUNNING: the stop failed."""
+    seen_cancelling = False
+
+    def check(status: str | None) -> None:
+        nonlocal seen_cancelling
+        if status == "CANCELLING":
+            seen_cancelling = True
+        elif status == "RUNNING" and seen_cancelling:
+            raise UnexpectedStatusError(
+                f"stopping job {job.job_id}",
+                status,
+                "the stop failed and the job kept running; see `millstream events`",
+            )
+
+    return check
+
+
+def stop(
+    ctx: typer.Context,
+    ref: JobArg,
+    savepoint: Annotated[
+        bool, typer.Option("--savepoint", help="Stop with a savepoint (default).")
+    ] = False,
+    drain: Annotated[bool, typer.Option("--drain", help="Stop with savepoint and drain.")] = False,
+    cancel: Annotated[bool, typer.Option("--cancel", help="Cancel; no state is kept.")] = False,
+    wait: WaitOpt = False,
+    timeout: TimeoutOpt = 300.0,
+    output: OutputOpt = None,
+) -> None:
+    """Stop a job (with a savepoint unless --drain or --cancel)."""
+    strategy = _strategy(savepoint, drain, cancel)
+    state = state_of(ctx)
+    client = state.client()
+    job = resolve_job(client, ref)
+    job = client.stop_job(job.job_id or "", strategy)
+    state.err().print(f"Stopping job {job.job_id} ({strategy})")
+    if wait:
+        job = wait_job(state, client, job.job_id or "", _STOPPED, timeout, check=_stop_guard(job))
+        if strategy != "NONE":
+            taken = client.list_savepoints(job_id=job.job_id).items
+            if taken:
+                newest = max(taken, key=lambda s: s.created_at or 0)
+                state.err().print(
+                    f"Savepoint {newest.savepoint_id} {newest.state or ''} at "
+                    f"{newest.savepoint_location or '?'}",
+                    highlight=False,
+                )
+    render(state, job, output)
+
+
+def logs(
+    ctx: typer.Context,
+    ref: JobArg,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
+    ] = False,
+) -> None:
+    """Print the JobManager log of a job's latest start (-f to follow)."""
+    state = state_of(ctx)
+    client = state.client()
+    job = resolve_job(client, ref)
+    deployment_id = job.deployment_id or ""
+    printed = 0
+    while True:
+        try:
+            text = client.get_latest_job_start_log(deployment_id)
+        except NotFoundError as exc:
+            state.err().print(
+                f"[red]error:[/red] logs are not supported by this server "
+                f"(GetLatestJobStartLog answered 404: {exc.message})",
+                highlight=False,
+            )
+            raise typer.Exit(int(ExitCode.ERROR)) from exc
+        if len(text) < printed:
+            printed = 0  # a new start replaced the log: print it whole
+        typer.echo(text[printed:], nl=False)
+        printed = len(text)
+        if not follow:
+            break
+        current = client.get_job(job.job_id or "")
+        if current.state in _TERMINAL:
+            break
+        time.sleep(max(state.poll, 0.0) * 2)
+    if text and not text.endswith("\n"):
+        typer.echo("")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(jobs_app, name="jobs")
+    app.command()(start)
+    app.command()(stop)
+    app.command()(logs)

@@ -1,0 +1,56 @@
+"""``millstream up`` (run the server) and ``millstream status`` (is it up?)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from millstream.cli.exit_codes import ExitCode
+from millstream.cli.options import OutputOpt
+from millstream.cli.output import render
+from millstream.cli.state import state_of
+from millstream.client import NotFoundError, TransportError
+
+__all__ = ["register"]
+
+
+def up(
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Also create a demo deployment to play with.")
+    ] = False,
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port to listen on.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Where the server keeps its state.")
+    ] = None,
+) -> None:
+    """Run the Millstream server with an embedded Flink, in the foreground (Ctrl-C stops it)."""
+    # Imported here, not at the top: the CLI must work with only the client installed,
+    # and the server's imports (FastAPI, SQLAlchemy, Flink) are slow.
+    server_module: Any = importlib.import_module("millstream.server")
+    server_module.serve(demo=demo, host=host, port=port, data_dir=data_dir)
+
+
+def status(ctx: typer.Context, output: OutputOpt = None) -> None:
+    """Show whether the server is up (exit code 6 when it cannot be reached)."""
+    state = state_of(ctx)
+    client = state.client()
+    try:
+        health = client.health()
+    except TransportError as exc:
+        state.err().print(f"[red]down:[/red] {exc}", highlight=False)
+        raise typer.Exit(int(ExitCode.UNREACHABLE)) from exc
+    info: dict[str, Any] = {"url": client.config.url, "health": health.get("status", "ok")}
+    # A server without the status endpoint: its health is all we know.
+    with contextlib.suppress(NotFoundError):
+        info.update(client.server_status())
+    render(state, info, output)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(up)
+    app.command()(status)

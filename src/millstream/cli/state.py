@@ -1,0 +1,81 @@
+"""What every command gets from the global options: settings, output format, a client.
+
+The app's callback fills a ``CliState`` into ``ctx.obj``. Tests pass their own
+(``CliRunner().invoke(app, args, obj=CliState(client_factory=...))``) to back the CLI
+with an ``httpx.MockTransport``; nothing else is global.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import typer
+from rich.console import Console
+
+from millstream.client import ClientConfig, MillstreamClient
+
+__all__ = ["CliState", "ClientFactory", "OutputFormat", "state_of"]
+
+ClientFactory = Callable[[ClientConfig], MillstreamClient]
+
+
+class OutputFormat(enum.StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    YAML = "yaml"
+
+
+def _default_factory(config: ClientConfig) -> MillstreamClient:
+    return MillstreamClient(config)
+
+
+@dataclass
+class CliState:
+    """Global options plus the client built from them (once, closed when the CLI exits)."""
+
+    client_factory: ClientFactory = _default_factory
+    url: str | None = None
+    profile: str | None = None
+    workspace: str | None = None
+    namespace: str | None = None
+    output: OutputFormat = OutputFormat.TABLE
+    poll: float = 1.0  # seconds between status polls while waiting; tests use 0
+    _config: ClientConfig | None = field(default=None, repr=False)
+    _client: MillstreamClient | None = field(default=None, repr=False)
+
+    def config(self) -> ClientConfig:
+        if self._config is None:
+            self._config = ClientConfig.load(
+                self.profile, url=self.url, workspace=self.workspace, namespace=self.namespace
+            )
+        return self._config
+
+    def client(self) -> MillstreamClient:
+        if self._client is None:
+            self._client = self.client_factory(self.config())
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def format(self, override: OutputFormat | None) -> OutputFormat:
+        """A command's own ``-o`` wins over the global one."""
+        return override or self.output
+
+    @staticmethod
+    def out() -> Console:
+        # Built on each use so it writes to whatever sys.stdout is now (CliRunner swaps it).
+        return Console(soft_wrap=False)
+
+    @staticmethod
+    def err() -> Console:
+        return Console(stderr=True)
+
+
+def state_of(ctx: typer.Context) -> CliState:
+    """The ``CliState`` of this invocation (a default one when run without the callback)."""
+    return ctx.ensure_object(CliState)

@@ -1,0 +1,102 @@
+"""Typed Python client of Millstream's native API (Alibaba Realtime Compute 2022-07-18).
+
+Install it alone, without the server's dependencies::
+
+    pip install 'millstream[client]'     # only httpx and pydantic
+
+It imports nothing from the server (an import-linter contract enforces it)::
+
+    from millstream.client import ClientConfig, MillstreamClient
+
+    with MillstreamClient(ClientConfig.load()) as client:
+        deployment = client.get_deployment_by_name("orders")
+        job = client.start_job(deployment.deployment_id)
+        client.wait_for_job(job.job_id, "RUNNING", timeout=120)
+
+``AsyncMillstreamClient`` has the same methods as coroutines. Requests are signed with
+ACS3-HMAC-SHA256 exactly as the official SDK signs them; settings come from arguments,
+``MILLSTREAM_*`` environment variables and the profile file ``~/.millstream/credentials``
+(see ``config.py``). Errors are the hierarchy in ``errors.py``.
+"""
+
+from millstream.client.asynchronous import AsyncMillstreamClient
+from millstream.client.config import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_URL,
+    DEFAULT_WORKSPACE,
+    ClientConfig,
+    credentials_path,
+    read_profile,
+    write_profile,
+)
+from millstream.client.errors import (
+    ApiError,
+    AuthError,
+    ConfigError,
+    ConflictError,
+    InvalidRequestError,
+    MillstreamClientError,
+    NotFoundError,
+    ServerError,
+    TransportError,
+    UnexpectedStatusError,
+    WaitTimeoutError,
+)
+from millstream.client.models import (
+    AccessKey,
+    Artifact,
+    BasicResourceSetting,
+    Deployment,
+    EngineVersion,
+    EngineVersions,
+    Event,
+    JarArtifact,
+    Job,
+    Page,
+    PythonArtifact,
+    RestoreStrategy,
+    Savepoint,
+    SqlArtifact,
+    SqlValidation,
+    StreamingResourceSetting,
+)
+from millstream.client.sync import MillstreamClient
+
+__all__ = [
+    "DEFAULT_NAMESPACE",
+    "DEFAULT_URL",
+    "DEFAULT_WORKSPACE",
+    "AccessKey",
+    "ApiError",
+    "Artifact",
+    "AsyncMillstreamClient",
+    "AuthError",
+    "BasicResourceSetting",
+    "ClientConfig",
+    "ConfigError",
+    "ConflictError",
+    "Deployment",
+    "EngineVersion",
+    "EngineVersions",
+    "Event",
+    "InvalidRequestError",
+    "JarArtifact",
+    "Job",
+    "MillstreamClient",
+    "MillstreamClientError",
+    "NotFoundError",
+    "Page",
+    "PythonArtifact",
+    "RestoreStrategy",
+    "Savepoint",
+    "ServerError",
+    "SqlArtifact",
+    "SqlValidation",
+    "StreamingResourceSetting",
+    "TransportError",
+    "UnexpectedStatusError",
+    "WaitTimeoutError",
+    "credentials_path",
+    "read_profile",
+    "write_profile",
+]

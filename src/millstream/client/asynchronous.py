@@ -1,0 +1,266 @@
+"""``AsyncMillstreamClient``: the asyncio client of the native API (httpx.AsyncClient).
+
+The same methods as ``MillstreamClient`` in ``sync.py``, built from the same
+``operations.py``; only sending and sleeping differ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from millstream.client import operations as ops
+from millstream.client import waiting
+from millstream.client.config import ClientConfig
+from millstream.client.errors import map_transport_errors
+from millstream.client.models import (
+    AccessKey,
+    Deployment,
+    EngineVersions,
+    Event,
+    Job,
+    Page,
+    RestoreStrategy,
+    Savepoint,
+    SqlValidation,
+)
+
+__all__ = ["AsyncMillstreamClient"]
+
+T = TypeVar("T")
+
+
+class AsyncMillstreamClient:
+    """Asyncio client; ``transport`` lets tests answer with ``httpx.MockTransport``."""
+
+    def __init__(
+        self,
+        config: ClientConfig | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.config = config or ClientConfig.load()
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            transport=transport, timeout=self.config.timeout
+        )
+
+    async def __aenter__(self) -> AsyncMillstreamClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    @property
+    def namespace(self) -> str:
+        return self.config.namespace
+
+    async def _call(self, op: ops.Operation[T]) -> T:
+        request = ops.build_request(self._http, self.config, op)
+        with map_transport_errors(self.config.url):
+            response = await self._http.send(request)
+        return ops.read_response(op, response)
+
+    # ------------------------------------------------------------------ deployments
+
+    async def create_deployment(self, deployment: Deployment) -> Deployment:
+        return await self._call(ops.create_deployment(self.namespace, deployment))
+
+    async def get_deployment(self, deployment_id: str) -> Deployment:
+        return await self._call(ops.get_deployment(self.namespace, deployment_id))
+
+    async def get_deployment_by_name(self, name: str) -> Deployment:
+        return await self._call(ops.get_deployment_by_name(self.namespace, name))
+
+    async def list_deployments(
+        self, *, name: str | None = None, page_index: int = 1, page_size: int = 100
+    ) -> Page[Deployment]:
+        op = ops.list_deployments(
+            self.namespace, name=name, page_index=page_index, page_size=page_size
+        )
+        return await self._call(op)
+
+    async def update_deployment(self, deployment_id: str, deployment: Deployment) -> Deployment:
+        return await self._call(ops.update_deployment(self.namespace, deployment_id, deployment))
+
+    async def delete_deployment(self, deployment_id: str) -> None:
+        await self._call(ops.delete_deployment(self.namespace, deployment_id))
+
+    async def validate_sql(
+        self, statement: str, *, engine_version: str | None = None, batch: bool = False
+    ) -> SqlValidation:
+        op = ops.validate_sql(self.namespace, statement, engine_version=engine_version, batch=batch)
+        return await self._call(op)
+
+    # ------------------------------------------------------------------ jobs
+
+    async def start_job(
+        self,
+        deployment_id: str,
+        *,
+        restore: RestoreStrategy | None = None,
+        local_variables: Mapping[str, str] | None = None,
+    ) -> Job:
+        op = ops.start_job(
+            self.namespace, deployment_id, restore=restore, local_variables=local_variables
+        )
+        return await self._call(op)
+
+    async def get_job(self, job_id: str) -> Job:
+        return await self._call(ops.get_job(self.namespace, job_id))
+
+    async def list_jobs(
+        self, deployment_id: str, page_index: int = 1, page_size: int = 100
+    ) -> Page[Job]:
+        op = ops.list_jobs(
+            self.namespace, deployment_id, page_index=page_index, page_size=page_size
+        )
+        return await self._call(op)
+
+    async def stop_job(self, job_id: str, strategy: str = "STOP_WITH_SAVEPOINT") -> Job:
+        return await self._call(ops.stop_job(self.namespace, job_id, strategy))
+
+    async def delete_job(self, job_id: str) -> None:
+        await self._call(ops.delete_job(self.namespace, job_id))
+
+    async def get_latest_job_start_log(self, deployment_id: str) -> str:
+        return await self._call(ops.get_latest_job_start_log(self.namespace, deployment_id))
+
+    # ------------------------------------------------------------------ savepoints
+
+    async def create_savepoint(
+        self,
+        deployment_id: str,
+        *,
+        description: str | None = None,
+        native_format: bool | None = None,
+    ) -> Savepoint:
+        op = ops.create_savepoint(
+            self.namespace, deployment_id, description=description, native_format=native_format
+        )
+        return await self._call(op)
+
+    async def get_savepoint(self, savepoint_id: str) -> Savepoint:
+        return await self._call(ops.get_savepoint(self.namespace, savepoint_id))
+
+    async def list_savepoints(
+        self,
+        *,
+        deployment_id: str | None = None,
+        job_id: str | None = None,
+        page_index: int = 1,
+        page_size: int = 100,
+    ) -> Page[Savepoint]:
+        op = ops.list_savepoints(
+            self.namespace,
+            deployment_id=deployment_id,
+            job_id=job_id,
+            page_index=page_index,
+            page_size=page_size,
+        )
+        return await self._call(op)
+
+    async def delete_savepoint(self, savepoint_id: str) -> None:
+        await self._call(ops.delete_savepoint(self.namespace, savepoint_id))
+
+    # ------------------------------------------------------------------ the rest
+
+    async def get_events(
+        self, *, deployment_id: str | None = None, page_index: int = 1, page_size: int = 100
+    ) -> Page[Event]:
+        op = ops.get_events(
+            self.namespace, deployment_id=deployment_id, page_index=page_index, page_size=page_size
+        )
+        return await self._call(op)
+
+    async def list_engine_versions(self) -> EngineVersions:
+        return await self._call(ops.list_engine_versions())
+
+    async def create_key(self, *, user: str | None = None, create_user: bool = False) -> AccessKey:
+        """A new key (for ``user``, created too if ``create_user``); its secret is in it."""
+        return await self._call(ops.create_key(user=user, create_user=create_user))
+
+    async def list_keys(self) -> list[AccessKey]:
+        return await self._call(ops.list_keys())
+
+    async def disable_key(self, access_key_id: str) -> AccessKey:
+        return await self._call(ops.disable_key(access_key_id))
+
+    async def enable_key(self, access_key_id: str) -> AccessKey:
+        return await self._call(ops.enable_key(access_key_id))
+
+    async def revoke_key(self, access_key_id: str) -> None:
+        await self._call(ops.revoke_key(access_key_id))
+
+    async def health(self) -> dict[str, Any]:
+        """``GET /healthz``; raises ``TransportError`` when the server is down."""
+        return await self._call(ops.health())
+
+    async def server_status(self) -> dict[str, Any]:
+        """``GET /api/millstream/v1/status`` (``NotFoundError`` on servers without it)."""
+        return await self._call(ops.server_status())
+
+    # ------------------------------------------------------------------ waiting
+
+    async def wait_for_job(
+        self,
+        job_id: str,
+        statuses: str | Iterable[str] = "RUNNING",
+        # A deadline of our own, not asyncio.timeout: it must report the last status seen.
+        timeout: float = 300.0,  # noqa: ASYNC109
+        poll: float = 1.0,
+        *,
+        on_status: waiting.StatusCallback | None = None,
+    ) -> Job:
+        """Poll until the job is in one of ``statuses``; ``WaitTimeoutError`` otherwise."""
+        wanted = waiting.wanted_set(statuses)
+        deadline = time.monotonic() + timeout
+        last: str | None = None
+        while True:
+            job = await self.get_job(job_id)
+            last = job.state
+            if on_status is not None:
+                on_status(last)
+            if waiting.job_reached(job, wanted):
+                return job
+            if time.monotonic() >= deadline:
+                raise waiting.timeout_error(f"job {job_id}", wanted, last)
+            await asyncio.sleep(poll)
+
+    async def wait_for_savepoint(
+        self,
+        savepoint_id: str,
+        states: str | Iterable[str] = "COMPLETED",
+        # A deadline of our own, not asyncio.timeout: it must report the last status seen.
+        timeout: float = 300.0,  # noqa: ASYNC109
+        poll: float = 1.0,
+        *,
+        on_status: waiting.StatusCallback | None = None,
+    ) -> Savepoint:
+        """Poll until the savepoint is in one of ``states``; ``WaitTimeoutError`` otherwise."""
+        wanted = waiting.wanted_set(states)
+        deadline = time.monotonic() + timeout
+        while True:
+            savepoint = await self.get_savepoint(savepoint_id)
+            if on_status is not None:
+                on_status(savepoint.state)
+            if waiting.savepoint_reached(savepoint, wanted):
+                return savepoint
+            if time.monotonic() >= deadline:
+                raise waiting.timeout_error(f"savepoint {savepoint_id}", wanted, savepoint.state)
+            await asyncio.sleep(poll)

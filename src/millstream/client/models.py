@@ -1,0 +1,308 @@
+"""Typed views of the native API's resources, as the client returns and sends them.
+
+Wire names are those of the official SDK ``alibabacloud_ververica20220718.models``
+(camelCase via aliases, snake_case in Python). Unknown fields are ignored so a newer
+server never breaks an older client; every field is optional for the same reason.
+Dump for the wire with ``model.to_wire()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+__all__ = [
+    "AccessKey",
+    "Artifact",
+    "BasicResourceSetting",
+    "BasicResourceSettingSpec",
+    "Deployment",
+    "DeploymentTarget",
+    "EngineVersion",
+    "EngineVersions",
+    "Event",
+    "Failure",
+    "JarArtifact",
+    "Job",
+    "JobStatus",
+    "LocalVariable",
+    "Page",
+    "PythonArtifact",
+    "RestoreStrategy",
+    "Savepoint",
+    "SavepointStatus",
+    "SqlArtifact",
+    "SqlValidation",
+    "SqlValidationError",
+    "StreamingResourceSetting",
+    "WireModel",
+]
+
+T = TypeVar("T")
+
+
+class WireModel(BaseModel):
+    """camelCase on the wire, snake_case in Python, unknown fields ignored."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON-ready dict the server expects (wire names, unset fields left out)."""
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list answer: the envelope's ``data`` plus its paging fields."""
+
+    items: list[T]
+    page_index: int | None = None
+    page_size: int | None = None
+    total_size: int | None = None
+
+
+# --------------------------------------------------------------------------- deployments
+
+
+class SqlArtifact(WireModel):
+    sql_script: str | None = None
+    additional_dependencies: list[str] | None = None
+
+
+class JarArtifact(WireModel):
+    jar_uri: str | None = None
+    entry_class: str | None = None
+    main_args: str | None = None
+    additional_dependencies: list[str] | None = None
+
+
+class PythonArtifact(WireModel):
+    python_artifact_uri: str | None = None
+    entry_module: str | None = None
+    main_args: str | None = None
+    additional_dependencies: list[str] | None = None
+    additional_python_libraries: list[str] | None = None
+    additional_python_archives: list[str] | None = None
+
+
+class Artifact(WireModel):
+    """``kind`` is ``SQLSCRIPT``, ``JAR`` or ``PYTHON``; only that sub-artifact is set."""
+
+    kind: str | None = None
+    sql_artifact: SqlArtifact | None = None
+    jar_artifact: JarArtifact | None = None
+    python_artifact: PythonArtifact | None = None
+
+
+class BasicResourceSettingSpec(WireModel):
+    cpu: float | None = None
+    memory: str | None = None
+
+
+class BasicResourceSetting(WireModel):
+    parallelism: int | None = None
+    jobmanager_resource_setting_spec: BasicResourceSettingSpec | None = None
+    taskmanager_resource_setting_spec: BasicResourceSettingSpec | None = None
+
+
+class StreamingResourceSetting(WireModel):
+    resource_setting_mode: str | None = None
+    basic_resource_setting: BasicResourceSetting | None = None
+
+
+class DeploymentTarget(WireModel):
+    mode: str | None = None
+    name: str | None = None
+
+
+class LocalVariable(WireModel):
+    name: str | None = None
+    value: str | None = None
+
+
+class Deployment(WireModel):
+    """What to run; ``resource_version`` guards concurrent updates (stale -> 409)."""
+
+    deployment_id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    namespace: str | None = None
+    workspace: str | None = None
+    artifact: Artifact | None = None
+    execution_mode: str | None = None
+    engine_version: str | None = None
+    flink_conf: dict[str, Any] | None = None
+    labels: dict[str, Any] | None = None
+    local_variables: list[LocalVariable] | None = None
+    streaming_resource_setting: StreamingResourceSetting | None = None
+    deployment_target: DeploymentTarget | None = None
+    creator: str | None = None
+    modifier: str | None = None
+    created_at: str | None = None
+    modified_at: str | None = None
+    job_summary: dict[str, int | None] | None = None
+    resource_version: int | None = None
+
+    @property
+    def kind(self) -> str | None:
+        return self.artifact.kind if self.artifact else None
+
+    @property
+    def parallelism(self) -> int | None:
+        setting = self.streaming_resource_setting
+        if setting is None or setting.basic_resource_setting is None:
+            return None
+        return setting.basic_resource_setting.parallelism
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+class RestoreStrategy(WireModel):
+    """``kind``: NONE, LATEST_SAVEPOINT, LATEST_STATE or FROM_SAVEPOINT (with an id)."""
+
+    kind: str | None = None
+    savepoint_id: str | None = None
+    allow_non_restored_state: bool | None = None
+
+
+class Failure(WireModel):
+    message: str | None = None
+    reason: str | None = None
+    failed_at: int | None = None
+
+
+class JobStatus(WireModel):
+    current_job_status: str | None = None
+    failure: Failure | None = None
+    running: dict[str, Any] | None = None
+
+
+class Job(WireModel):
+    """One run of a deployment; ``start_time``/``end_time`` are epoch seconds."""
+
+    job_id: str | None = None
+    deployment_id: str | None = None
+    deployment_name: str | None = None
+    namespace: str | None = None
+    workspace: str | None = None
+    execution_mode: str | None = None
+    engine_version: str | None = None
+    start_time: int | None = None
+    end_time: int | None = None
+    status: JobStatus | None = None
+    artifact: Artifact | None = None
+    restore_strategy: RestoreStrategy | None = None
+    session_cluster_name: str | None = None
+    flink_conf: dict[str, Any] | None = None
+    created_at: str | None = None
+    modified_at: str | None = None
+
+    @property
+    def state(self) -> str | None:
+        """``STARTING``, ``RUNNING``, ``CANCELLING``, ``CANCELLED``, ``FAILED``, ``FINISHED``."""
+        return self.status.current_job_status if self.status else None
+
+    @property
+    def failure_message(self) -> str | None:
+        failure = self.status.failure if self.status else None
+        return failure.message if failure else None
+
+
+# --------------------------------------------------------------------------- savepoints
+
+
+class SavepointStatus(WireModel):
+    state: str | None = None
+    failure: Failure | None = None
+
+
+class Savepoint(WireModel):
+    """``created_at``/``modified_at`` are epoch seconds."""
+
+    savepoint_id: str | None = None
+    deployment_id: str | None = None
+    job_id: str | None = None
+    namespace: str | None = None
+    description: str | None = None
+    native_format: bool | None = None
+    savepoint_location: str | None = None
+    savepoint_origin: str | None = None
+    status: SavepointStatus | None = None
+    created_at: int | None = None
+    modified_at: int | None = None
+
+    @property
+    def state(self) -> str | None:
+        """``STARTED``, ``COMPLETED`` or ``FAILED``."""
+        return self.status.state if self.status else None
+
+
+# --------------------------------------------------------------------------- the rest
+
+
+class Event(WireModel):
+    """``created_at`` is a string of epoch seconds (the SDK's type)."""
+
+    event_id: str | None = None
+    event_name: str | None = None
+    message: str | None = None
+    created_at: str | None = None
+    deployment_id: str | None = None
+    job_id: str | None = None
+    namespace: str | None = None
+    workspace: str | None = None
+
+
+class EngineVersion(WireModel):
+    engine_version: str | None = None
+    status: str | None = None
+    features: dict[str, Any] | None = None
+
+
+class EngineVersions(WireModel):
+    default_engine_version: str | None = None
+    engine_version_metadata: list[EngineVersion] = Field(default_factory=list)
+
+
+class SqlValidationError(WireModel):
+    """Where Flink rejected the script; numbers are strings in the SDK model."""
+
+    line_number: str | None = None
+    column_number: str | None = None
+    end_line_number: str | None = None
+    end_column_number: str | None = None
+    message: str | None = None
+
+
+class SqlValidation(WireModel):
+    """Result of ValidateSqlStatement; invalid when ``error_details`` is set."""
+
+    success: bool | None = None
+    message: str | None = None
+    validation_result: str | None = None
+    error_details: SqlValidationError | None = None
+
+    @property
+    def valid(self) -> bool:
+        if self.error_details is not None:
+            return False
+        return self.validation_result is None or "INVALID" not in self.validation_result
+
+
+class AccessKey(WireModel):
+    """A Millstream access key; ``access_key_secret`` is only present when just created."""
+
+    access_key_id: str | None = None
+    access_key_secret: str | None = None
+    status: str | None = None
+    created_at: str | int | None = None
+    last_used_at: str | int | None = None
+    user_id: str | None = None
+    user_name: str | None = None
+    user: str | None = None  # older servers: the owner's name
+
+    @property
+    def owner(self) -> str | None:
+        return self.user_name or self.user

@@ -1,0 +1,1 @@
+"""Tests of the millstream CLI against an in-memory native API."""

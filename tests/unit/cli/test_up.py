@@ -1,0 +1,33 @@
+"""``millstream up`` only parses options and hands them to ``millstream.server.serve``."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from millstream.cli.main import app
+
+
+def test_up_calls_serve_with_the_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    calls: list[dict[str, Any]] = []
+    fake = types.ModuleType("millstream.server")
+    fake.serve = lambda **kwargs: calls.append(kwargs)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "millstream.server", fake)
+    args = ["up", "--demo", "--host", "0.0.0.0", "--port", "9090", "--data-dir", str(tmp_path)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert calls == [{"demo": True, "host": "0.0.0.0", "port": 9090, "data_dir": tmp_path}]
+
+
+def test_up_defaults_leave_choices_to_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+    fake = types.ModuleType("millstream.server")
+    fake.serve = lambda **kwargs: calls.append(kwargs)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "millstream.server", fake)
+    assert CliRunner().invoke(app, ["up"]).exit_code == 0
+    assert calls == [{"demo": False, "host": None, "port": None, "data_dir": None}]
