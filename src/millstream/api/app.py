@@ -18,6 +18,7 @@ from millstream.api.auth import (
     Acs3Verifier,
     AuditMiddleware,
     Authenticator,
+    BasicVerifier,
     RoaVerifier,
     namespace_guard,
     native_authenticate,
@@ -76,7 +77,7 @@ def create_api(
 ) -> FastAPI:
     """The production app: signed requests, namespace roles, audit. ``routers`` build more
     routers from the role-checking dependency (artifacts, variables...)."""
-    authenticator = Authenticator(access, [Acs3Verifier(), RoaVerifier()])
+    authenticator = Authenticator(access, [Acs3Verifier(), RoaVerifier(), BasicVerifier()])
     authenticate = native_authenticate(authenticator)
     workspace = services.default_workspace
     guard = namespace_guard(access, authenticate, default_workspace=workspace, write=_needs_write)

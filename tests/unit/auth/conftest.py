@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from millstream.api.auth import Acs3Verifier, Authenticator, RoaVerifier
+from millstream.api.auth import Acs3Verifier, Authenticator, BasicVerifier, RoaVerifier
 from millstream.control.services.access import AccessService, IssuedKey
 from tests.unit.auth.fakes import InMemoryAccessStore, PlainCipher
 
@@ -52,4 +52,4 @@ def admin(access: AccessService) -> IssuedKey:
 
 @pytest.fixture
 def authenticator(access: AccessService, clock: Clock) -> Authenticator:
-    return Authenticator(access, [Acs3Verifier(), RoaVerifier()], clock=clock)
+    return Authenticator(access, [Acs3Verifier(), RoaVerifier(), BasicVerifier()], clock=clock)

@@ -16,6 +16,7 @@ from millstream.api.auth.authenticator import (
     native_authenticate,
     signed_request,
 )
+from millstream.api.auth.basic import BasicVerifier
 from millstream.api.auth.rbac import authorize, namespace_guard
 from millstream.api.auth.roa import RoaVerifier
 
@@ -23,6 +24,7 @@ __all__ = [
     "Acs3Verifier",
     "AuditMiddleware",
     "Authenticator",
+    "BasicVerifier",
     "Claim",
     "RoaVerifier",
     "SignatureVerifier",

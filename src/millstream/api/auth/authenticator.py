@@ -86,9 +86,10 @@ class Claim:
 
     key_id: str
     signature: str
-    timestamp: datetime
+    timestamp: datetime | None  # None: the scheme carries no time (HTTP Basic)
     nonce: str | None
     body_matches: bool  # the body hashes to the signed digest header (or has none)
+    signed: bool = True  # False: the secret itself was sent (HTTP Basic), nothing to replay
 
 
 class SignatureVerifier(Protocol):
@@ -137,7 +138,8 @@ class Authenticator:
         verifier = next((v for v in self._verifiers if v.accepts(authorization)), None)
         if verifier is None:
             raise Unauthenticated(
-                "unsupported Authorization scheme; sign requests with ACS3-HMAC-SHA256",
+                "unsupported Authorization scheme; sign requests with ACS3-HMAC-SHA256 "
+                "or send HTTP Basic credentials (AccessKeyId:secret)",
                 code="IncompleteSignature",
             )
         claim = verifier.claim(request)
@@ -146,8 +148,7 @@ class Authenticator:
                 f"the signature nonce is longer than {MAX_NONCE_LENGTH} characters",
                 code="IncompleteSignature",
             )
-        skew = abs(self._clock() - claim.timestamp)
-        if skew > self._max_skew:
+        if claim.timestamp is not None and abs(self._clock() - claim.timestamp) > self._max_skew:
             raise Unauthenticated(
                 "the request time differs from the server time by more than "
                 f"{int(self._max_skew.total_seconds() // 60)} minutes; sync the client clock",
@@ -159,7 +160,7 @@ class Authenticator:
         if not (signature_ok and claim.body_matches):
             raise signature_mismatch()
         nonce = claim.nonce
-        if nonce is None and request.method.upper() not in SAFE_METHODS:
+        if nonce is None and claim.signed and request.method.upper() not in SAFE_METHODS:
             # Schemes without a nonce (legacy ROA) still must not replay a change: an
             # identical signed request has the identical signature, so that is the nonce.
             nonce = "sig:" + claim.signature[: MAX_NONCE_LENGTH - 4]
