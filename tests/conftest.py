@@ -8,12 +8,12 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
+from millstream.config import FlinkSettings
+from millstream.engine import LocalCluster
+
 # A shared 2-core machine: wall-clock deadlines would make property tests flaky.
 settings.register_profile("millstream", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("millstream")
-
-from millstream.config import FlinkSettings
-from millstream.engine import LocalCluster
 
 
 @pytest.fixture(scope="session")
