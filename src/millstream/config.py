@@ -19,9 +19,12 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from millstream.control.engine_versions import DEFAULT_ALIASES
+
 __all__ = [
     "ApiSettings",
     "FlinkSettings",
+    "LogSettings",
     "ReconcilerSettings",
     "Settings",
     "StoreSettings",
@@ -64,6 +67,11 @@ class FlinkSettings(BaseModel):
         default="10s", description="Default execution.checkpointing.interval for streaming jobs."
     )
     request_timeout: float = Field(default=30.0, description="Flink REST timeout in seconds.")
+    version_aliases: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_ALIASES),
+        description="Engine version name or glob pattern -> installed runtime ('default' = "
+        "the default runtime), e.g. {'vvr-8.0.*-flink-1.17': 'default'}.",
+    )
 
 
 class ReconcilerSettings(BaseModel):
@@ -74,6 +82,16 @@ class ReconcilerSettings(BaseModel):
         default=10.0,
         description="Seconds between per-job detail reads (checkpoints, restarts) of a job "
         "whose overview row did not change.",
+    )
+
+
+class LogSettings(BaseModel):
+    max_bytes: int = Field(
+        default=1024 * 1024, description="Largest log excerpt returned or kept, per file."
+    )
+    sweep_interval: float = Field(
+        default=60.0,
+        description="Seconds between sweeps that keep ended jobs' logs and delete expired ones.",
     )
 
 
@@ -113,6 +131,7 @@ class Settings(BaseSettings):
     flink: FlinkSettings = Field(default_factory=FlinkSettings)
     reconciler: ReconcilerSettings = Field(default_factory=ReconcilerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    logs: LogSettings = Field(default_factory=LogSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -19,13 +19,15 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from millstream.api.app import create_api
+from millstream.api.app import RouterFactory, create_api
+from millstream.api.native.logs import build_logs_router
+from millstream.api.native.variables import build_variables_router
 from millstream.client.config import credentials_path, write_profile
 from millstream.config import Settings, get_settings
 from millstream.control.bootstrap import ensure_defaults, ensure_demo
 from millstream.control.context import Scope
 from millstream.control.daemon import ReconcilerDaemon
-from millstream.control.engine_versions import DEFAULT_ALIASES, EngineVersions
+from millstream.control.engine_versions import EngineVersions
 from millstream.control.notifier import Notifier
 from millstream.control.reconciler import Reconciler
 from millstream.control.services import (
@@ -36,13 +38,17 @@ from millstream.control.services import (
     Services,
 )
 from millstream.control.services.access import AccessService
+from millstream.control.services.logs import LogService
+from millstream.control.services.variables import VariableService
 from millstream.domain.clusters import ClusterKind
 from millstream.engine.engine import FlinkEngine
 from millstream.engine.local_cluster import LocalCluster
+from millstream.engine.logs import FileLogArchive, FlinkLogReader
 from millstream.engine.runtime import FlinkRuntime
 from millstream.store import SqlStore, leader_lock_for, upgrade
 from millstream.store.access import SqlAccessStore
 from millstream.store.cipher import load_cipher
+from millstream.store.variables import SqlVariableStore
 
 __all__ = ["Runtime", "build_runtime", "create_app", "serve"]
 
@@ -100,32 +106,52 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         cluster_kind=kind,
         rest_url=rest_url,
     )
-    access = AccessService(
-        SqlAccessStore(store.engine), load_cipher(settings.secret_key, settings.data_dir)
+    cipher = load_cipher(settings.secret_key, settings.data_dir)
+    access = AccessService(SqlAccessStore(store.engine), cipher)
+    variables = VariableService(SqlVariableStore(store.engine), cipher)
+    logs = LogService(
+        store,
+        FlinkLogReader(
+            local_log_dirs={local.rest_url: local.log_dir} if local else {},
+            timeout=settings.flink.request_timeout,
+        ),
+        FileLogArchive(settings.data_dir / "logs"),
+        max_bytes=settings.logs.max_bytes,
     )
     notifier = Notifier()
-    versions = EngineVersions(installed=list(engine.engine_versions()), aliases=DEFAULT_ALIASES)
+    versions = EngineVersions(
+        installed=list(engine.engine_versions()), aliases=settings.flink.version_aliases
+    )
     services = Services(
-        deployments=DeploymentService(store, engine, versions),
+        deployments=DeploymentService(store, engine, versions, variables=variables),
         jobs=JobService(
-            store, engine, notifier, checkpoint_interval=settings.flink.checkpoint_interval
+            store,
+            engine,
+            notifier,
+            checkpoint_interval=settings.flink.checkpoint_interval,
+            variables=variables,
         ),
         savepoints=SavepointService(store, engine, notifier),
         events=EventService(store),
         versions=versions,
         default_workspace=settings.default_workspace,
+        variables=variables,
+        logs=logs,
     )
     reconciler = Reconciler(
         store,
         engine,
         max_concurrency=settings.reconciler.max_concurrency,
         details_interval=settings.reconciler.details_interval,
+        variables=variables,
+        on_job_ended=[logs.archive_job],
     )
     daemon = ReconcilerDaemon(
         reconciler,
         notifier,
         leader_lock_for(settings.store_url),
         interval=settings.reconciler.interval,
+        periodic=[(settings.logs.sweep_interval, logs.sweep)],
     )
     return Runtime(
         settings=settings,
@@ -150,8 +176,22 @@ def create_app(runtime: Runtime) -> FastAPI:
         yield
         runtime.daemon.stop()
 
+    services = runtime.services
+    workspace = runtime.settings.default_workspace
+    routers: list[RouterFactory] = []
+    if services.variables is not None:
+        variables = services.variables
+        routers.append(
+            lambda guard: build_variables_router(variables, guard, default_workspace=workspace)
+        )
+    if services.logs is not None:
+        logs = services.logs
+        routers.append(lambda guard: build_logs_router(logs, guard, default_workspace=workspace))
     app = create_api(
-        runtime.services, runtime.access, max_body_bytes=runtime.settings.api.max_body_bytes
+        services,
+        runtime.access,
+        routers=routers,
+        max_body_bytes=runtime.settings.api.max_body_bytes,
     )
     app.router.lifespan_context = lifespan
     return app

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from millstream.control.notifier import Notifier
@@ -37,7 +38,11 @@ class ReconcilerDaemon:
         lock: LeaderLock,
         *,
         interval: float = 1.0,
+        after_tick: Sequence[Callable[[], object]] = (),
+        periodic: Sequence[tuple[float, Callable[[], object]]] = (),
     ) -> None:
+        self._after_tick = tuple(after_tick)
+        self._periodic = [(every, task, [0.0]) for every, task in periodic]
         self._reconciler = reconciler
         self._notifier = notifier
         self._lock = lock
@@ -74,10 +79,26 @@ class ReconcilerDaemon:
             else:
                 self.heartbeat.last_report = report
                 self.heartbeat.last_error = None
+            self._run_tasks()
             self.heartbeat.ticks += 1
             self.heartbeat.last_tick_at = time.time()
             if not self._stopping.is_set():
                 self._notifier.wait(self._interval)
+
+    def _run_tasks(self) -> None:
+        """Leader-only work that follows the reconciler: coordinators every tick,
+        housekeeping (log retention) at its own interval. Failures are logged, not fatal."""
+        now = time.monotonic()
+        due = list(self._after_tick)
+        for every, task, last in self._periodic:
+            if now - last[0] >= every:
+                last[0] = now
+                due.append(task)
+        for task in due:
+            try:
+                task()
+            except Exception:
+                _log.exception("background task %r failed", task)
 
     def _ensure_leader(self) -> bool:
         if self.heartbeat.leader:

@@ -5,6 +5,13 @@ cluster they use with ONE ``/jobs/overview`` call, decide per job (``domain.deci
 and act with bounded concurrency. Every action is recorded before and after it runs,
 so a control plane killed at any point rebuilds the truth on the next tick: Flink
 JobIDs are derived from (job id, attempt), a retried submission finds the job there.
+
+Managed clusters (given ``processes``): before observing, each tick makes every session
+cluster's processes match its desired state and records the status; a job that should
+get a dedicated cluster (``per_job_clusters``) is first moved onto a new DEDICATED
+cluster record (one transaction), which the next ticks start, submit to, and tear down
+once the job ended. Starts and stops never block the tick (``ClusterProcesses``); jobs
+of a cluster that is not RUNNING yet wait without being observed.
 """
 
 from __future__ import annotations
@@ -15,11 +22,18 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from millstream.control.cluster_ports import (
+    ClusterProcesses,
+    ProcessSpec,
+    ProcessState,
+    ProcessStatus,
+)
+from millstream.control.context import Scope
 from millstream.control.ports import (
     Engine,
     FlinkCluster,
@@ -29,10 +43,18 @@ from millstream.control.ports import (
     Store,
     Submission,
 )
-from millstream.control.services.common import record_event
-from millstream.control.variables import substitute
+from millstream.control.services.common import DEFAULT_CLUSTER, record_event
+from millstream.control.services.variables import NamespaceVariables
+from millstream.control.variables import merge_variables, substitute, substitute_conf
 from millstream.domain.artifacts import Artifact, ArtifactKind
-from millstream.domain.clusters import Cluster
+from millstream.domain.clusters import (
+    Cluster,
+    ClusterDesiredState,
+    ClusterFailure,
+    ClusterKind,
+    ClusterStatus,
+    dedicated_cluster_name,
+)
 from millstream.domain.decisions import Decision, Step, decide
 from millstream.domain.errors import (
     EnginePermanentError,
@@ -73,6 +95,7 @@ class _Act:
     row: ObservedJob | None
     flink: FlinkCluster
     decision: Decision
+    cluster: Cluster | None = None
 
 
 def _ms_to_dt(value: int | None) -> datetime | None:
@@ -90,9 +113,19 @@ class Reconciler:
         max_concurrency: int = 8,
         details_interval: float = 5.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        processes: ClusterProcesses | None = None,
+        per_job_clusters: bool = False,
+        default_slots: int = 1,
+        variables: NamespaceVariables | None = None,
+        on_job_ended: Sequence[Callable[[Job], object]] = (),
     ) -> None:
+        self._variables = variables
+        self._on_job_ended = tuple(on_job_ended)
         self._store = store
         self._engine = engine
+        self._processes = processes
+        self._per_job_clusters = per_job_clusters and processes is not None
+        self._default_slots = default_slots
         self._clock = clock
         self._details_interval = details_interval
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="act")
@@ -115,6 +148,9 @@ class Reconciler:
         by_cluster: dict[tuple[str, str], list[Job]] = defaultdict(list)
         for job in jobs:
             by_cluster[(job.workspace, job.cluster)].append(job)
+        work: list[Callable[[], Step]] = []
+        if self._processes is not None:
+            self._reconcile_clusters(self._processes, clusters, by_cluster)
 
         observations: dict[tuple[str, str], dict[str, ObservedJob]] = {}
         for key, cluster_jobs in by_cluster.items():
@@ -124,6 +160,9 @@ class Reconciler:
                     "jobs %s reference unknown cluster %s", [j.id for j in cluster_jobs], key
                 )
                 continue
+            if not cluster.ready:
+                work.extend(self._waiting(cluster, cluster_jobs, _pending_ids(pending)))
+                continue
             rows = self._observe(cluster, cluster_jobs)
             if rows is None:
                 report.clusters_unreachable.append(cluster.name)
@@ -131,8 +170,7 @@ class Reconciler:
             report.clusters_observed += 1
             observations[key] = rows
 
-        work: list[Callable[[], Step]] = []
-        pending_ids = frozenset(savepoint.id for savepoint in pending)
+        pending_ids = _pending_ids(pending)
         for key, cluster_jobs in by_cluster.items():
             if key not in observations:
                 continue
@@ -140,7 +178,11 @@ class Reconciler:
             rows = observations[key]
             for job in cluster_jobs:
                 row = rows.get(job.flink_job_id or "")
-                work.append(functools.partial(self._reconcile_job, job, row, flink, pending_ids))
+                work.append(
+                    functools.partial(
+                        self._reconcile_job, job, row, flink, pending_ids, clusters[key]
+                    )
+                )
         stop_savepoints = {job.stop_savepoint_id for job in jobs if job.stop_savepoint_id}
         for savepoint in pending:
             if savepoint.id not in stop_savepoints and savepoint.origin is not (
@@ -194,7 +236,12 @@ class Reconciler:
     # ------------------------------------------------------------------ one job
 
     def _reconcile_job(
-        self, job: Job, row: ObservedJob | None, flink: FlinkCluster, pending: frozenset[str]
+        self,
+        job: Job,
+        row: ObservedJob | None,
+        flink: FlinkCluster,
+        pending: frozenset[str],
+        cluster: Cluster | None = None,
     ) -> Step:
         """Decide on the job as read at the start of the tick; every write that follows is
         guarded by the job's version, so a user's concurrent change wins (StaleVersion)."""
@@ -213,7 +260,7 @@ class Reconciler:
             Step.POLL_STOP: self._poll_stop,
             Step.CONCLUDE: self._conclude,
         }[decision.step]
-        handler(_Act(job, row, flink, decision))
+        handler(_Act(job, row, flink, decision, cluster))
         return decision.step
 
     def _nothing(self, act: _Act) -> None:
@@ -230,6 +277,9 @@ class Reconciler:
 
     def _submit(self, act: _Act) -> None:
         job, flink, decision = act.job, act.flink, act.decision
+        if self._wants_dedicated(job, act.cluster):
+            self._assign_dedicated(job)
+            return
         resubmit = decision.step is Step.RESUBMIT
         with self._store.transaction() as repos:
             new_attempt = job.flink_job_id is None or resubmit
@@ -279,7 +329,13 @@ class Reconciler:
         self._save(job, EventName.JOB_SUBMITTED, f"Flink accepted job {job.flink_job_id}")
 
     def _submission(self, job: Job) -> Submission:
-        variables = job.local_variables
+        # Encrypted namespace variables are never stored on the job: resolve them now.
+        namespace = (
+            self._variables.resolve(Scope(job.workspace, job.namespace)).values
+            if self._variables is not None
+            else {}
+        )
+        variables = merge_variables(namespace, job.local_variables)
         artifact = job.artifact
         resolved: Artifact = dataclasses.replace(
             artifact,
@@ -295,8 +351,9 @@ class Reconciler:
             job_name=job.deployment_name,
             artifact=resolved,
             execution_mode=job.execution_mode,
-            parallelism=job.resources.parallelism,
-            flink_conf=dict(job.flink_conf),
+            # EXPERT plans and batch maxSlot decide the parallelism (domain.resources)
+            parallelism=job.resources.effective_parallelism(),
+            flink_conf=job.resources.flink_conf() | substitute_conf(job.flink_conf, variables),
             savepoint_path=job.restored_from,
             allow_non_restored_state=job.restore.allow_non_restored_state,
         )
@@ -578,6 +635,11 @@ class Reconciler:
             repos.update_job(job=job)
             record_event(repos, job, name, message, now=job.modified_at)
         self._details_at.pop(job.id, None)
+        for hook in self._on_job_ended:
+            try:
+                hook(job)
+            except Exception:  # a hook (log archiving) must never undo the conclusion
+                _log.exception("after-job hook failed for job %s", job.id)
 
     def _recently(self, moment_ms: int | None, seconds: float = 10.0) -> bool:
         if moment_ms is None or moment_ms <= 0:
@@ -648,3 +710,169 @@ class Reconciler:
             repos.update_savepoint(savepoint=savepoint)
             if job is not None:
                 record_event(repos, job, name, message, now=now)
+
+    # ------------------------------------------------------------------ managed clusters
+
+    def _reconcile_clusters(
+        self,
+        processes: ClusterProcesses,
+        clusters: dict[tuple[str, str], Cluster],
+        by_cluster: dict[tuple[str, str], list[Job]],
+    ) -> None:
+        """Make managed clusters' processes match their desired state; record status.
+
+        A session cluster runs while desired STARTED; a dedicated one while its job is
+        live. Status writes are guarded by the cluster's version: a user's concurrent
+        start/stop wins and is acted on next tick.
+        """
+        for key, cluster in clusters.items():
+            if not cluster.managed:
+                continue
+            if cluster.kind is ClusterKind.DEDICATED:
+                wanted = key in by_cluster
+            else:
+                wanted = cluster.desired is ClusterDesiredState.STARTED
+            if not wanted and cluster.status in (None, ClusterStatus.STOPPED):
+                continue  # recorded STOPPED only once nothing was left running
+            try:
+                state = (
+                    processes.ensure(self._process_spec(cluster))
+                    if wanted
+                    else processes.release(_process_key(cluster))
+                )
+            except MillstreamError as exc:
+                state = ProcessState(ProcessStatus.FAILED, failure=str(exc))
+            self._record_cluster(cluster, state, wanted=wanted)
+
+    def _process_spec(self, cluster: Cluster) -> ProcessSpec:
+        size = cluster.size(default_slots=self._default_slots)
+        return ProcessSpec(
+            key=_process_key(cluster),
+            taskmanagers=size.taskmanagers,
+            slots=size.slots,
+            jobmanager_memory=size.jobmanager_memory,
+            taskmanager_memory=size.taskmanager_memory,
+            flink_conf=dict(cluster.flink_conf),
+            logging=cluster.logging if cluster.kind is ClusterKind.DEDICATED else None,
+            generation=cluster.generation,
+            preferred_rest_url=cluster.rest_url or None,
+        )
+
+    def _record_cluster(self, cluster: Cluster, state: ProcessState, *, wanted: bool) -> None:
+        status = ClusterStatus(state.status.value)
+        now = self._clock()
+        changed = False
+        if status is not cluster.status:
+            changed = True
+            if status is ClusterStatus.RUNNING:
+                cluster.started_at = now
+                cluster.failure = None
+            if status is ClusterStatus.FAILED:
+                cluster.failure = ClusterFailure(
+                    state.failure or "the cluster failed", "ClusterStartFailed", now
+                )
+            cluster.status = status
+        if state.rest_url and state.rest_url != cluster.rest_url:
+            cluster.rest_url, changed = state.rest_url, True
+        if not wanted and cluster.desired is not ClusterDesiredState.STOPPED:
+            cluster.desired, changed = ClusterDesiredState.STOPPED, True
+        if not changed:
+            return
+        try:
+            with self._store.transaction() as repos:
+                repos.update_cluster(cluster=cluster)
+        except StaleVersion:
+            _log.info("cluster %s changed meanwhile; re-reading next tick", cluster.name)
+            return
+        _log.info("cluster %s/%s is %s", cluster.workspace, cluster.name, status.value)
+
+    def _waiting(
+        self, cluster: Cluster, jobs: list[Job], pending: frozenset[str]
+    ) -> list[Callable[[], Step]]:
+        """Jobs of a managed cluster that is not RUNNING: a stop before submission ends
+        the job; a dedicated cluster that failed to start fails its job; others wait."""
+        work: list[Callable[[], Step]] = []
+        flink = self._engine.cluster(cluster)
+        for job in jobs:
+            if job.flink_job_id is None and job.desired is DesiredState.STOPPED:
+                work.append(
+                    functools.partial(self._reconcile_job, job, None, flink, pending, cluster)
+                )
+            elif cluster.kind is ClusterKind.DEDICATED and cluster.status is ClusterStatus.FAILED:
+                message = cluster.failure.message if cluster.failure else "start failed"
+                work.append(functools.partial(self._cluster_failed, job, cluster, message))
+        return work
+
+    def _cluster_failed(self, job: Job, cluster: Cluster, message: str) -> Step:
+        job.move_to(JobStatus.FAILED)
+        job.failure = Failure(
+            f"dedicated Flink cluster {cluster.name} failed to start: {message}",
+            "ClusterStartFailed",
+            self._clock(),
+        )
+        job.end_time = self._clock()
+        self._save(job, EventName.JOB_FAILED, job.failure.message)
+        return Step.CONCLUDE
+
+    def _wants_dedicated(self, job: Job, cluster: Cluster | None) -> bool:
+        """A first submission to the default cluster gets its own cluster when
+        ``per_job_clusters`` is on (named session clusters and targets never do)."""
+        return (
+            self._per_job_clusters
+            and cluster is not None
+            and cluster.name == DEFAULT_CLUSTER
+            and not cluster.managed
+            and job.flink_job_id is None
+            and job.desired is DesiredState.RUNNING
+        )
+
+    def _assign_dedicated(self, job: Job) -> None:
+        """Record the job's dedicated cluster and move the job onto it, in one
+        transaction; the processes start on the next ticks (found again by name)."""
+        name = dedicated_cluster_name(job.id)
+        now = self._clock()
+        with self._store.transaction() as repos:
+            cluster = repos.read_cluster(workspace=job.workspace, name=name)
+            if cluster is None:
+                cluster = Cluster(
+                    id=str(uuid.uuid4()),
+                    workspace=job.workspace,
+                    namespace=job.namespace,
+                    name=name,
+                    kind=ClusterKind.DEDICATED,
+                    rest_url="",
+                    flink_conf=dict(job.user_flink_conf),
+                    created_at=now,
+                    modified_at=now,
+                    desired=ClusterDesiredState.STARTED,
+                    status=ClusterStatus.STARTING,
+                    resources=job.resources,
+                    engine_version=job.engine_version,
+                    logging=job.logging,
+                    generation=1,
+                    job_id=job.id,
+                    creator=job.creator,
+                    modifier=job.modifier,
+                )
+                repos.create_cluster(cluster=cluster)
+            size = cluster.size(default_slots=self._default_slots)
+            job.cluster = name
+            job.modified_at = now
+            repos.update_job(job=job)
+            record_event(
+                repos,
+                job,
+                EventName.JOB_SUBMITTING,
+                f"starting dedicated Flink cluster {name}: {size.taskmanagers} TaskManager(s) "
+                f"x {size.slots} slot(s), JobManager {size.jobmanager_memory}, "
+                f"TaskManager {size.taskmanager_memory}",
+                now=now,
+            )
+
+
+def _process_key(cluster: Cluster) -> str:
+    return f"{cluster.workspace}/{cluster.name}"
+
+
+def _pending_ids(pending: list[Savepoint]) -> frozenset[str]:
+    return frozenset(savepoint.id for savepoint in pending)

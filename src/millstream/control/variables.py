@@ -1,7 +1,8 @@
 """``${name}`` substitution in SQL scripts, main args and Flink configuration values.
 
-Job ``localVariables`` override the deployment's, which override namespace variables.
-An unknown name is an error before anything reaches Flink.
+Job ``localVariables`` override the deployment's, which override namespace variables
+(``merge_variables``). An unknown name is an error before anything reaches Flink:
+``JobService.start`` substitutes with every layer and raises ``UnknownVariable``.
 """
 
 from __future__ import annotations
@@ -12,13 +13,29 @@ from typing import Any
 
 from millstream.domain.errors import UnknownVariable
 
-__all__ = ["find_variables", "substitute", "substitute_conf"]
+__all__ = [
+    "find_variables",
+    "merge_variables",
+    "substitute",
+    "substitute_conf",
+    "substitute_known",
+]
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
 
 
 def find_variables(text: str) -> set[str]:
     return set(_REFERENCE.findall(text))
+
+
+def merge_variables(
+    namespace: Mapping[str, str],
+    deployment: Mapping[str, str],
+    job: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """One lookup table: the job's local variables win over the deployment's, which win
+    over the namespace's."""
+    return {**namespace, **deployment, **(job or {})}
 
 
 def substitute(text: str, variables: Mapping[str, str], *, where: str) -> str:
@@ -31,6 +48,12 @@ def substitute(text: str, variables: Mapping[str, str], *, where: str) -> str:
             "variables or in localVariables"
         )
     return _REFERENCE.sub(lambda m: variables[m.group(1)], text)
+
+
+def substitute_known(text: str, variables: Mapping[str, str]) -> str:
+    """Replace the ``${name}`` references ``variables`` defines; leave the others as
+    they are (for a later substitution that knows more)."""
+    return _REFERENCE.sub(lambda m: variables.get(m.group(1), m.group(0)), text)
 
 
 def substitute_conf(conf: Mapping[str, Any], variables: Mapping[str, str]) -> dict[str, Any]:

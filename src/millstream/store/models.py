@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -36,6 +37,7 @@ __all__ = [
     "JobRow",
     "NamespaceRow",
     "SavepointRow",
+    "VariableRow",
 ]
 
 _NAMING = {
@@ -216,5 +218,30 @@ class ClusterRow(Base):
     kind: Mapped[str] = mapped_column(_ENUM)
     rest_url: Mapped[str] = mapped_column(Text)
     flink_conf: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    modified_at: Mapped[datetime]
+    # Managed clusters (migration 0005): desired state, status, and two JSON documents:
+    # ``spec`` (what the user asked for) and ``state`` (what the reconciler observed).
+    desired: Mapped[str | None] = mapped_column(_ENUM)
+    status: Mapped[str | None] = mapped_column(_ENUM)
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class VariableRow(Base):
+    """A namespace variable; ``value`` for Plain, ``ciphertext`` for Encrypted (migration 0004)."""
+
+    __tablename__ = "variables"
+
+    workspace: Mapped[str] = mapped_column(_NAME, primary_key=True)
+    namespace: Mapped[str] = mapped_column(_NAME, primary_key=True)
+    name: Mapped[str] = mapped_column(_NAME, primary_key=True)
+    kind: Mapped[str] = mapped_column(_ENUM)
+    value: Mapped[str | None] = mapped_column(Text)
+    ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    description: Mapped[str | None] = mapped_column(Text)
+    creator: Mapped[str | None] = mapped_column(_NAME)
+    modifier: Mapped[str | None] = mapped_column(_NAME)
     created_at: Mapped[datetime]
     modified_at: Mapped[datetime]

@@ -672,7 +672,7 @@ async def test_engine_version_metadata(client: httpx.AsyncClient) -> None:
     assert data["defaultEngineVersion"] == "flink-1.20"
     names = [m["engineVersion"] for m in data["engineVersionMetadata"]]
     assert names[0] == "flink-1.20"
-    assert "vvr-*-flink-*" in names
+    assert "vvr-8.0.9-flink-1.17" in names
     assert data["engineVersionMetadata"][0]["features"]["useForSqlDeployments"] is True
 
 

@@ -454,11 +454,15 @@ def test_event_to_wire() -> None:
 
 
 def test_engine_versions_list_installed_then_aliases() -> None:
-    versions = EngineVersions(installed=["flink-1.20", "flink-2.0"], aliases={"vvr-*": "default"})
+    versions = EngineVersions(
+        installed=["flink-1.20", "flink-2.0"],
+        aliases={"vvr-*": "default", "vvr-8.0.9-flink-1.17": "flink-2.0"},
+    )
     index = mappers.engine_versions_to_wire(versions)
     assert index.default_engine_version == "flink-1.20"
     names = [m.engine_version for m in index.engine_version_metadata or []]
-    assert names == ["flink-1.20", "flink-2.0", "vvr-*"]
+    # glob patterns resolve names but are not versions a user can pick from a list
+    assert names == ["flink-1.20", "flink-2.0", "vvr-8.0.9-flink-1.17"]
 
 
 @pytest.mark.parametrize(

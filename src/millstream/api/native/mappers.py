@@ -579,21 +579,19 @@ def event_to_wire(event: Event) -> schemas.Event:
 
 
 def engine_versions_to_wire(versions: EngineVersions) -> schemas.EngineVersionMetadataIndex:
-    """Installed runtimes, then the configured alias patterns that resolve to them."""
-    names: list[str] = [*versions.installed]
-    names.extend(alias for alias in versions.aliases if alias not in names)
+    """Installed runtimes, then the exact managed-service names aliased to them."""
     return schemas.EngineVersionMetadataIndex(
         default_engine_version=versions.default,
         engine_version_metadata=[
             schemas.EngineVersionMetadata(
-                engine_version=name,
-                status="STABLE",
+                engine_version=info.name,
+                status=info.status,
                 features=schemas.EngineVersionSupportedFeatures(
-                    use_for_sql_deployments=True,
-                    support_native_savepoint=None,  # depends on the Flink release; unknown
+                    use_for_sql_deployments=info.use_for_sql_deployments,
+                    support_native_savepoint=info.support_native_savepoint,
                 ),
             )
-            for name in names
+            for info in versions.metadata()
         ],
     )
 

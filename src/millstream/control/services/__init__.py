@@ -8,7 +8,9 @@ from millstream.control.engine_versions import EngineVersions
 from millstream.control.services.deployments import DeploymentPatch, DeploymentService
 from millstream.control.services.events import EventService
 from millstream.control.services.jobs import JobService
+from millstream.control.services.logs import LogService
 from millstream.control.services.savepoints import SavepointService
+from millstream.control.services.variables import VariableService
 
 __all__ = [
     "DeploymentPatch",
@@ -30,3 +32,5 @@ class Services:
     events: EventService
     versions: EngineVersions
     default_workspace: str
+    variables: VariableService | None = None
+    logs: LogService | None = None

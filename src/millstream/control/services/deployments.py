@@ -17,7 +17,9 @@ from millstream.control.services.common import (
     require_namespace,
     resolve_cluster,
 )
-from millstream.control.variables import substitute
+from millstream.control.services.logs import validate_logging
+from millstream.control.services.variables import NamespaceVariables, ResolvedVariables
+from millstream.control.variables import merge_variables, substitute
 from millstream.domain.artifacts import Artifact, ArtifactKind, ExecutionMode
 from millstream.domain.deployments import Deployment, Logging
 from millstream.domain.errors import Conflict, InvalidInput, NotFound, UnknownVariable
@@ -61,11 +63,13 @@ class DeploymentService:
         engine: Engine,
         versions: EngineVersions,
         *,
+        variables: NamespaceVariables | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
         self._engine = engine
         self._versions = versions
+        self._variables = variables
         self._clock = clock
 
     def create(self, scope: Scope, actor: Actor, patch: DeploymentPatch) -> Deployment:
@@ -87,9 +91,10 @@ class DeploymentService:
                 modified_at=now,
             )
         )
+        namespace_variables = self._namespace_variables(scope)
         with self._store.transaction() as repos:
             require_namespace(repos, scope)
-            self._check(repos, deployment)
+            self._check(repos, deployment, namespace_variables)
             if repos.read_deployment_by_name(
                 workspace=scope.workspace, namespace=scope.namespace, name=deployment.name
             ):
@@ -145,6 +150,7 @@ class DeploymentService:
     def update(
         self, scope: Scope, actor: Actor, deployment_id: str, patch: DeploymentPatch
     ) -> Deployment:
+        namespace_variables = self._namespace_variables(scope)
         with self._store.transaction() as repos:
             current = self.read(repos, scope, deployment_id)
             if patch.expected_version is not None and patch.expected_version != current.version:
@@ -163,7 +169,7 @@ class DeploymentService:
                     f"a deployment named {updated.name!r} already exists",
                     code="DeploymentNameExists",
                 )
-            self._check(repos, updated)
+            self._check(repos, updated, namespace_variables)
             repos.update_deployment(deployment=updated)
             record_event(
                 repos,
@@ -203,11 +209,15 @@ class DeploymentService:
         variables: dict[str, str] | None = None,
         flink_conf: dict[str, Any] | None = None,
     ) -> None:
-        """Plan a SQL script on the default cluster; InvalidSql with line/column if bad."""
+        """Plan a SQL script on the default cluster; InvalidSql with line/column if bad.
+        ``variables`` override the namespace's."""
+        namespace_variables = self._namespace_variables(scope)
         with self._store.transaction() as repos:
             require_namespace(repos, scope)
             cluster = resolve_cluster(repos, scope, None)
-        text = substitute(script, variables or {}, where="sqlScript")
+        text = substitute(
+            script, merge_variables(namespace_variables.values, variables or {}), where="sqlScript"
+        )
         self._engine.cluster(cluster).validate_sql(
             text, execution_mode=execution_mode, flink_conf=flink_conf or {}
         )
@@ -225,9 +235,17 @@ class DeploymentService:
             )
         return found
 
-    def _check(self, repos: Repositories, deployment: Deployment) -> None:
+    def _namespace_variables(self, scope: Scope) -> ResolvedVariables:
+        if self._variables is None:
+            return ResolvedVariables()
+        return self._variables.resolve(scope)
+
+    def _check(
+        self, repos: Repositories, deployment: Deployment, namespace: ResolvedVariables
+    ) -> None:
         """Everything that makes a deployment runnable, checked before it is stored."""
         deployment.validate()
+        validate_logging(deployment.logging)
         self._versions.resolve(deployment.engine_version)
         cluster = resolve_cluster(
             repos, Scope(deployment.workspace, deployment.namespace), deployment.cluster
@@ -236,11 +254,11 @@ class DeploymentService:
             try:
                 script = substitute(
                     deployment.artifact.sql_script or "",
-                    deployment.local_variables,
+                    merge_variables(namespace.values, deployment.local_variables),
                     where="sqlScript",
                 )
             except UnknownVariable:
-                return  # variables supplied at start; the script is validated then
+                return  # still undefined: supplied at start, where the script is planned
             self._engine.cluster(cluster).validate_sql(
                 script,
                 execution_mode=deployment.execution_mode,

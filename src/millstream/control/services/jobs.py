@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from millstream.control.context import Actor, Scope
 from millstream.control.flinkconf import effective_flink_conf
@@ -16,7 +17,14 @@ from millstream.control.notifier import Notifier
 from millstream.control.ports import Engine, Page, Repositories, Store
 from millstream.control.services.common import record_event, require_namespace, resolve_cluster
 from millstream.control.services.deployments import DeploymentService
-from millstream.control.variables import substitute, substitute_conf
+from millstream.control.services.variables import NamespaceVariables, ResolvedVariables
+from millstream.control.variables import (
+    find_variables,
+    merge_variables,
+    substitute,
+    substitute_conf,
+    substitute_known,
+)
 from millstream.domain.artifacts import ArtifactKind
 from millstream.domain.errors import (
     Conflict,
@@ -40,9 +48,11 @@ class JobService:
         notifier: Notifier,
         *,
         checkpoint_interval: str = "10s",
+        variables: NamespaceVariables | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
+        self._variables = variables
         self._engine = engine
         self._notifier = notifier
         self._checkpoint_interval = checkpoint_interval
@@ -60,6 +70,9 @@ class JobService:
         restore = restore or RestoreStrategy()
         restore.validate()
         now = self._clock()
+        namespace_variables = (
+            self._variables.resolve(scope) if self._variables is not None else ResolvedVariables()
+        )
         with self._store.transaction() as repos:
             deployment = DeploymentService.read(repos, scope, deployment_id)
             live = repos.read_active_jobs(deployment_id=deployment_id)
@@ -71,7 +84,9 @@ class JobService:
             if restore.kind is RestoreKind.FROM_SAVEPOINT:
                 self._check_savepoint(repos, scope, deployment_id, restore.savepoint_id or "")
             cluster = resolve_cluster(repos, scope, deployment.cluster)
-            variables = {**deployment.local_variables, **(local_variables or {})}
+            variables = merge_variables(
+                namespace_variables.values, deployment.local_variables, local_variables
+            )
             artifact = deployment.artifact
             if artifact.kind is ArtifactKind.SQLSCRIPT:
                 script = artifact.sql_script or ""
@@ -84,15 +99,24 @@ class JobService:
                     )
             if artifact.main_args:
                 substitute(artifact.main_args, variables, where="mainArgs")
-            conf = substitute_conf(
-                effective_flink_conf(
-                    deployment,
-                    checkpoint_dir=self._engine.checkpoint_directory(deployment_id=deployment.id),
-                    savepoint_dir=self._engine.savepoint_directory(deployment_id=deployment.id),
-                    checkpoint_interval=self._checkpoint_interval,
-                ),
-                variables,
+            effective = effective_flink_conf(
+                deployment,
+                checkpoint_dir=self._engine.checkpoint_directory(deployment_id=deployment.id),
+                savepoint_dir=self._engine.savepoint_directory(deployment_id=deployment.id),
+                checkpoint_interval=self._checkpoint_interval,
             )
+            substitute_conf(effective, variables)  # every reference must resolve, now
+            stored = _storable_variables(
+                namespace_variables,
+                {**deployment.local_variables, **(local_variables or {})},
+                _references(artifact.sql_script, artifact.main_args, effective),
+            )
+            # Encrypted values stay out of the stored job: the reconciler substitutes
+            # them from the namespace at submission.
+            conf = {
+                key: substitute_known(value, stored) if isinstance(value, str) else value
+                for key, value in effective.items()
+            }
             job = Job(
                 id=str(uuid.uuid4()),
                 workspace=scope.workspace,
@@ -106,7 +130,7 @@ class JobService:
                 flink_conf=conf,
                 user_flink_conf=dict(deployment.flink_conf),
                 logging=deployment.logging,
-                local_variables=variables,
+                local_variables=stored,
                 restore=RestoreStrategy(
                     kind=restore.kind,
                     savepoint_id=restore.savepoint_id,
@@ -219,3 +243,20 @@ class JobService:
                 "savepoint can be restored",
                 code="SavepointNotCompleted",
             )
+
+
+def _references(sql_script: str | None, main_args: str | None, conf: dict[str, Any]) -> set[str]:
+    texts = [sql_script or "", main_args or ""]
+    texts.extend(value for value in conf.values() if isinstance(value, str))
+    return set().union(*(find_variables(text) for text in texts))
+
+
+def _storable_variables(
+    namespace: ResolvedVariables, local: dict[str, str], referenced: set[str]
+) -> dict[str, str]:
+    """What the job keeps as its ``localVariables``: the caller's and the deployment's,
+    plus the Plain namespace variables it uses (a resubmission sees the values of the
+    start). Encrypted values are never stored with the job."""
+    public = namespace.public()
+    used = {name: public[name] for name in sorted(referenced) if name in public}
+    return {**used, **local}

@@ -1,0 +1,356 @@
+"""Job logs: JobManager, TaskManager and stdout of a job's cluster, the JobManager log of a
+deployment's latest start (GetLatestJobStartLog), the kept history of ended jobs
+(``logReservePolicy``) and the validation of a deployment's ``logging`` settings.
+
+Logs are read through two ports: ``ClusterLogs`` (a live cluster's log files, from disk
+for the embedded cluster or through Flink's REST API; ``engine.logs.FlinkLogReader``) and
+``LogArchive`` (excerpts kept under ``<data_dir>/logs/<job_id>/``;
+``engine.logs.FileLogArchive``). A job's log is its cluster's log between the job's
+start and end: on a shared session cluster it also holds other jobs' lines.
+
+Callers: the native log routes (``job_log``, ``latest_start_log``), the reconciler when a
+job reaches a terminal status (``archive_job``) and the daemon once a minute (``sweep``).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import jinja2
+
+from millstream.control.context import Scope
+from millstream.control.ports import Page, Repositories, Store
+from millstream.control.services.common import require_namespace
+from millstream.domain.clusters import Cluster
+from millstream.domain.deployments import Logging
+from millstream.domain.errors import InvalidInput, MillstreamError, NotFound
+from millstream.domain.jobs import Job
+
+__all__ = [
+    "DEFAULT_EXPIRATION_DAYS",
+    "LOG_LEVELS",
+    "ROOT_LOGGER",
+    "ArchiveEntry",
+    "ClusterLogs",
+    "JobLog",
+    "LogArchive",
+    "LogFile",
+    "LogKind",
+    "LogService",
+    "LogWindow",
+    "SweepReport",
+    "is_expired",
+    "normalize_level",
+    "retention",
+    "validate_logging",
+]
+
+_log = logging.getLogger(__name__)
+
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF", "ALL")
+ROOT_LOGGER = ""  # a log4jLoggers entry named "" (or "root") sets the root logger
+DEFAULT_EXPIRATION_DAYS = 7
+MAX_EXPIRATION_DAYS = 3650
+DEFAULT_MAX_BYTES = 1024 * 1024
+_LOGGER_NAME = re.compile(r"[A-Za-z0-9_$][A-Za-z0-9_$.\-]*")
+_SLACK = timedelta(seconds=2)  # clocks of the control plane and Flink may differ a little
+
+
+class LogKind(enum.StrEnum):
+    JOBMANAGER = "jobmanager"
+    TASKMANAGER = "taskmanager"
+    STDOUT = "stdout"
+
+    @classmethod
+    def parse(cls, value: str | None) -> LogKind:
+        if not value:
+            return cls.JOBMANAGER
+        try:
+            return cls(value.lower())
+        except ValueError:
+            valid = ", ".join(kind.value for kind in cls)
+            raise InvalidInput(
+                f"unknown log kind {value!r}; use one of {valid}", code="InvalidLogKind"
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class LogWindow:
+    """Which part of a log to read: lines stamped in [since, until] (``None``: open),
+    at most ``max_bytes``, the first ones (``from_start``) or the last ones."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    max_bytes: int = DEFAULT_MAX_BYTES
+    from_start: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LogFile:
+    """One log of one process: ``source`` is ``jobmanager`` or ``taskmanager <id>``."""
+
+    source: str
+    name: str
+    text: str
+    truncated: bool = False
+
+
+class ClusterLogs(Protocol):
+    """Log files of a live (or stopped, when on this host) cluster. Unreachable clusters
+    raise ``EngineUnavailable``."""
+
+    def jobmanager_log(self, cluster: Cluster, window: LogWindow) -> LogFile: ...
+    def taskmanager_logs(self, cluster: Cluster, window: LogWindow) -> list[LogFile]: ...
+    def stdout(self, cluster: Cluster, window: LogWindow) -> list[LogFile]:
+        """The ``.out`` files (System.out of the JobManager and TaskManagers)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveEntry:
+    job_id: str
+    archived_at: datetime
+    expires_at: datetime
+
+
+class LogArchive(Protocol):
+    """Kept log excerpts of ended jobs, one set of files per job."""
+
+    def save(self, entry: ArchiveEntry, logs: dict[LogKind, list[LogFile]]) -> None: ...
+    def read(self, job_id: str, kind: LogKind) -> list[LogFile] | None:
+        """``None`` when nothing is kept for the job."""
+        ...
+
+    def entries(self) -> list[ArchiveEntry]: ...
+    def delete(self, job_id: str) -> None: ...
+
+
+# --------------------------------------------------------------------------- policy
+
+
+def normalize_level(level: str, *, where: str = "loggerLevel") -> str:
+    """A log4j level in upper case, or ``InvalidInput`` naming the valid ones."""
+    upper = level.strip().upper()
+    if upper == "WARNING":
+        upper = "WARN"
+    if upper not in LOG_LEVELS:
+        raise InvalidInput(
+            f"{where} {level!r} is not a log level; use one of {', '.join(LOG_LEVELS)}",
+            code="InvalidLogLevel",
+        )
+    return upper
+
+
+def validate_logging(settings: Logging) -> None:
+    """Reject logging settings that cannot become a log4j configuration (at create and
+    update, before anything is stored)."""
+    for index, (name, level) in enumerate(settings.log4j_loggers):
+        where = f"logging.log4jLoggers[{index}]"
+        normalize_level(level, where=f"{where}.loggerLevel")
+        if name not in (ROOT_LOGGER, "root", "ROOT") and not _LOGGER_NAME.fullmatch(name):
+            raise InvalidInput(
+                f"{where}.loggerName {name!r} is not a logger name (a class or package "
+                "such as org.apache.flink, or empty for the root logger)",
+                code="InvalidLoggerName",
+            )
+    days = settings.log_reserve_expiration_days
+    if days is not None and not 1 <= days <= MAX_EXPIRATION_DAYS:
+        raise InvalidInput(
+            f"logging.logReservePolicy.expirationDays must be between 1 and "
+            f"{MAX_EXPIRATION_DAYS}, not {days}",
+            code="InvalidLogReservePolicy",
+        )
+    template = settings.log4j2_configuration_template
+    if template and template.strip():
+        _check_template(template)
+
+
+def _check_template(template: str) -> None:
+    try:
+        jinja2.Environment(autoescape=False).parse(template)
+    except jinja2.TemplateSyntaxError as exc:
+        raise InvalidInput(
+            f"logging.log4j2ConfigurationTemplate line {exc.lineno}: {exc.message}",
+            code="InvalidLog4jTemplate",
+        ) from exc
+
+
+def retention(settings: Logging) -> timedelta | None:
+    """How long an ended job's logs are kept (``logReservePolicy``); ``None``: not kept."""
+    if not settings.log_reserve_open_history:
+        return None
+    return timedelta(days=settings.log_reserve_expiration_days or DEFAULT_EXPIRATION_DAYS)
+
+
+def is_expired(entry: ArchiveEntry, now: datetime) -> bool:
+    return entry.expires_at <= now
+
+
+# --------------------------------------------------------------------------- service
+
+
+@dataclass(frozen=True, slots=True)
+class JobLog:
+    """A job's log of one kind; ``source`` is ``cluster`` (read now) or ``archive``."""
+
+    job_id: str
+    kind: LogKind
+    source: str
+    files: Sequence[LogFile]
+
+    @property
+    def text(self) -> str:
+        if len(self.files) == 1:
+            return self.files[0].text
+        return "".join(f"==> {f.source}: {f.name} <==\n{f.text}\n" for f in self.files)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    archived: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+
+
+class LogService:
+    def __init__(
+        self,
+        store: Store,
+        logs: ClusterLogs,
+        archive: LogArchive,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._logs = logs
+        self._archive = archive
+        self._max_bytes = max_bytes
+        self._clock = clock
+        self._live: set[str] = set()  # jobs seen live at the previous sweep
+
+    def job_log(self, scope: Scope, job_id: str, kind: LogKind) -> JobLog:
+        """The job's log: from its cluster, or what was kept once it ended."""
+        with self._store.transaction() as repos:
+            job = _read_job(repos, scope, job_id)
+            cluster = repos.read_cluster(workspace=job.workspace, name=job.cluster)
+        if job.is_terminal and (kept := self._archive.read(job.id, kind)) is not None:
+            return JobLog(job.id, kind, "archive", kept)
+        if cluster is None:
+            raise NotFound(
+                f"the logs of job {job_id} are gone: its cluster {job.cluster!r} no longer "
+                "exists and logReservePolicy.openHistory was off",
+                code="JobLogNotFound",
+            )
+        files = self._read(cluster, kind, self._window(job, from_start=False))
+        return JobLog(job.id, kind, "cluster", files)
+
+    def latest_start_log(self, scope: Scope, deployment_id: str) -> str:
+        """The JobManager log of the deployment's newest job, from its start on."""
+        with self._store.transaction() as repos:
+            require_namespace(repos, scope)
+            deployment = repos.read_deployment(
+                workspace=scope.workspace, namespace=scope.namespace, deployment_id=deployment_id
+            )
+            if deployment is None:
+                raise NotFound(
+                    f"deployment {deployment_id!r} not found in namespace {scope.namespace!r}",
+                    code="DeploymentNotFound",
+                )
+            jobs, _ = repos.read_jobs(
+                workspace=scope.workspace,
+                namespace=scope.namespace,
+                deployment_id=deployment_id,
+                page=Page(offset=0, limit=1),
+            )
+            if not jobs:
+                raise NotFound(
+                    f"deployment {deployment.name!r} has never been started", code="JobNotFound"
+                )
+            job = jobs[0]
+            cluster = repos.read_cluster(workspace=job.workspace, name=job.cluster)
+        if job.is_terminal and (kept := self._archive.read(job.id, LogKind.JOBMANAGER)):
+            return kept[0].text
+        if cluster is None:
+            raise NotFound(
+                f"the start log of job {job.id} is gone with its cluster {job.cluster!r}",
+                code="JobLogNotFound",
+            )
+        window = self._window(job, from_start=True)
+        return self._logs.jobmanager_log(cluster, window).text
+
+    def archive_job(self, job: Job) -> bool:
+        """Keep an ended job's logs if its ``logReservePolicy`` says so; True if kept.
+        Called when the job reached a terminal status (reconciler) or by ``sweep``."""
+        keep = retention(job.logging)
+        if keep is None or not job.is_terminal:
+            return False
+        with self._store.transaction() as repos:
+            cluster = repos.read_cluster(workspace=job.workspace, name=job.cluster)
+        if cluster is None:
+            return False
+        window = self._window(job, from_start=False)
+        logs = {kind: self._read(cluster, kind, window) for kind in LogKind}
+        now = self._clock()
+        self._archive.save(ArchiveEntry(job.id, now, now + keep), logs)
+        return True
+
+    def sweep(self) -> SweepReport:
+        """Delete expired kept logs, and keep the logs of jobs that ended since the
+        previous sweep (for when the reconciler did not call ``archive_job``)."""
+        now = self._clock()
+        deleted = []
+        for entry in self._archive.entries():
+            if is_expired(entry, now):
+                self._archive.delete(entry.job_id)
+                deleted.append(entry.job_id)
+        with self._store.transaction() as repos:
+            live = {job.id for job in repos.read_active_jobs()}
+            ended = [
+                job
+                for job_id in sorted(self._live - live)
+                if (job := repos.read_job(job_id=job_id)) is not None and job.is_terminal
+            ]
+        self._live = live
+        kept = {entry.job_id for entry in self._archive.entries()}
+        archived = []
+        for job in ended:
+            if job.id in kept:
+                continue
+            try:
+                if self.archive_job(job):
+                    archived.append(job.id)
+            except MillstreamError as exc:  # the cluster may be gone; keep sweeping
+                _log.warning("could not keep the logs of job %s: %s", job.id, exc)
+        return SweepReport(archived=tuple(archived), deleted=tuple(deleted))
+
+    def _window(self, job: Job, *, from_start: bool) -> LogWindow:
+        started = job.created_at or job.start_time
+        return LogWindow(
+            since=started - _SLACK if started else None,
+            until=job.end_time + _SLACK if job.end_time and job.is_terminal else None,
+            max_bytes=self._max_bytes,
+            from_start=from_start,
+        )
+
+    def _read(self, cluster: Cluster, kind: LogKind, window: LogWindow) -> list[LogFile]:
+        if kind is LogKind.JOBMANAGER:
+            return [self._logs.jobmanager_log(cluster, window)]
+        if kind is LogKind.TASKMANAGER:
+            return self._logs.taskmanager_logs(cluster, window)
+        return self._logs.stdout(cluster, window)
+
+
+def _read_job(repos: Repositories, scope: Scope, job_id: str) -> Job:
+    require_namespace(repos, scope)
+    job = repos.read_job(job_id=job_id)
+    if job is None or (job.workspace, job.namespace) != (scope.workspace, scope.namespace):
+        raise NotFound(
+            f"job {job_id!r} not found in namespace {scope.namespace!r}", code="JobNotFound"
+        )
+    return job
