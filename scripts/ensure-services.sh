@@ -20,3 +20,10 @@ if ! pg_up && command -v pg_ctlcluster >/dev/null 2>&1; then
   for _ in $(seq 1 30); do pg_up && break; sleep 1; done
 fi
 pg_up && echo "PostgreSQL reachable on 127.0.0.1:5432" || echo "PostgreSQL NOT reachable (store tests will skip, or fail under CI=true)"
+
+# Chromium for the console's browser tests (Playwright drives /usr/bin/chromium; no
+# browser download). Installed only when missing.
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+    || echo "chromium could NOT be installed (console browser tests will skip)"
+fi

@@ -47,8 +47,9 @@ from millstream.engine.logs import FileLogArchive, FlinkLogReader
 from millstream.engine.runtime import FlinkRuntime
 from millstream.store import SqlStore, leader_lock_for, upgrade
 from millstream.store.access import SqlAccessStore
-from millstream.store.cipher import load_cipher
+from millstream.store.cipher import SECRET_KEY_FILE, load_cipher
 from millstream.store.variables import SqlVariableStore
+from millstream.web import build_console, derive_session_key
 
 __all__ = ["Runtime", "build_runtime", "create_app", "serve"]
 
@@ -192,6 +193,17 @@ def create_app(runtime: Runtime) -> FastAPI:
         runtime.access,
         routers=routers,
         max_body_bytes=runtime.settings.api.max_body_bytes,
+    )
+    settings = runtime.settings
+    key_material = settings.secret_key or (settings.data_dir / SECRET_KEY_FILE).read_bytes()
+    app.include_router(
+        build_console(
+            services,
+            access=runtime.access,
+            flink_ui_url=runtime.flink_rest_url,
+            secret_key=derive_session_key(key_material),
+            default_namespace=settings.default_namespace,
+        )
     )
     app.router.lifespan_context = lifespan
     return app

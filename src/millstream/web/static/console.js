@@ -1,0 +1,69 @@
+// Millstream console: the few behaviours htmx does not cover. No framework, no build.
+(function () {
+  "use strict";
+
+  // Line numbers beside the SQL textarea, scrolled with it.
+  function syncGutter() {
+    var area = document.getElementById("sql-script");
+    var gutter = document.getElementById("sql-gutter");
+    if (!area || !gutter) return;
+    var count = area.value.split("\n").length;
+    var numbers = [];
+    for (var i = 1; i <= count; i++) numbers.push(i);
+    gutter.textContent = numbers.join("\n");
+    gutter.scrollTop = area.scrollTop;
+  }
+
+  // Put the cursor where Flink reported the error and mark that line in the gutter.
+  function focusError() {
+    var box = document.querySelector("#validation [data-error-line]");
+    var area = document.getElementById("sql-script");
+    if (!box || !area) return;
+    var line = parseInt(box.getAttribute("data-error-line"), 10);
+    var column = parseInt(box.getAttribute("data-error-column"), 10) || 1;
+    var lines = area.value.split("\n");
+    var offset = 0;
+    for (var i = 0; i < line - 1 && i < lines.length; i++) offset += lines[i].length + 1;
+    offset += Math.min(column - 1, (lines[line - 1] || "").length);
+    area.focus();
+    area.setSelectionRange(offset, offset);
+    var lineHeight = parseFloat(getComputedStyle(area).lineHeight) || 18;
+    area.scrollTop = Math.max(0, (line - 3) * lineHeight);
+    syncGutter();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var area = document.getElementById("sql-script");
+    if (area) {
+      area.addEventListener("input", syncGutter);
+      area.addEventListener("scroll", syncGutter);
+      area.addEventListener("keydown", function (event) {
+        if (event.key === "Tab" && !event.shiftKey) {  // indent instead of leaving the field
+          event.preventDefault();
+          var start = area.selectionStart;
+          area.setRangeText("  ", start, area.selectionEnd, "end");
+          syncGutter();
+        }
+      });
+      syncGutter();
+      focusError();
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target && event.target.id === "validation") focusError();
+  });
+
+  // Success messages fade on their own; errors stay until dismissed.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.target || event.target.id !== "flash") return;
+    var ok = event.target.querySelector(".flash.tone-ok");
+    if (ok) setTimeout(function () { ok.remove(); }, 6000);
+  });
+
+  // A request that never reached the server (network down, server restarting).
+  document.addEventListener("htmx:sendError", function () {
+    var flash = document.getElementById("flash");
+    if (flash) flash.innerHTML = '<div class="flash tone-bad" role="alert">The Millstream server cannot be reached; retrying…</div>';
+  });
+})();
