@@ -67,6 +67,15 @@ class FlinkSettings(BaseModel):
         default="10s", description="Default execution.checkpointing.interval for streaming jobs."
     )
     request_timeout: float = Field(default=30.0, description="Flink REST timeout in seconds.")
+    per_job_clusters: bool = Field(
+        default=False,
+        description="Run each job on its own Flink cluster sized from its resources "
+        "(TaskManagers = ceil(parallelism / slots)) instead of the default cluster.",
+    )
+    cluster_startup_timeout: float = Field(
+        default=120.0,
+        description="Seconds a session or dedicated cluster may take to start before it is FAILED.",
+    )
     version_aliases: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_ALIASES),
         description="Engine version name or glob pattern -> installed runtime ('default' = "

@@ -20,7 +20,9 @@ import uvicorn
 from fastapi import FastAPI
 
 from millstream.api.app import RouterFactory, create_api
+from millstream.api.native.clusters import build_clusters_router
 from millstream.api.native.logs import build_logs_router
+from millstream.api.native.operations import build_operations_router
 from millstream.api.native.variables import build_variables_router
 from millstream.client.config import credentials_path, write_profile
 from millstream.config import Settings, get_settings
@@ -28,6 +30,7 @@ from millstream.control.bootstrap import ensure_defaults, ensure_demo
 from millstream.control.context import Scope
 from millstream.control.daemon import ReconcilerDaemon
 from millstream.control.engine_versions import EngineVersions
+from millstream.control.hot_updates import HotUpdateCoordinator
 from millstream.control.notifier import Notifier
 from millstream.control.reconciler import Reconciler
 from millstream.control.services import (
@@ -38,16 +41,22 @@ from millstream.control.services import (
     Services,
 )
 from millstream.control.services.access import AccessService
+from millstream.control.services.clusters import ClusterService
+from millstream.control.services.diagnosis import DiagnosisService
+from millstream.control.services.hot_updates import HotUpdateService
 from millstream.control.services.logs import LogService
 from millstream.control.services.variables import VariableService
-from millstream.domain.clusters import ClusterKind
+from millstream.domain.clusters import MANAGED_KINDS, Cluster, ClusterKind
+from millstream.engine.cluster_manager import ClusterManager, FlinkProbe
 from millstream.engine.engine import FlinkEngine
+from millstream.engine.inspect import FlinkInspector
 from millstream.engine.local_cluster import LocalCluster
 from millstream.engine.logs import FileLogArchive, FlinkLogReader
 from millstream.engine.runtime import FlinkRuntime
 from millstream.store import SqlStore, leader_lock_for, upgrade
 from millstream.store.access import SqlAccessStore
 from millstream.store.cipher import SECRET_KEY_FILE, load_cipher
+from millstream.store.hot_updates import SqlHotUpdateStore
 from millstream.store.variables import SqlVariableStore
 from millstream.web import build_console, derive_session_key
 
@@ -67,13 +76,23 @@ class Runtime:
     daemon: ReconcilerDaemon
     notifier: Notifier
     access: AccessService
+    hot_updates: HotUpdateService
+    diagnosis: DiagnosisService
+    inspector: FlinkInspector
+    clusters: ClusterManager
+    cluster_service: ClusterService
     local_cluster: LocalCluster | None = None
     flink_rest_url: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
 
     def close(self, *, stop_flink: bool = True) -> None:
+        """``stop_flink=False`` leaves Flink running (a crash-like stop): the next start
+        adopts the clusters instead of starting new ones."""
         self.daemon.stop()
+        if stop_flink:
+            self.clusters.stop_all()
         self.engine.close()
+        self.inspector.close()
         if stop_flink and self.local_cluster is not None:
             self.local_cluster.stop()
         self.store.engine.dispose()
@@ -110,12 +129,22 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
     cipher = load_cipher(settings.secret_key, settings.data_dir)
     access = AccessService(SqlAccessStore(store.engine), cipher)
     variables = VariableService(SqlVariableStore(store.engine), cipher)
+    clusters = ClusterManager(
+        data_dir=settings.data_dir,
+        flink=settings.flink,
+        runtime=flink_runtime,
+        startup_timeout=settings.flink.cluster_startup_timeout,
+    )
+    embedded_logs = local.log_dir if local else None
+
+    def log_dir(cluster: Cluster) -> Path | None:
+        if cluster.kind in MANAGED_KINDS:
+            return clusters.log_dir(f"{cluster.workspace}/{cluster.name}")
+        return embedded_logs if cluster.kind is ClusterKind.EMBEDDED else None
+
     logs = LogService(
         store,
-        FlinkLogReader(
-            local_log_dirs={local.rest_url: local.log_dir} if local else {},
-            timeout=settings.flink.request_timeout,
-        ),
+        FlinkLogReader(local_log_dirs=log_dir, timeout=settings.flink.request_timeout),
         FileLogArchive(settings.data_dir / "logs"),
         max_bytes=settings.logs.max_bytes,
     )
@@ -139,9 +168,25 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         variables=variables,
         logs=logs,
     )
+    hot_update_store = SqlHotUpdateStore(store.engine)
+    hot_updates = HotUpdateService(hot_update_store, services.jobs, services.deployments, notifier)
+    inspector = FlinkInspector(timeout=settings.flink.request_timeout)
+    diagnosis = DiagnosisService(store, inspector)
+    coordinator = HotUpdateCoordinator(hot_update_store, store, services.jobs)
+    cluster_service = ClusterService(
+        store,
+        FlinkProbe(timeout=settings.flink.request_timeout),
+        versions,
+        default_workspace=settings.default_workspace,
+        default_slots=settings.flink.taskmanager_slots,
+        wake=notifier.wake,
+    )
     reconciler = Reconciler(
         store,
         engine,
+        processes=clusters,
+        per_job_clusters=settings.flink.per_job_clusters,
+        default_slots=settings.flink.taskmanager_slots,
         max_concurrency=settings.reconciler.max_concurrency,
         details_interval=settings.reconciler.details_interval,
         variables=variables,
@@ -152,6 +197,7 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         notifier,
         leader_lock_for(settings.store_url),
         interval=settings.reconciler.interval,
+        after_tick=[coordinator.run_iteration],
         periodic=[(settings.logs.sweep_interval, logs.sweep)],
     )
     return Runtime(
@@ -162,6 +208,11 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         daemon=daemon,
         notifier=notifier,
         access=access,
+        hot_updates=hot_updates,
+        diagnosis=diagnosis,
+        inspector=inspector,
+        clusters=clusters,
+        cluster_service=cluster_service,
         local_cluster=local,
         flink_rest_url=rest_url,
     )
@@ -188,6 +239,14 @@ def create_app(runtime: Runtime) -> FastAPI:
     if services.logs is not None:
         logs = services.logs
         routers.append(lambda guard: build_logs_router(logs, guard, default_workspace=workspace))
+    cluster_service = runtime.cluster_service
+    routers.append(lambda guard: build_clusters_router(cluster_service, guard))
+    hot_updates, diagnosis = runtime.hot_updates, runtime.diagnosis
+    routers.append(
+        lambda guard: build_operations_router(
+            hot_updates, diagnosis, diagnosis, guard, default_workspace=workspace
+        )
+    )
     app = create_api(
         services,
         runtime.access,

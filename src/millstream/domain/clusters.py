@@ -1,19 +1,75 @@
-"""Clusters: the Flink clusters jobs run on (embedded, session, external REST)."""
+"""Clusters: the Flink clusters jobs run on (embedded, session, dedicated, external REST).
+
+- ``EMBEDDED``: the local standalone cluster Millstream starts at boot (the ``default``).
+- ``SESSION``: a named session cluster Millstream starts and stops on request; its
+  ``desired`` state (STARTED/STOPPED) is reconciled into ``status``.
+- ``DEDICATED``: a per-job cluster the reconciler starts before submitting one job and
+  tears down after it ended (``job_id`` names that job).
+- ``EXTERNAL``: any Flink session cluster given by its REST URL (a deployment target).
+
+``cluster_size`` is the arithmetic that turns resource settings into processes.
+"""
 
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Cluster", "ClusterKind"]
+from millstream.domain.deployments import Logging
+from millstream.domain.errors import InvalidInput
+from millstream.domain.resources import ResourceSetting, ResourceSpec, format_memory
+
+__all__ = [
+    "MANAGED_KINDS",
+    "SLOTS_KEY",
+    "Cluster",
+    "ClusterDesiredState",
+    "ClusterFailure",
+    "ClusterKind",
+    "ClusterSize",
+    "ClusterStatus",
+    "cluster_size",
+    "dedicated_cluster_name",
+    "validate_cluster_name",
+]
+
+SLOTS_KEY = "taskmanager.numberOfTaskSlots"
+_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?")
 
 
 class ClusterKind(enum.StrEnum):
     EMBEDDED = "EMBEDDED"  # the local standalone cluster Millstream starts itself
     SESSION = "SESSION"  # a session cluster Millstream starts on request
+    DEDICATED = "DEDICATED"  # a per-job cluster the reconciler starts for one job
     EXTERNAL = "EXTERNAL"  # any Flink session cluster given by its REST URL
+
+
+MANAGED_KINDS = frozenset({ClusterKind.SESSION, ClusterKind.DEDICATED})
+
+
+class ClusterDesiredState(enum.StrEnum):
+    STARTED = "STARTED"
+    STOPPED = "STOPPED"
+
+
+class ClusterStatus(enum.StrEnum):
+    """SDK ``SessionClusterStatus.currentSessionClusterStatus``."""
+
+    STARTING = "STARTING"
+    RUNNING = "RUNNING"
+    STOPPING = "STOPPING"
+    STOPPED = "STOPPED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterFailure:
+    message: str
+    reason: str
+    failed_at: datetime
 
 
 @dataclass(slots=True)
@@ -27,3 +83,83 @@ class Cluster:
     flink_conf: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
     modified_at: datetime | None = None
+    # --- managed clusters (SESSION, DEDICATED); None/defaults for the others
+    desired: ClusterDesiredState | None = None
+    status: ClusterStatus | None = None
+    resources: ResourceSetting = field(default_factory=ResourceSetting)
+    engine_version: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    logging: Logging = field(default_factory=Logging)
+    deployment_target_name: str | None = None
+    quota: ResourceSpec | None = None  # deployment targets: the limit they declare
+    failure: ClusterFailure | None = None
+    started_at: datetime | None = None
+    generation: int = 0  # bumped by every user start: a new attempt after a failure
+    job_id: str | None = None  # DEDICATED: the job it runs
+    creator: str | None = None
+    modifier: str | None = None
+    version: int = 1
+
+    @property
+    def managed(self) -> bool:
+        """Millstream owns its processes (start, stop, teardown)."""
+        return self.kind in MANAGED_KINDS
+
+    @property
+    def ready(self) -> bool:
+        """Jobs can be observed and submitted on it now."""
+        return not self.managed or self.status is ClusterStatus.RUNNING
+
+    def size(self, *, default_slots: int) -> ClusterSize:
+        return cluster_size(self.resources, self.flink_conf, default_slots=default_slots)
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSize:
+    """What a managed cluster's processes look like."""
+
+    taskmanagers: int
+    slots: int
+    jobmanager_memory: str  # Flink syntax: '1024m'
+    taskmanager_memory: str
+    jobmanager_cpu: float
+    taskmanager_cpu: float
+
+
+def cluster_size(
+    resources: ResourceSetting, flink_conf: dict[str, Any], *, default_slots: int
+) -> ClusterSize:
+    """TaskManager count = ceil(parallelism / slots); slots from the cluster's
+    ``taskmanager.numberOfTaskSlots`` (else ``default_slots``)."""
+    raw = flink_conf.get(SLOTS_KEY, default_slots)
+    try:
+        slots = int(raw)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"flinkConf {SLOTS_KEY} must be a whole number, got {raw!r}") from None
+    if not 1 <= slots <= 1024:
+        raise InvalidInput(f"flinkConf {SLOTS_KEY} must be between 1 and 1024, got {slots}")
+    parallelism = resources.effective_parallelism()
+    return ClusterSize(
+        taskmanagers=max(1, -(-parallelism // slots)),
+        slots=slots,
+        jobmanager_memory=format_memory(resources.jobmanager.memory_bytes()),
+        taskmanager_memory=format_memory(resources.taskmanager.memory_bytes()),
+        jobmanager_cpu=resources.jobmanager.cpu,
+        taskmanager_cpu=resources.taskmanager.cpu,
+    )
+
+
+def validate_cluster_name(name: str, what: str = "session cluster") -> str:
+    """Lower-case letters, digits and dashes (it names a directory and appears in URLs)."""
+    if not name or not _NAME.fullmatch(name):
+        raise InvalidInput(
+            f"invalid {what} name {name!r}: 1-64 lower-case letters, digits or '-', "
+            "starting and ending with a letter or digit",
+            code="InvalidClusterName",
+        )
+    return name
+
+
+def dedicated_cluster_name(job_id: str) -> str:
+    """The name of the dedicated cluster of one job (stable: found again after a crash)."""
+    return f"job-{job_id}"

@@ -8,6 +8,11 @@ it spawned, e.g. Python workers), with its configuration, logs and uploads under
 TaskManager (or the JobManager) that dies. Every process carries an environment marker,
 so a cluster left behind by a crashed Millstream is found and stopped on the next start,
 and nothing of ours survives ``stop()``.
+
+The ``ClusterManager`` runs more of them (session and dedicated clusters), each in its
+own data directory, with the cluster's own ``extra_config`` (its flinkConf) and log4j
+configuration, and may ``adopt()`` one a previous Millstream left running instead of
+restarting it (its jobs keep running).
 """
 
 from __future__ import annotations
@@ -42,6 +47,15 @@ _log = logging.getLogger(__name__)
 # our processes again, even after the pid files went stale.
 _MARKER = "MILLSTREAM_FLINK_CLUSTER"
 _JOBMANAGER = "jobmanager"
+_PINNED_PREFIXES = (
+    "rest.",
+    "jobmanager.rpc.",
+    "jobmanager.bind-host",
+    "taskmanager.host",
+    "taskmanager.bind-host",
+    "web.",
+    "io.tmp.dirs",
+)
 
 
 @dataclass(slots=True)
@@ -69,8 +83,13 @@ class LocalCluster:
         runtime: FlinkRuntime | None = None,
         startup_timeout: float = 120.0,
         stop_grace: float = 10.0,
+        extra_config: Mapping[str, Any] | None = None,
+        log4j_properties: str | None = None,
     ) -> None:
         self._settings = flink
+        self._extra_config = dict(extra_config or {})
+        self._log4j_properties = log4j_properties
+        self._adopted = False
         self._runtime = runtime or FlinkRuntime.detect(flink.flink_home)
         self._startup_timeout = startup_timeout
         self._stop_grace = stop_grace
@@ -119,6 +138,12 @@ class LocalCluster:
         """SIGTERM every process group, SIGKILL what is left after the grace period,
         then sweep any straggler carrying our marker (orphaned Python workers)."""
         self._stopping.set()
+        if self._adopted:
+            self._adopted = False
+            self._stop_stale()  # SIGTERM what carries our marker, SIGKILL after the grace
+            deadline = time.monotonic() + self._stop_grace
+            while _marked_pids(self._marker_value) and time.monotonic() < deadline:
+                time.sleep(0.1)  # SIGKILLed processes take a moment to be gone
         if self._supervisor is not None:
             self._supervisor.join()
             self._supervisor = None
@@ -133,9 +158,41 @@ class LocalCluster:
 
     def is_running(self) -> bool:
         with self._lock:
+            if self._adopted:
+                return bool(_marked_pids(self._marker_value))
             return bool(self._children) and all(
                 c.process.poll() is None for c in self._children.values()
             )
+
+    def adopt(self) -> bool:
+        """Take over this data dir's cluster left running by an earlier Millstream: its
+        processes carry our marker, it was started on our REST port and it answers
+        there. Not supervised afterwards (we hold no process handles), but ``stop()``
+        ends it. False (and nothing changed) when there is nothing to adopt."""
+        with self._lock:
+            if self._children or self._adopted:
+                return self.is_running()
+            if not _marked_pids(self._marker_value):
+                return False
+            try:
+                port = int(json.loads(self._state_file.read_text())["rest_port"])
+            except (OSError, ValueError, KeyError, TypeError):
+                return False
+            if port != self._settings.rest_port:
+                return False
+            rest = FlinkRestClient(self.rest_url, timeout=2.0)
+            try:
+                if int(rest.overview().get("taskmanagers", 0)) < 1:
+                    return False
+            except EngineUnavailable:
+                return False
+            finally:
+                rest.close()
+            self._adopted = True
+            _log.info(
+                "adopted the running Flink cluster of %s at %s", self.flink_dir, self.rest_url
+            )
+            return True
 
     def surviving_pids(self) -> list[int]:
         """Processes started for this cluster (JVMs, Python workers) still alive; empty
@@ -295,10 +352,16 @@ class LocalCluster:
         for item in wheel_conf.iterdir():
             if item.is_file() and item.name != "config.yaml":
                 shutil.copy2(item, self.conf_dir / item.name)
+        if self._log4j_properties is not None:
+            (self.conf_dir / "log4j-console.properties").write_text(self._log4j_properties)
         base = yaml.safe_load((wheel_conf / "config.yaml").read_text()) or {}
         for directory in ("uploads", "tmp"):
             (self.flink_dir / directory).mkdir(parents=True, exist_ok=True)
-        config = cluster_config(base, self._overrides())
+        # The cluster's own flinkConf over our defaults; addresses, ports and directories
+        # stay ours (the cluster must be reachable where we think it is).
+        overrides = self._overrides()
+        pinned = {k: v for k, v in overrides.items() if k.startswith(_PINNED_PREFIXES)}
+        config = cluster_config(base, {**overrides, **self._extra_config, **pinned})
         (self.conf_dir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=True))
 
     def _overrides(self) -> dict[str, Any]:

@@ -11,7 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from millstream.domain.artifacts import Artifact, ArtifactKind, ExecutionMode
-from millstream.domain.clusters import Cluster, ClusterKind
+from millstream.domain.clusters import (
+    Cluster,
+    ClusterDesiredState,
+    ClusterFailure,
+    ClusterKind,
+    ClusterStatus,
+)
 from millstream.domain.deployments import Deployment, Logging
 from millstream.domain.events import Event, EventName
 from millstream.domain.jobs import (
@@ -400,6 +406,28 @@ def event_from_row(row: EventRow) -> Event:
 
 
 def cluster_columns(cluster: Cluster) -> Columns:
+    spec: dict[str, Any] = {
+        "resources": resources_to_json(cluster.resources),
+        "engine_version": cluster.engine_version,
+        "labels": dict(cluster.labels),
+        "logging": logging_to_json(cluster.logging),
+        "deployment_target_name": cluster.deployment_target_name,
+        "quota": None if cluster.quota is None else _spec_to_json(cluster.quota),
+        "job_id": cluster.job_id,
+        "creator": cluster.creator,
+        "modifier": cluster.modifier,
+    }
+    state: dict[str, Any] = {
+        "failure": None
+        if cluster.failure is None
+        else {
+            "message": cluster.failure.message,
+            "reason": cluster.failure.reason,
+            "failed_at": cluster.failure.failed_at.isoformat(),
+        },
+        "started_at": None if cluster.started_at is None else cluster.started_at.isoformat(),
+        "generation": cluster.generation,
+    }
     return {
         "id": cluster.id,
         "workspace": cluster.workspace,
@@ -410,10 +438,20 @@ def cluster_columns(cluster: Cluster) -> Columns:
         "flink_conf": dict(cluster.flink_conf),
         "created_at": cluster.created_at,
         "modified_at": cluster.modified_at,
+        "desired": None if cluster.desired is None else cluster.desired.value,
+        "status": None if cluster.status is None else cluster.status.value,
+        "spec": spec,
+        "state": state,
+        "version": cluster.version,
     }
 
 
 def cluster_from_row(row: ClusterRow) -> Cluster:
+    spec = dict(row.spec or {})
+    state = dict(row.state or {})
+    failure = state.get("failure")
+    quota = spec.get("quota")
+    started = state.get("started_at")
     return Cluster(
         id=row.id,
         workspace=row.workspace,
@@ -424,4 +462,25 @@ def cluster_from_row(row: ClusterRow) -> Cluster:
         flink_conf=dict(row.flink_conf),
         created_at=row.created_at,
         modified_at=row.modified_at,
+        desired=None if row.desired is None else ClusterDesiredState(row.desired),
+        status=None if row.status is None else ClusterStatus(row.status),
+        resources=resources_from_json(spec.get("resources") or {}),
+        engine_version=spec.get("engine_version"),
+        labels={str(k): str(v) for k, v in (spec.get("labels") or {}).items()},
+        logging=logging_from_json(spec.get("logging") or {}),
+        deployment_target_name=spec.get("deployment_target_name"),
+        quota=None if quota is None else _spec_from_json(quota, ResourceSpec()),
+        failure=None
+        if failure is None
+        else ClusterFailure(
+            message=failure["message"],
+            reason=failure["reason"],
+            failed_at=datetime.fromisoformat(failure["failed_at"]),
+        ),
+        started_at=None if started is None else datetime.fromisoformat(started),
+        generation=int(state.get("generation", 0)),
+        job_id=spec.get("job_id"),
+        creator=spec.get("creator"),
+        modifier=spec.get("modifier"),
+        version=int(row.version or 1),
     )

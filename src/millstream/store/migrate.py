@@ -61,7 +61,10 @@ def head_revision() -> str | None:
 
 def target_metadata() -> MetaData:
     """Every table the migrations build, for autogenerate and the schema drift test."""
-    from millstream.store import access  # noqa: F401 - registers its models on Base
+    from millstream.store import (
+        access,  # noqa: F401 - registers its models on Base
+        hot_updates,  # noqa: F401 - registers HotUpdateRow
+    )
     from millstream.store.models import Base
 
     return Base.metadata

@@ -378,15 +378,37 @@ class SqlRepositories:
         )
 
     def update_cluster(self, *, cluster: Cluster) -> None:
-        """Last writer wins; sets ``modified_at`` on the object."""
-        cluster.modified_at = _now()
-        self._update(
-            ClusterRow,
-            cluster.id,
-            mappers.cluster_columns(cluster),
-            what=f"cluster {cluster.name!r} ({cluster.id})",
-            duplicate=_duplicate_cluster(cluster),
-        )
+        """Optimistic: the stored version must equal ``cluster.version`` (else
+        ``StaleVersion``), which is then incremented; sets ``modified_at`` on the object."""
+        modified_at = _now()
+        columns = mappers.cluster_columns(cluster) | {
+            "modified_at": modified_at,
+            "version": cluster.version + 1,
+        }
+        columns = {k: v for k, v in columns.items() if k not in _IMMUTABLE}
+        what = f"cluster {cluster.name!r} ({cluster.id})"
+        try:
+            result = self._execute_update(
+                update(ClusterRow).where(
+                    ClusterRow.id == cluster.id, ClusterRow.version == cluster.version
+                ),
+                columns,
+            )
+        except IntegrityError as error:
+            translated = _translate_integrity(error, duplicate=_duplicate_cluster(cluster))
+            if translated is None:
+                raise
+            raise translated from error
+        if result.rowcount == 0:
+            exists = self._first(select(ClusterRow).where(ClusterRow.id == cluster.id))
+            if exists is None:
+                raise NotFound(f"{what} does not exist")
+            raise StaleVersion(
+                f"{what} was changed by someone else (version {exists.version}, "
+                f"yours {cluster.version}); read it again and retry"
+            )
+        cluster.version += 1
+        cluster.modified_at = modified_at
 
     def delete_cluster(self, *, cluster_id: str) -> None:
         self._delete(ClusterRow, cluster_id)

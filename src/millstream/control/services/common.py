@@ -14,7 +14,13 @@ from millstream.domain.events import Event, EventName
 from millstream.domain.jobs import Job
 from millstream.domain.namespaces import Namespace
 
-__all__ = ["DEFAULT_CLUSTER", "record_event", "require_namespace", "resolve_cluster"]
+__all__ = [
+    "DEFAULT_CLUSTER",
+    "planning_cluster",
+    "record_event",
+    "require_namespace",
+    "resolve_cluster",
+]
 
 DEFAULT_CLUSTER = "default"
 
@@ -39,6 +45,12 @@ def resolve_cluster(repos: Repositories, scope: Scope, name: str | None) -> Clus
             code="ClusterNotFound",
         )
     return cluster
+
+
+def planning_cluster(repos: Repositories, scope: Scope, cluster: Cluster) -> Cluster:
+    """Where to plan (validate) SQL: the deployment's cluster when it is up, else the
+    default cluster (a stopped session cluster must not make a script unvalidatable)."""
+    return cluster if cluster.ready else resolve_cluster(repos, scope, None)
 
 
 def record_event(

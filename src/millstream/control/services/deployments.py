@@ -13,6 +13,7 @@ from millstream.control.context import Actor, Scope
 from millstream.control.engine_versions import EngineVersions
 from millstream.control.ports import Engine, Page, Repositories, Store
 from millstream.control.services.common import (
+    planning_cluster,
     record_event,
     require_namespace,
     resolve_cluster,
@@ -247,9 +248,8 @@ class DeploymentService:
         deployment.validate()
         validate_logging(deployment.logging)
         self._versions.resolve(deployment.engine_version)
-        cluster = resolve_cluster(
-            repos, Scope(deployment.workspace, deployment.namespace), deployment.cluster
-        )
+        scope = Scope(deployment.workspace, deployment.namespace)
+        cluster = planning_cluster(repos, scope, resolve_cluster(repos, scope, deployment.cluster))
         if deployment.artifact.kind is ArtifactKind.SQLSCRIPT:
             try:
                 script = substitute(

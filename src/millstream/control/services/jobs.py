@@ -15,7 +15,12 @@ from millstream.control.context import Actor, Scope
 from millstream.control.flinkconf import effective_flink_conf
 from millstream.control.notifier import Notifier
 from millstream.control.ports import Engine, Page, Repositories, Store
-from millstream.control.services.common import record_event, require_namespace, resolve_cluster
+from millstream.control.services.common import (
+    planning_cluster,
+    record_event,
+    require_namespace,
+    resolve_cluster,
+)
 from millstream.control.services.deployments import DeploymentService
 from millstream.control.services.variables import NamespaceVariables, ResolvedVariables
 from millstream.control.variables import (
@@ -92,7 +97,7 @@ class JobService:
                 script = artifact.sql_script or ""
                 resolved = substitute(script, variables, where="sqlScript")
                 if resolved != script:  # not validated at create time: plan it now
-                    self._engine.cluster(cluster).validate_sql(
+                    self._engine.cluster(planning_cluster(repos, scope, cluster)).validate_sql(
                         resolved,
                         execution_mode=deployment.execution_mode,
                         flink_conf=dict(deployment.flink_conf),

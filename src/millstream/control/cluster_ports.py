@@ -1,0 +1,71 @@
+"""Ports for clusters Millstream runs itself: the processes of session and dedicated
+clusters (``ClusterProcesses``) and the health check of external ones (``ClusterProbe``).
+
+``engine.cluster_manager.ClusterManager`` implements both. The reconciler calls
+``ensure``/``release`` every tick; they never block on a JVM start or stop (that runs in
+the background and is seen as ``STARTING``/``STOPPING`` until done), so one slow cluster
+never delays the other jobs' reconciliation.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from millstream.domain.deployments import Logging
+
+__all__ = ["ClusterProbe", "ClusterProcesses", "ProcessSpec", "ProcessState", "ProcessStatus"]
+
+
+class ProcessStatus(enum.StrEnum):
+    STARTING = "STARTING"
+    RUNNING = "RUNNING"
+    STOPPING = "STOPPING"
+    STOPPED = "STOPPED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessSpec:
+    """One managed cluster as processes: where it lives and how big it is."""
+
+    key: str  # unique and stable: '<workspace>/<name>'; names the data directory
+    taskmanagers: int
+    slots: int
+    jobmanager_memory: str  # Flink syntax, e.g. '1024m'
+    taskmanager_memory: str
+    flink_conf: dict[str, Any] = field(default_factory=dict)
+    logging: Logging | None = None  # dedicated clusters: the job's log4j configuration
+    generation: int = 0  # a higher generation retries a cluster that FAILED
+    preferred_rest_url: str | None = None  # keep the port of the previous run if free
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessState:
+    status: ProcessStatus
+    rest_url: str | None = None
+    failure: str | None = None
+
+
+class ClusterProcesses(Protocol):
+    def ensure(self, spec: ProcessSpec) -> ProcessState:
+        """Make the cluster run: adopt one left running by an earlier Millstream, else
+        start it in the background. A FAILED cluster is retried only for a newer
+        ``spec.generation``."""
+        ...
+
+    def release(self, key: str) -> ProcessState:
+        """Make the cluster stop (in the background); STOPPED once nothing is left."""
+        ...
+
+    def state(self, key: str) -> ProcessState:
+        """What the processes of ``key`` are doing now (STOPPED if unknown)."""
+        ...
+
+
+class ClusterProbe(Protocol):
+    def check(self, rest_url: str) -> dict[str, Any]:
+        """``GET /overview`` of a Flink cluster; raise ``EngineUnavailable`` (unreachable)
+        or ``InvalidInput`` (not a Flink REST endpoint) saying what is wrong."""
+        ...

@@ -1,0 +1,330 @@
+"""Use cases of clusters: session clusters (Millstream starts them) and deployment
+targets (external Flink session clusters registered by REST URL).
+
+Session clusters only record the user's wish (desired STARTED/STOPPED, sizes, flinkConf,
+engine version) in one transaction and wake the reconciler, which starts or stops the
+processes and records the status. Deployment targets are checked when registered: the
+URL must answer Flink's ``GET /overview``. Both are referenced by deployments through
+``deploymentTarget {mode: SESSION, name}`` (``Deployment.cluster``); a cluster with live
+jobs can be neither stopped nor deleted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from millstream.control.cluster_ports import ClusterProbe
+from millstream.control.context import Actor, Scope
+from millstream.control.engine_versions import EngineVersions
+from millstream.control.ports import Repositories, Store
+from millstream.control.services.common import DEFAULT_CLUSTER, require_namespace
+from millstream.domain.clusters import (
+    Cluster,
+    ClusterDesiredState,
+    ClusterKind,
+    ClusterStatus,
+    cluster_size,
+    validate_cluster_name,
+)
+from millstream.domain.deployments import Logging
+from millstream.domain.errors import Conflict, EngineUnavailable, InvalidInput, NotFound
+from millstream.domain.jobs import Job
+from millstream.domain.resources import ResourceMode, ResourceSetting, ResourceSpec
+
+__all__ = ["ClusterService", "SessionClusterPatch", "TargetPatch"]
+
+_TARGET_KINDS = frozenset({ClusterKind.EXTERNAL, ClusterKind.EMBEDDED})
+
+
+@dataclass(frozen=True, slots=True)
+class SessionClusterPatch:
+    """Fields of a create or update; None = keep (update) or default (create)."""
+
+    name: str | None = None
+    resources: ResourceSetting | None = None
+    flink_conf: dict[str, Any] | None = None
+    engine_version: str | None = None
+    labels: dict[str, str] | None = None
+    logging: Logging | None = None
+    deployment_target_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TargetPatch:
+    flink_rest_url: str | None = None
+    quota: ResourceSpec | None = None
+
+
+class ClusterService:
+    def __init__(
+        self,
+        store: Store,
+        probe: ClusterProbe,
+        versions: EngineVersions,
+        *,
+        default_workspace: str = "default",
+        default_slots: int = 1,
+        wake: Callable[[], None] = lambda: None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.default_workspace = default_workspace
+        self._store = store
+        self._probe = probe
+        self._versions = versions
+        self._default_slots = default_slots
+        self._wake = wake
+        self._clock = clock
+
+    # ------------------------------------------------------------------ session clusters
+
+    def create_session_cluster(
+        self, scope: Scope, actor: Actor, patch: SessionClusterPatch
+    ) -> Cluster:
+        name = validate_cluster_name(patch.name or "")
+        now = self._clock()
+        cluster = Cluster(
+            id=str(uuid.uuid4()),
+            workspace=scope.workspace,
+            namespace=scope.namespace,
+            name=name,
+            kind=ClusterKind.SESSION,
+            rest_url="",
+            created_at=now,
+            modified_at=now,
+            desired=ClusterDesiredState.STOPPED,
+            status=ClusterStatus.STOPPED,
+            creator=actor.id,
+            modifier=actor.id,
+        )
+        self._apply(cluster, patch)
+        with self._store.transaction() as repos:
+            require_namespace(repos, scope)
+            repos.create_cluster(cluster=cluster)
+        return cluster
+
+    def get_session_cluster(self, scope: Scope, name: str) -> Cluster:
+        with self._store.transaction() as repos:
+            return self._session(repos, scope, name)
+
+    def list_session_clusters(self, scope: Scope) -> list[Cluster]:
+        with self._store.transaction() as repos:
+            require_namespace(repos, scope)
+            return [
+                c
+                for c in repos.read_clusters(workspace=scope.workspace)
+                if c.kind is ClusterKind.SESSION and c.namespace == scope.namespace
+            ]
+
+    def update_session_cluster(
+        self, scope: Scope, actor: Actor, name: str, patch: SessionClusterPatch
+    ) -> Cluster:
+        """Changes apply at the cluster's next start (a running cluster keeps its size)."""
+        if patch.name is not None and patch.name != name:
+            raise InvalidInput(f"a session cluster cannot be renamed ({name!r} -> {patch.name!r})")
+        with self._store.transaction() as repos:
+            cluster = self._session(repos, scope, name)
+            self._apply(cluster, patch)
+            cluster.modifier = actor.id
+            repos.update_cluster(cluster=cluster)
+        return cluster
+
+    def start_session_cluster(self, scope: Scope, actor: Actor, name: str) -> Cluster:
+        with self._store.transaction() as repos:
+            cluster = self._session(repos, scope, name)
+            if cluster.desired is not ClusterDesiredState.STARTED or cluster.status in (
+                ClusterStatus.FAILED,
+                ClusterStatus.STOPPED,
+            ):
+                cluster.desired = ClusterDesiredState.STARTED
+                if cluster.status is not ClusterStatus.RUNNING:
+                    cluster.status = ClusterStatus.STARTING
+                    cluster.failure = None
+                    cluster.generation += 1
+                cluster.modifier = actor.id
+                repos.update_cluster(cluster=cluster)
+        self._wake()
+        return cluster
+
+    def stop_session_cluster(self, scope: Scope, actor: Actor, name: str) -> Cluster:
+        with self._store.transaction() as repos:
+            cluster = self._session(repos, scope, name)
+            self._refuse_live_jobs(repos, cluster, "stopped")
+            if cluster.desired is not ClusterDesiredState.STOPPED:
+                cluster.desired = ClusterDesiredState.STOPPED
+                if cluster.status is not ClusterStatus.STOPPED:
+                    cluster.status = ClusterStatus.STOPPING
+                cluster.modifier = actor.id
+                repos.update_cluster(cluster=cluster)
+        self._wake()
+        return cluster
+
+    def delete_session_cluster(self, scope: Scope, actor: Actor, name: str) -> Cluster:  # noqa: ARG002
+        with self._store.transaction() as repos:
+            cluster = self._session(repos, scope, name)
+            self._refuse_live_jobs(repos, cluster, "deleted")
+            if cluster.status not in (None, ClusterStatus.STOPPED, ClusterStatus.FAILED) or (
+                cluster.desired is ClusterDesiredState.STARTED
+            ):
+                raise Conflict(
+                    f"session cluster {name!r} is {cluster.status or 'STARTED'}: stop it "
+                    "(StopSessionCluster) and wait for STOPPED before deleting it",
+                    code="SessionClusterNotStopped",
+                )
+            repos.delete_cluster(cluster_id=cluster.id)
+        return cluster
+
+    def reference_deployment_ids(self, cluster: Cluster) -> list[str]:
+        """Deployments whose live jobs run on ``cluster`` (SDK ``referenceDeploymentIds``)."""
+        with self._store.transaction() as repos:
+            return sorted({job.deployment_id for job in self._live_jobs(repos, cluster)})
+
+    # ------------------------------------------------------------------ deployment targets
+
+    def create_target(self, scope: Scope, actor: Actor, name: str, patch: TargetPatch) -> Cluster:
+        validate_cluster_name(name, "deployment target")
+        if not patch.flink_rest_url:
+            raise InvalidInput(
+                "flinkRestUrl is required: a Millstream deployment target is a Flink session "
+                "cluster reached by its REST URL (send it beside cpu/memory in the body)",
+                code="FlinkRestUrlRequired",
+            )
+        url = self._check_url(patch.flink_rest_url)
+        if patch.quota is not None:
+            patch.quota.validate("quota")
+        now = self._clock()
+        cluster = Cluster(
+            id=str(uuid.uuid4()),
+            workspace=scope.workspace,
+            namespace=scope.namespace,
+            name=name,
+            kind=ClusterKind.EXTERNAL,
+            rest_url=url,
+            created_at=now,
+            modified_at=now,
+            quota=patch.quota,
+            creator=actor.id,
+            modifier=actor.id,
+        )
+        with self._store.transaction() as repos:
+            require_namespace(repos, scope)
+            repos.create_cluster(cluster=cluster)
+        return cluster
+
+    def list_targets(self, scope: Scope) -> list[Cluster]:
+        """External targets of the namespace, and the shared default cluster first."""
+        with self._store.transaction() as repos:
+            require_namespace(repos, scope)
+            found = [
+                c
+                for c in repos.read_clusters(workspace=scope.workspace)
+                if c.kind in _TARGET_KINDS and c.namespace in (None, scope.namespace)
+            ]
+        return sorted(found, key=lambda c: (c.name != DEFAULT_CLUSTER, c.name))
+
+    def update_target(self, scope: Scope, actor: Actor, name: str, patch: TargetPatch) -> Cluster:
+        if patch.quota is not None:
+            patch.quota.validate("quota")
+        url = self._check_url(patch.flink_rest_url) if patch.flink_rest_url else None
+        with self._store.transaction() as repos:
+            cluster = self._target(repos, scope, name)
+            if url is not None:
+                cluster.rest_url = url
+            if patch.quota is not None:
+                cluster.quota = patch.quota
+            cluster.modifier = actor.id
+            repos.update_cluster(cluster=cluster)
+        return cluster
+
+    def delete_target(self, scope: Scope, actor: Actor, name: str) -> Cluster:  # noqa: ARG002
+        with self._store.transaction() as repos:
+            cluster = self._target(repos, scope, name)
+            self._refuse_live_jobs(repos, cluster, "deleted")
+            repos.delete_cluster(cluster_id=cluster.id)
+        return cluster
+
+    # ------------------------------------------------------------------ helpers
+
+    def _apply(self, cluster: Cluster, patch: SessionClusterPatch) -> None:
+        """Validate and merge ``patch`` into ``cluster`` (engine version, sizes, conf)."""
+        if patch.engine_version is not None:
+            self._versions.resolve(patch.engine_version)
+            cluster.engine_version = patch.engine_version
+        if patch.resources is not None:
+            if patch.resources.mode is not ResourceMode.BASIC:
+                raise InvalidInput("a session cluster takes basicResourceSetting only")
+            patch.resources.validate()
+            cluster.resources = patch.resources
+        if patch.flink_conf is not None:
+            cluster.flink_conf = {str(k): v for k, v in patch.flink_conf.items()}
+        if patch.labels is not None:
+            cluster.labels = dict(patch.labels)
+        if patch.logging is not None:
+            cluster.logging = patch.logging
+        if patch.deployment_target_name is not None:
+            cluster.deployment_target_name = patch.deployment_target_name or None
+        cluster_size(cluster.resources, cluster.flink_conf, default_slots=self._default_slots)
+
+    def _session(self, repos: Repositories, scope: Scope, name: str) -> Cluster:
+        cluster = repos.read_cluster(workspace=scope.workspace, name=name)
+        if (
+            cluster is None
+            or cluster.kind is not ClusterKind.SESSION
+            or cluster.namespace != scope.namespace
+        ):
+            raise NotFound(
+                f"session cluster {name!r} not found in namespace {scope.namespace!r}",
+                code="SessionClusterNotFound",
+            )
+        return cluster
+
+    def _target(self, repos: Repositories, scope: Scope, name: str) -> Cluster:
+        cluster = repos.read_cluster(workspace=scope.workspace, name=name)
+        if (
+            cluster is None
+            or cluster.kind is not ClusterKind.EXTERNAL
+            or cluster.namespace != scope.namespace
+        ):
+            if cluster is not None and cluster.name == DEFAULT_CLUSTER:
+                raise InvalidInput(
+                    "the default deployment target is configured by the server "
+                    "(flink.external_rest_url), not through the API",
+                    code="DeploymentTargetReadOnly",
+                )
+            raise NotFound(
+                f"deployment target {name!r} not found in namespace {scope.namespace!r}",
+                code="DeploymentTargetNotFound",
+            )
+        return cluster
+
+    @staticmethod
+    def _live_jobs(repos: Repositories, cluster: Cluster) -> list[Job]:
+        return [
+            job
+            for job in repos.read_active_jobs()
+            if job.workspace == cluster.workspace and job.cluster == cluster.name
+        ]
+
+    def _refuse_live_jobs(self, repos: Repositories, cluster: Cluster, what: str) -> None:
+        live = self._live_jobs(repos, cluster)
+        if live:
+            names = sorted({job.deployment_name for job in live})
+            raise Conflict(
+                f"cluster {cluster.name!r} cannot be {what}: {len(live)} job(s) still run on "
+                f"it (deployments {', '.join(names)}); stop them first",
+                code="ClusterInUse",
+            )
+
+    def _check_url(self, url: str) -> str:
+        url = url.strip().rstrip("/")
+        try:
+            self._probe.check(url)
+        except EngineUnavailable as exc:
+            raise InvalidInput(
+                f"flinkRestUrl {url} is not reachable as a Flink session cluster: {exc}",
+                code="FlinkRestUrlUnreachable",
+            ) from exc
+        return url
