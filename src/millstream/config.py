@@ -23,6 +23,7 @@ from millstream.control.engine_versions import DEFAULT_ALIASES
 
 __all__ = [
     "ApiSettings",
+    "ArtifactSettings",
     "FlinkSettings",
     "LogSettings",
     "ReconcilerSettings",
@@ -67,6 +68,11 @@ class FlinkSettings(BaseModel):
         default="10s", description="Default execution.checkpointing.interval for streaming jobs."
     )
     request_timeout: float = Field(default=30.0, description="Flink REST timeout in seconds.")
+    python_executable: str | None = Field(
+        default=None,
+        description="Python with pyflink for Python jobs (driver and workers); default: the "
+        "server's own interpreter.",
+    )
     per_job_clusters: bool = Field(
         default=False,
         description="Run each job on its own Flink cluster sized from its resources "
@@ -91,6 +97,38 @@ class ReconcilerSettings(BaseModel):
         default=10.0,
         description="Seconds between per-job detail reads (checkpoints, restarts) of a job "
         "whose overview row did not change.",
+    )
+
+
+class ArtifactSettings(BaseModel):
+    root_url: str | None = Field(
+        default=None, description="fsspec URL of the artifact store; default <data_dir>/artifacts."
+    )
+    max_upload_bytes: int = Field(
+        default=512 * 1024 * 1024, description="Largest upload accepted (413 above)."
+    )
+    scheme_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="URI prefix -> <workspace>/<namespace>[/<dir>] in the store, e.g. "
+        "{'oss://bucket': 'default/default-namespace'}.",
+    )
+    allowed_dirs: list[Path] = Field(
+        default_factory=list,
+        description="Directories besides the store that file:// artifact URIs may name.",
+    )
+    allow_downloads: bool = Field(default=True, description="Allow http(s):// artifact URIs.")
+    download_max_bytes: int = Field(
+        default=512 * 1024 * 1024, description="Largest http(s) artifact download."
+    )
+    download_timeout: float = Field(
+        default=120.0, description="Seconds an http(s) artifact download may take in total."
+    )
+    presign_ttl: float = Field(
+        default=900.0, description="Seconds a pre-signed upload URL stays valid."
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL of pre-signed upload URLs; default: the URL the request used.",
     )
 
 
@@ -141,6 +179,7 @@ class Settings(BaseSettings):
     reconciler: ReconcilerSettings = Field(default_factory=ReconcilerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     logs: LogSettings = Field(default_factory=LogSettings)
+    artifacts: ArtifactSettings = Field(default_factory=ArtifactSettings)
 
     @classmethod
     def settings_customise_sources(

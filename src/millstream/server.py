@@ -20,6 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from millstream.api.app import RouterFactory, create_api
+from millstream.api.native.artifacts import build_artifacts_router
 from millstream.api.native.clusters import build_clusters_router
 from millstream.api.native.logs import build_logs_router
 from millstream.api.native.operations import build_operations_router
@@ -41,18 +42,21 @@ from millstream.control.services import (
     Services,
 )
 from millstream.control.services.access import AccessService
+from millstream.control.services.artifacts import ArtifactService
 from millstream.control.services.clusters import ClusterService
 from millstream.control.services.diagnosis import DiagnosisService
 from millstream.control.services.hot_updates import HotUpdateService
 from millstream.control.services.logs import LogService
 from millstream.control.services.variables import VariableService
 from millstream.domain.clusters import MANAGED_KINDS, Cluster, ClusterKind
+from millstream.engine.artifacts import FsspecArtifactStore, load_signing_key
 from millstream.engine.cluster_manager import ClusterManager, FlinkProbe
 from millstream.engine.engine import FlinkEngine
 from millstream.engine.inspect import FlinkInspector
 from millstream.engine.local_cluster import LocalCluster
 from millstream.engine.logs import FileLogArchive, FlinkLogReader
 from millstream.engine.runtime import FlinkRuntime
+from millstream.engine.uris import ArtifactResolver
 from millstream.store import SqlStore, leader_lock_for, upgrade
 from millstream.store.access import SqlAccessStore
 from millstream.store.cipher import SECRET_KEY_FILE, load_cipher
@@ -104,10 +108,25 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
     upgrade(settings.store_url)
     store = SqlStore(settings.store_url)
     flink_runtime = FlinkRuntime.detect(settings.flink.flink_home)
+    artifact_settings = settings.artifacts
+    resolver = ArtifactResolver(
+        FsspecArtifactStore(
+            artifact_settings.root_url or str(settings.data_dir / "artifacts"),
+            max_upload_bytes=artifact_settings.max_upload_bytes,
+        ),
+        cache_dir=settings.data_dir / "artifact-cache",
+        scheme_map=artifact_settings.scheme_map,
+        allowed_dirs=artifact_settings.allowed_dirs,
+        allow_downloads=artifact_settings.allow_downloads,
+        download_max_bytes=artifact_settings.download_max_bytes,
+        download_timeout=artifact_settings.download_timeout,
+    )
     engine = FlinkEngine(
         data_dir=settings.data_dir,
         runtime=flink_runtime,
         request_timeout=settings.flink.request_timeout,
+        artifacts=resolver,
+        python_executable=settings.flink.python_executable,
     )
     local: LocalCluster | None = None
     if settings.flink.external_rest_url:
@@ -153,7 +172,9 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         installed=list(engine.engine_versions()), aliases=settings.flink.version_aliases
     )
     services = Services(
-        deployments=DeploymentService(store, engine, versions, variables=variables),
+        deployments=DeploymentService(
+            store, engine, versions, variables=variables, artifacts=engine.artifact_checker
+        ),
         jobs=JobService(
             store,
             engine,
@@ -167,6 +188,13 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         default_workspace=settings.default_workspace,
         variables=variables,
         logs=logs,
+        artifacts=ArtifactService(
+            store,
+            engine.artifact_store,
+            checker=engine.artifact_checker,
+            signing_key=load_signing_key(settings.data_dir / "artifacts-signing.key"),
+            presign_ttl=artifact_settings.presign_ttl,
+        ),
     )
     hot_update_store = SqlHotUpdateStore(store.engine)
     hot_updates = HotUpdateService(hot_update_store, services.jobs, services.deployments, notifier)
@@ -239,6 +267,13 @@ def create_app(runtime: Runtime) -> FastAPI:
     if services.logs is not None:
         logs = services.logs
         routers.append(lambda guard: build_logs_router(logs, guard, default_workspace=workspace))
+    if services.artifacts is not None:
+        artifacts, public_url = services.artifacts, runtime.settings.artifacts.public_url
+        routers.append(
+            lambda guard: build_artifacts_router(
+                artifacts, guard, default_workspace=workspace, public_url=public_url
+            )
+        )
     cluster_service = runtime.cluster_service
     routers.append(lambda guard: build_clusters_router(cluster_service, guard))
     hot_updates, diagnosis = runtime.hot_updates, runtime.diagnosis

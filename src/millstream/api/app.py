@@ -38,6 +38,9 @@ DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 Guard = Authenticate
 RouterFactory = Callable[[Guard], APIRouter]
 
+# Pre-signed artifact uploads stream to disk under the artifact store's own size limit.
+STREAMED_UPLOAD_PREFIXES = ("/artifacts/v2/upload/",)
+
 # POSTs that only read: a VIEWER may call them.
 _READ_ONLY_POSTS = ("/sql-statement/validate",)
 
@@ -55,7 +58,9 @@ def build_app(
 ) -> FastAPI:
     """The app around any caller-resolving dependency ``guard`` (tests pass simple ones)."""
     app = FastAPI(title="Millstream")
-    app.add_middleware(BodySizeLimit, max_body_bytes=max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_body_bytes=max_body_bytes, exempt_prefixes=STREAMED_UPLOAD_PREFIXES
+    )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -356,6 +356,8 @@ class Reconciler:
             flink_conf=job.resources.flink_conf() | substitute_conf(job.flink_conf, variables),
             savepoint_path=job.restored_from,
             allow_non_restored_state=job.restore.allow_non_restored_state,
+            # plain artifact names resolve in the job's namespace
+            extra={"workspace": job.workspace, "namespace": job.namespace},
         )
 
     def _restore_path(

@@ -2,7 +2,8 @@
 
 The app factory builds one from ``Settings`` and hands it to the services and the
 reconciler. Savepoints and checkpoints live under ``<data_dir>/state``; only paths there
-may be deleted through ``delete_state``.
+may be deleted through ``delete_state``. JAR and Python deployments resolve their URIs
+through an ``ArtifactResolver`` (default: the store at ``<data_dir>/artifacts``).
 """
 
 from __future__ import annotations
@@ -15,13 +16,20 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from millstream.config import Settings
+from millstream.domain.artifacts import ArtifactKind
 from millstream.domain.clusters import Cluster
 from millstream.domain.errors import InvalidInput
+from millstream.engine.artifact_checks import EngineArtifactChecker
+from millstream.engine.artifacts import FsspecArtifactStore
 from millstream.engine.flink_cluster import RestFlinkCluster
+from millstream.engine.jar_submitter import JarSubmitter
+from millstream.engine.jars import JarCache
+from millstream.engine.python_submitter import PythonSubmitter
 from millstream.engine.rest import FlinkRestClient
 from millstream.engine.runtime import FlinkRuntime
 from millstream.engine.sql_runner import SqlRunnerJar
-from millstream.engine.submitters import SqlSubmitter
+from millstream.engine.submitters import SqlSubmitter, Submitter
+from millstream.engine.uris import ArtifactResolver
 
 __all__ = ["FlinkEngine"]
 
@@ -37,11 +45,27 @@ class FlinkEngine:
         data_dir: Path,
         runtime: FlinkRuntime,
         request_timeout: float,
+        artifacts: ArtifactResolver | None = None,
+        python_executable: str | None = None,
     ) -> None:
         self._runtime = runtime
         self._timeout = request_timeout
         self._state_root = (data_dir / "state").resolve()
         self._sql = SqlSubmitter(SqlRunnerJar(runtime=runtime, cache_dir=data_dir / "jars"))
+        self._artifacts = artifacts or ArtifactResolver(
+            FsspecArtifactStore(str(data_dir / "artifacts")),
+            cache_dir=data_dir / "artifact-cache",
+        )
+        jars = JarCache(data_dir / "jars")
+        jar = JarSubmitter(self._artifacts, jars)
+        python = PythonSubmitter(
+            self._artifacts, jars, runtime, python_executable=python_executable
+        )
+        self._submitters: dict[ArtifactKind, Submitter] = {
+            ArtifactKind.JAR: jar,
+            ArtifactKind.PYTHON: python,
+        }
+        self._checker = EngineArtifactChecker(self._artifacts, jar, python)
         self._clusters: dict[str, RestFlinkCluster] = {}
         self._lock = threading.Lock()
 
@@ -59,8 +83,20 @@ class FlinkEngine:
         with self._lock:
             if (found := self._clusters.get(url)) is None:
                 rest = FlinkRestClient(url, timeout=self._timeout)
-                found = self._clusters[url] = RestFlinkCluster(rest, sql=self._sql)
+                found = self._clusters[url] = RestFlinkCluster(
+                    rest, sql=self._sql, submitters=self._submitters
+                )
             return found
+
+    @property
+    def artifact_store(self) -> FsspecArtifactStore:
+        """The ``ArtifactStore`` port (uploads, listing) the artifact service uses."""
+        return self._artifacts.store
+
+    @property
+    def artifact_checker(self) -> EngineArtifactChecker:
+        """The ``ArtifactChecker`` port: a deployment's URIs checked at create/update."""
+        return self._checker
 
     def close(self) -> None:
         with self._lock:

@@ -8,6 +8,7 @@ restart without a persistent upload dir).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -193,9 +194,12 @@ class RestFlinkCluster:
         top = trace.strip().splitlines()[0] if trace.strip() else newest["exceptionName"]
         cause = summarize_errors([trace])
         message = top if cause == top else f"{top} (caused by {cause})"
+        # The reason names the deepest cause (NumberFormatException), not Flink's wrapper
+        # (JobException: Recovery is suppressed...): that is what a user has to fix.
+        causes = _CAUSED_BY.findall(trace)
         return Failure(
             message=message,
-            reason=str(newest["exceptionName"]),
+            reason=causes[-1] if causes else str(newest["exceptionName"]),
             failed_at=datetime.fromtimestamp(int(newest["timestamp"]) / 1000, tz=UTC),
         )
 
@@ -211,8 +215,11 @@ class RestFlinkCluster:
         }
 
 
+_CAUSED_BY = re.compile(r"^Caused by: ([\w.$]+)", re.MULTILINE)
+
+
 def _run_request(run: JarRun, flink_conf: Mapping[str, Any], mode: ExecutionMode) -> JarRunRequest:
-    conf = {key: _conf_value(value) for key, value in flink_conf.items()}
+    conf = {**run.flink_conf, **{key: _conf_value(value) for key, value in flink_conf.items()}}
     conf["execution.runtime-mode"] = mode.value
     return {
         "entryClass": run.entry_class,

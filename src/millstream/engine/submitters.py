@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -31,6 +32,9 @@ class JarRun:
     jar: Path  # its file name identifies the content (clusters cache uploads by name)
     entry_class: str
     program_args: tuple[str, ...]
+    # Defaults the program needs (e.g. python.executable); the deployment's own
+    # flinkConfiguration wins over them.
+    flink_conf: Mapping[str, str] = field(default_factory=dict)
 
 
 class Submitter(Protocol):

@@ -34,7 +34,7 @@ from millstream.api.native.routes import Authenticate
 from millstream.control.artifact_ports import ArtifactUpload, StoredArtifact
 from millstream.control.context import Actor, Scope
 from millstream.control.services.artifacts import PRESIGNED_UPLOAD_PREFIX, ArtifactService
-from millstream.domain.errors import InvalidArtifact, InvalidInput
+from millstream.domain.errors import InvalidInput
 
 __all__ = ["build_artifacts_router"]
 
@@ -243,11 +243,10 @@ class _MultipartSink:
             return
         if self.stored is not None or self.uploads:
             raise InvalidInput("send one file per upload (one multipart field 'file')")
-        raw_name = options.get(b"filename", b"").decode("utf-8", "replace")
-        # Browsers may send a client path ("C:\\x\\a.jar"): only the last part names it.
-        name = raw_name.replace("\\", "/").rsplit("/", 1)[-1] if raw_name else ""
-        if not name:
-            raise InvalidArtifact("the 'file' part has no filename; pass ?fileName=...")
+        # Taken as sent: a name with a path in it is refused by the store's name rules
+        # rather than silently shortened.
+        # (An empty one is fine when the caller passed ?fileName=.)
+        name = options.get(b"filename", b"").decode("utf-8", "replace")
         self._current = self._begin(name)
         self.uploads.append(self._current)
 

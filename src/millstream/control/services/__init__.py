@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from millstream.control.engine_versions import EngineVersions
+from millstream.control.services.artifacts import ArtifactService
 from millstream.control.services.deployments import DeploymentPatch, DeploymentService
 from millstream.control.services.events import EventService
 from millstream.control.services.jobs import JobService
@@ -13,6 +14,7 @@ from millstream.control.services.savepoints import SavepointService
 from millstream.control.services.variables import VariableService
 
 __all__ = [
+    "ArtifactService",
     "DeploymentPatch",
     "DeploymentService",
     "EventService",
@@ -34,3 +36,4 @@ class Services:
     default_workspace: str
     variables: VariableService | None = None
     logs: LogService | None = None
+    artifacts: ArtifactService | None = None

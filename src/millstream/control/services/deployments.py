@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from millstream.control.artifact_ports import ArtifactChecker
 from millstream.control.context import Actor, Scope
 from millstream.control.engine_versions import EngineVersions
 from millstream.control.ports import Engine, Page, Repositories, Store
@@ -65,8 +66,10 @@ class DeploymentService:
         versions: EngineVersions,
         *,
         variables: NamespaceVariables | None = None,
+        artifacts: ArtifactChecker | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self._artifacts = artifacts
         self._store = store
         self._engine = engine
         self._versions = versions
@@ -78,6 +81,7 @@ class DeploymentService:
             raise InvalidInput("name is required")
         if patch.artifact is None:
             raise InvalidInput("artifact is required")
+        self._check_artifact(scope, patch.artifact)
         now = self._clock()
         deployment = patch.apply(
             Deployment(
@@ -152,6 +156,8 @@ class DeploymentService:
         self, scope: Scope, actor: Actor, deployment_id: str, patch: DeploymentPatch
     ) -> Deployment:
         namespace_variables = self._namespace_variables(scope)
+        if patch.artifact is not None:
+            self._check_artifact(scope, patch.artifact)
         with self._store.transaction() as repos:
             current = self.read(repos, scope, deployment_id)
             if patch.expected_version is not None and patch.expected_version != current.version:
@@ -222,6 +228,15 @@ class DeploymentService:
         self._engine.cluster(cluster).validate_sql(
             text, execution_mode=execution_mode, flink_conf=flink_conf or {}
         )
+
+    def _check_artifact(self, scope: Scope, artifact: Artifact) -> None:
+        """Missing jars / unreadable URIs are refused now, not when the job starts.
+        Outside any transaction: resolving may download."""
+        artifact.validate()
+        if self._artifacts is not None:
+            self._artifacts.check_artifact(
+                artifact, workspace=scope.workspace, namespace=scope.namespace
+            )
 
     @staticmethod
     def read(repos: Repositories, scope: Scope, deployment_id: str) -> Deployment:
