@@ -22,15 +22,15 @@ run: $(STAMP)
 ## Lint, type-check and run the whole test suite (what CI runs).
 test: $(STAMP)
 	bash scripts/ensure-services.sh
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/mypy src tests
 	$(BIN)/lint-imports
 	$(BIN)/pytest -p no:cacheprovider
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src tests

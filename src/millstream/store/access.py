@@ -9,8 +9,6 @@ replica of the server is refused too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
@@ -32,14 +30,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from millstream.control.ports import Page
 from millstream.domain.access import AccessKey, AuditEntry, KeyStatus, Member, Role, User
 from millstream.domain.errors import Conflict, NotFound
-from millstream.store.database import create_database_engine
-from millstream.store.errors import integrity_violation, translate_errors
+from millstream.store.errors import integrity_violation
 from millstream.store.models import Base, NamespaceRow
+from millstream.store.store import SessionStore
 
 __all__ = [
     "AccessKeyRow",
@@ -115,34 +113,6 @@ class UsedNonceRow(Base):
     key_id: Mapped[str] = mapped_column(_KEY_ID, primary_key=True)
     nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(index=True)
-
-
-class SqlAccessStore:
-    """Sessions over an engine of its own (from a URL) or a shared one."""
-
-    def __init__(self, url_or_engine: str | Engine, **engine_options: Any) -> None:
-        if isinstance(url_or_engine, Engine):
-            self._engine, self._owns_engine = url_or_engine, False
-        else:
-            self._engine = create_database_engine(url_or_engine, **engine_options)
-            self._owns_engine = True
-        self._sessions = sessionmaker(self._engine, autoflush=False, expire_on_commit=False)
-
-    @property
-    def engine(self) -> Engine:
-        return self._engine
-
-    @contextmanager
-    def transaction(self) -> Iterator[SqlAccessRepositories]:
-        """Commit on success, roll back on any exception; connection failures raise
-        ``StoreUnavailable``."""
-        with translate_errors(), self._sessions.begin() as session:
-            yield SqlAccessRepositories(session)
-
-    def close(self) -> None:
-        """Dispose of the engine if this store created it."""
-        if self._owns_engine:
-            self._engine.dispose()
 
 
 class SqlAccessRepositories:
@@ -410,3 +380,10 @@ def _audit(row: AuditEntryRow) -> AuditEntry:
         workspace=row.workspace,
         namespace=row.namespace,
     )
+
+
+class SqlAccessStore(SessionStore[SqlAccessRepositories]):
+    """Sessions over an engine of its own (from a URL) or a shared one."""
+
+    def __init__(self, url_or_engine: str | Engine, **engine_options: Any) -> None:
+        super().__init__(url_or_engine, SqlAccessRepositories, **engine_options)

@@ -7,13 +7,11 @@ store's connection pool. Importing this module registers ``HotUpdateRow`` on ``B
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, Index, Integer, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from millstream.domain.errors import NotFound
 from millstream.domain.hot_updates import (
@@ -22,9 +20,8 @@ from millstream.domain.hot_updates import (
     HotUpdateFailure,
     HotUpdatePhase,
 )
-from millstream.store.database import create_database_engine
-from millstream.store.errors import translate_errors
 from millstream.store.models import Base
+from millstream.store.store import SessionStore
 
 __all__ = ["HotUpdateRow", "SqlHotUpdateRepositories", "SqlHotUpdateStore"]
 
@@ -60,29 +57,6 @@ class HotUpdateRow(Base):
     creator: Mapped[str | None] = mapped_column(_NAME)
     created_at: Mapped[datetime]
     modified_at: Mapped[datetime]
-
-
-class SqlHotUpdateStore:
-    """Sessions over an engine of its own (from a URL) or a shared one."""
-
-    def __init__(self, url_or_engine: str | Engine, **engine_options: Any) -> None:
-        if isinstance(url_or_engine, Engine):
-            self._engine, self._owns_engine = url_or_engine, False
-        else:
-            self._engine = create_database_engine(url_or_engine, **engine_options)
-            self._owns_engine = True
-        self._sessions = sessionmaker(self._engine, autoflush=False, expire_on_commit=False)
-
-    @contextmanager
-    def transaction(self) -> Iterator[SqlHotUpdateRepositories]:
-        """Commit on success, roll back on any exception; connection failures raise
-        ``StoreUnavailable``."""
-        with translate_errors(), self._sessions.begin() as session:
-            yield SqlHotUpdateRepositories(session)
-
-    def close(self) -> None:
-        if self._owns_engine:
-            self._engine.dispose()
 
 
 class SqlHotUpdateRepositories:
@@ -180,3 +154,10 @@ def _hot_update(row: HotUpdateRow) -> HotUpdate:
         created_at=row.created_at,
         modified_at=row.modified_at,
     )
+
+
+class SqlHotUpdateStore(SessionStore[SqlHotUpdateRepositories]):
+    """Sessions over an engine of its own (from a URL) or a shared one."""
+
+    def __init__(self, url_or_engine: str | Engine, **engine_options: Any) -> None:
+        super().__init__(url_or_engine, SqlHotUpdateRepositories, **engine_options)

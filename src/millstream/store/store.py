@@ -1,4 +1,5 @@
-"""``SqlStore``: the ``Store`` port over SQLite or PostgreSQL.
+"""``SqlStore``: the ``Store`` port over SQLite or PostgreSQL; ``SessionStore`` is the
+unit-of-work shell every store of this package (access, variables, hot updates) shares.
 
 The app factory builds one per process from ``Settings.store_url`` (after running
 ``migrate.upgrade``); services open ``transaction()`` once per use case.
@@ -6,25 +7,36 @@ The app factory builds one per process from ``Settings.store_url`` (after runnin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from millstream.store.database import create_database_engine
 from millstream.store.errors import translate_errors
 from millstream.store.repositories import SqlRepositories
 
-__all__ = ["SqlStore"]
+__all__ = ["SessionStore", "SqlStore"]
+
+R = TypeVar("R")
 
 
-class SqlStore:
-    """One engine (connection pool) and a session per unit of work."""
+class SessionStore(Generic[R]):
+    """One engine (connection pool) and a session per unit of work, yielding the
+    repositories ``make`` builds on that session. Shares a given engine, or owns one
+    it creates from a URL."""
 
-    def __init__(self, url: str, **engine_options: Any) -> None:
-        self._engine = create_database_engine(url, **engine_options)
+    def __init__(
+        self, url_or_engine: str | Engine, make: Callable[[Session], R], **engine_options: Any
+    ) -> None:
+        if isinstance(url_or_engine, Engine):
+            self._engine, self._owns_engine = url_or_engine, False
+        else:
+            self._engine = create_database_engine(url_or_engine, **engine_options)
+            self._owns_engine = True
+        self._make = make
         self._sessions = sessionmaker(self._engine, autoflush=False, expire_on_commit=False)
 
     @property
@@ -32,12 +44,20 @@ class SqlStore:
         return self._engine
 
     @contextmanager
-    def transaction(self) -> Iterator[SqlRepositories]:
+    def transaction(self) -> Iterator[R]:
         """Commit on success, roll back on any exception; connection failures raise
         ``StoreUnavailable``."""
         with translate_errors(), self._sessions.begin() as session:
-            yield SqlRepositories(session)
+            yield self._make(session)
 
     def close(self) -> None:
-        """Close every pooled connection."""
-        self._engine.dispose()
+        """Dispose of the engine (its pooled connections) if this store created it."""
+        if self._owns_engine:
+            self._engine.dispose()
+
+
+class SqlStore(SessionStore[SqlRepositories]):
+    """The ``Store`` port: deployments, jobs, savepoints, events, namespaces, clusters."""
+
+    def __init__(self, url_or_engine: str | Engine, **engine_options: Any) -> None:
+        super().__init__(url_or_engine, SqlRepositories, **engine_options)

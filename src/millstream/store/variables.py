@@ -8,46 +8,20 @@ never sees a clear secret.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from millstream.control.ports import Page
 from millstream.domain.errors import Conflict, NotFound
 from millstream.domain.variables import Variable, VariableKind
-from millstream.store.database import create_database_engine
-from millstream.store.errors import integrity_violation, translate_errors
+from millstream.store.errors import integrity_violation
 from millstream.store.models import NamespaceRow, VariableRow
+from millstream.store.store import SessionStore
 
 __all__ = ["SqlVariableRepositories", "SqlVariableStore"]
-
-
-class SqlVariableStore:
-    """Sessions over an engine of its own (from a URL) or a shared one."""
-
-    def __init__(self, url_or_engine: str | Engine, **engine_options: Any) -> None:
-        if isinstance(url_or_engine, Engine):
-            self._engine, self._owns_engine = url_or_engine, False
-        else:
-            self._engine = create_database_engine(url_or_engine, **engine_options)
-            self._owns_engine = True
-        self._sessions = sessionmaker(self._engine, autoflush=False, expire_on_commit=False)
-
-    @contextmanager
-    def transaction(self) -> Iterator[SqlVariableRepositories]:
-        """Commit on success, roll back on any exception; connection failures raise
-        ``StoreUnavailable``."""
-        with translate_errors(), self._sessions.begin() as session:
-            yield SqlVariableRepositories(session)
-
-    def close(self) -> None:
-        """Dispose of the engine if this store created it."""
-        if self._owns_engine:
-            self._engine.dispose()
 
 
 class SqlVariableRepositories:
@@ -149,3 +123,10 @@ def _variable(row: VariableRow) -> Variable:
         created_at=row.created_at,
         modified_at=row.modified_at,
     )
+
+
+class SqlVariableStore(SessionStore[SqlVariableRepositories]):
+    """Sessions over an engine of its own (from a URL) or a shared one."""
+
+    def __init__(self, url_or_engine: str | Engine, **engine_options: Any) -> None:
+        super().__init__(url_or_engine, SqlVariableRepositories, **engine_options)
