@@ -383,6 +383,7 @@ class FakeEngine:
     def __init__(self, flink: FakeFlink | None = None) -> None:
         self.flink = flink or FakeFlink()
         self.deleted: list[str] = []
+        self.checkpoints_on_disk: dict[str, str] = {}
 
     def cluster(self, cluster: Cluster) -> FakeFlink:
         return self.flink
@@ -395,6 +396,9 @@ class FakeEngine:
 
     def delete_state(self, location: str) -> None:
         self.deleted.append(location)
+
+    def newest_checkpoint(self, checkpoint_dir: str, flink_job_id: str) -> str | None:
+        return self.checkpoints_on_disk.get(flink_job_id)
 
     def engine_versions(self) -> Sequence[str]:
         return ["flink-2.3.0"]

@@ -49,6 +49,7 @@ class ReconcilerDaemon:
         self._interval = interval
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._follower_logged = False
         self.heartbeat = Heartbeat()
 
     def start(self) -> None:
@@ -68,7 +69,13 @@ class ReconcilerDaemon:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
-            if not self._ensure_leader():
+            try:
+                leader = self._ensure_leader()
+            except Exception as exc:  # e.g. StoreUnavailable: the database is down; retry
+                _log.warning("cannot check the reconciler lock, will retry: %s", exc)
+                self.heartbeat.last_error = f"{type(exc).__name__}: {exc}"
+                leader = False
+            if not leader:
                 self._notifier.wait(self._interval)
                 continue
             try:
@@ -109,6 +116,13 @@ class ReconcilerDaemon:
         if self._lock.try_acquire():
             _log.info("this process now runs the reconciler")
             self.heartbeat.leader = True
+            self._follower_logged = False
+        elif not self._follower_logged:
+            _log.info(
+                "another process runs the reconciler (it holds the lock); this one serves "
+                "the API and takes over when the lock frees"
+            )
+            self._follower_logged = True
         return self.heartbeat.leader
 
     def run_once(self) -> TickReport:

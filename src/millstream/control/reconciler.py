@@ -285,6 +285,7 @@ class Reconciler:
             new_attempt = job.flink_job_id is None or resubmit
             if new_attempt:
                 if resubmit:
+                    self._find_newest_checkpoint(job)
                     self._retain_checkpoint(repos, job)
                 path = self._restore_path(repos, job, resubmit=resubmit)
                 if isinstance(path, Failure):
@@ -392,6 +393,16 @@ class Reconciler:
             include_checkpoints=kind is RestoreKind.LATEST_STATE,
         )
         return latest.location if latest is not None else None
+
+    def _find_newest_checkpoint(self, job: Job) -> None:
+        """The lost job may have completed checkpoints after the last one we observed
+        (and Flink deletes old ones): prefer the newest found in storage."""
+        directory = job.flink_conf.get("execution.checkpointing.dir")
+        if not isinstance(directory, str) or job.flink_job_id is None:
+            return
+        newest = self._engine.newest_checkpoint(directory, job.flink_job_id)
+        if newest is not None:
+            job.extra["latest_checkpoint"] = newest
 
     def _retain_checkpoint(self, repos: Repositories, job: Job) -> None:
         """Record the job's newest known checkpoint as restorable state, once."""
@@ -631,7 +642,9 @@ class Reconciler:
         if status is JobStatus.FAILED and job.failure is not None:
             message = f"{decision.reason}: {job.failure.message}"
         with self._store.transaction() as repos:
-            if status is not JobStatus.FINISHED:
+            # Flink discards a job's checkpoints when the job FINISHES (a stop with
+            # savepoint ends that way): only a cancelled or failed job leaves one behind.
+            if status is not JobStatus.FINISHED and (row is None or row.state != "FINISHED"):
                 self._retain_checkpoint(repos, job)
             job.modified_at = self._clock()
             repos.update_job(job=job)

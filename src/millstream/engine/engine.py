@@ -33,6 +33,7 @@ from millstream.engine.uris import ArtifactResolver
 
 __all__ = ["FlinkEngine"]
 
+_CHECKPOINT = re.compile(r"chk-(\d+)")
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -118,6 +119,21 @@ class FlinkEngine:
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
+
+    def newest_checkpoint(self, checkpoint_dir: str, flink_job_id: str) -> str | None:
+        """The newest complete checkpoint Flink wrote for ``flink_job_id`` under
+        ``checkpoint_dir`` (``<dir>/<job id>/chk-<n>/_metadata``), for local directories;
+        None when there is none or the directory is not local."""
+        parsed = urlparse(checkpoint_dir)
+        if parsed.scheme not in ("", "file"):
+            return None
+        job_dir = Path(unquote(parsed.path)) / flink_job_id
+        numbered = [
+            (int(match.group(1)), child)
+            for child in (job_dir.iterdir() if job_dir.is_dir() else ())
+            if (match := _CHECKPOINT.fullmatch(child.name)) and (child / "_metadata").is_file()
+        ]
+        return max(numbered)[1].as_uri() if numbered else None
 
     def engine_versions(self) -> Sequence[str]:
         return [self._runtime.engine_version]

@@ -396,6 +396,10 @@ class LocalCluster:
             "heartbeat.interval": "2 s",
             "heartbeat.timeout": "10 s",
             "execution.checkpointing.interval": s.checkpoint_interval,
+            # The JobManager (not the job) decides how many checkpoints survive. The
+            # reconciler resubmits a lost job from the newest checkpoint it has seen,
+            # which may be a few behind Flink's: with the default of 1 it is already gone.
+            "execution.checkpointing.num-retained": 5,
             # TaskManagers start together with the JobManager and retry registering with
             # this delay while it is not up yet (default 10 s: slow starts and restarts).
             "cluster.registration.error-delay": "1 s",

@@ -54,3 +54,17 @@ def test_delete_state_refuses_paths_outside_deployment_state(
 
 def test_engine_versions_name_the_installed_runtime(engine: FlinkEngine) -> None:
     assert engine.engine_versions() == ["flink-2.3.0"]
+
+
+def test_newest_checkpoint_is_the_highest_complete_chk(engine: FlinkEngine, tmp_path: Path) -> None:
+    job_dir = tmp_path / "chk-root" / "abc123"
+    for number, complete in [(2, True), (10, True), (11, False)]:
+        chk = job_dir / f"chk-{number}"
+        chk.mkdir(parents=True)
+        if complete:
+            (chk / "_metadata").write_bytes(b"x")
+    (job_dir / "shared").mkdir()
+    root = (tmp_path / "chk-root").as_uri()
+    assert engine.newest_checkpoint(root, "abc123") == (job_dir / "chk-10").as_uri()
+    assert engine.newest_checkpoint(root, "missing") is None
+    assert engine.newest_checkpoint("s3://bucket/chk", "abc123") is None

@@ -227,3 +227,19 @@ def test_invalid_sql_rejected_at_create(world: World) -> None:
     with pytest.raises(InvalidSql):
         world.deployment(sql="SELEC 1;")
     assert world.store.data.deployments == {}
+
+
+def test_resubmission_prefers_the_newest_checkpoint_in_storage(world: World) -> None:
+    dep = world.deployment()
+    job = world.services.jobs.start(SCOPE, ALICE, dep.id)
+    world.tick()
+    fid = world.services.jobs.get(SCOPE, job.id).flink_job_id or ""
+    world.flink.set_state(fid, "RUNNING")
+    world.flink.jobs[fid].checkpoint = "file:///state/checkpoints/chk-3"
+    world.tick(2)
+    world.engine.checkpoints_on_disk[fid] = "file:///state/checkpoints/chk-9"
+    world.flink.jobs.clear()  # JobManager lost the job after more checkpoints
+    world.tick()
+    job = world.services.jobs.get(SCOPE, job.id)
+    assert job.attempt == 2
+    assert job.restored_from == "file:///state/checkpoints/chk-9"
