@@ -114,3 +114,50 @@ def test_cli_status_and_key_lifecycle(server: Any) -> None:
     revoked = _run(server, "keys", "revoke", key_id, "--yes")
     assert revoked.returncode == 0, revoked.stderr
     assert key_id not in [k["accessKeyId"] for k in _ok(server, "keys", "list")]
+
+
+def test_cli_deploys_a_local_jar_by_uploading_it(
+    server: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from examples.build import build_examples  # the shipped examples, as the demo builds them
+
+    jar = build_examples(tmp_path_factory.mktemp("examples-data"))["streaming-job.jar"]
+    name = f"e2e-cli-jar-{uuid.uuid4().hex[:8]}"
+    try:
+        job = _ok(
+            server, "deploy", "jar", str(jar), "--name", name,
+            "--args", "--rows-per-second 20 --keys 2", "--start", "--wait", "--timeout", "240",
+        )  # fmt: skip
+        assert job["status"]["currentJobStatus"] == "RUNNING"
+        deployment = _ok(server, "deployments", "get", name)
+        uri = deployment["artifact"]["jarArtifact"]["jarUri"]
+        assert uri.startswith("artifacts://"), uri
+        assert uri.endswith(f"/{name}/{jar.name}"), uri
+        stored = {a["uri"]: a for a in _ok(server, "artifacts", "list")}
+        assert stored[uri]["size"] == jar.stat().st_size
+
+        stopped = _ok(server, "stop", job["jobId"], "--wait", "--timeout", "240")
+        assert stopped["status"]["currentJobStatus"] in ("CANCELLED", "FINISHED")
+    finally:
+        _run(server, "deployments", "delete", name, "--yes")
+        _run(server, "artifacts", "delete", f"{name}/{jar.name}", "--yes")
+
+
+def test_cli_variables_mask_encrypted_values(server: Any) -> None:
+    plain, secret = f"e2e_rows_{uuid.uuid4().hex[:6]}", f"e2e_pw_{uuid.uuid4().hex[:6]}"
+    try:
+        assert _ok(server, "variables", "set", plain, "10")["value"] == "10"
+        created = _ok(server, "variables", "set", secret, "hunter2-e2e", "--encrypted")
+        assert created["value"] == "******"
+        listed = {v["name"]: v for v in _ok(server, "variables", "list")}
+        assert listed[plain] == {"name": plain, "value": "10", "kind": "Plain"}
+        assert listed[secret]["kind"] == "Encrypted"
+        assert listed[secret]["value"] == "******"
+        table = _run(server, "variables", "list")
+        assert table.returncode == 0, table.stderr
+        assert secret in table.stdout
+        assert "hunter2-e2e" not in table.stdout
+    finally:
+        for name in (plain, secret):
+            _run(server, "variables", "delete", name, "--yes")
+    assert secret not in {v["name"] for v in _ok(server, "variables", "list")}

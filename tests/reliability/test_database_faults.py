@@ -127,7 +127,7 @@ def test_postgres_outage_fails_requests_cleanly_and_reconciler_resumes(
     try:
         server.start()
         api = server.api
-        wait_until("the reconciler", lambda: "now runs the reconciler" in server.log(), timeout=20)
+        wait_until("the reconciler", lambda: "now runs the reconciler" in server.log(), timeout=60)
         proxy.down()
         outage: Counter[str] = Counter()
         outage_end = time.monotonic() + (30.0 if SOAK else 4.0)

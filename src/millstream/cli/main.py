@@ -13,15 +13,19 @@ import typer
 from typer.core import TyperGroup
 
 from millstream.cli.commands import (
+    artifacts,
     deploy,
     deployments,
+    diagnosis,
     engine_versions,
     events,
+    hot_updates,
     jobs,
     keys,
     savepoints,
     server,
     validate,
+    variables,
 )
 from millstream.cli.exit_codes import EXIT_CODES_HELP, exit_code_for
 from millstream.cli.state import CliState, OutputFormat, state_of
@@ -83,7 +87,11 @@ for _module in (
     deploy,
     deployments,
     jobs,
+    hot_updates,
+    diagnosis,
     savepoints,
+    artifacts,
+    variables,
     events,
     validate,
     keys,

@@ -18,7 +18,17 @@ from pydantic import BaseModel
 from rich.table import Table
 
 from millstream.cli.state import CliState, OutputFormat
-from millstream.client import AccessKey, Deployment, EngineVersion, Event, Job, Savepoint
+from millstream.client import (
+    AccessKey,
+    ArtifactRef,
+    Deployment,
+    EngineVersion,
+    Event,
+    HotUpdateResult,
+    Job,
+    Savepoint,
+    Variable,
+)
 
 __all__ = ["Column", "plain", "render", "when"]
 
@@ -85,6 +95,27 @@ _COLUMNS: dict[type[BaseModel], list[Column]] = {
         ("STATUS", lambda k: k.status),
         ("CREATED", lambda k: when(k.created_at)),
         ("LAST USED", lambda k: when(k.last_used_at)),
+    ],
+    ArtifactRef: [
+        ("NAME", lambda a: a.name),
+        ("SIZE", lambda a: a.size),
+        ("MODIFIED", lambda a: when(a.modified_at)),
+        ("URI", lambda a: a.uri),
+    ],
+    Variable: [
+        ("NAME", lambda v: v.name),
+        ("KIND", lambda v: v.kind),
+        ("VALUE", lambda v: v.value),
+        ("DESCRIPTION", lambda v: v.description),
+    ],
+    HotUpdateResult: [
+        ("ID", lambda h: h.job_hot_update_id),
+        ("STATUS", lambda h: h.state),
+        ("PHASE", lambda h: h.phase),
+        ("JOB", lambda h: h.source_job_id or h.job_id),
+        ("NEW JOB", lambda h: h.new_job_id),
+        ("SAVEPOINT", lambda h: h.savepoint_id),
+        ("FAILURE", lambda h: h.failure_message),
     ],
 }
 

@@ -6,10 +6,10 @@ The spinner writes to stderr so ``-o json`` output on stdout stays clean.
 from __future__ import annotations
 
 from millstream.cli.state import CliState
-from millstream.client import Job, MillstreamClient, Savepoint
+from millstream.client import HotUpdateResult, Job, MillstreamClient, Savepoint
 from millstream.client.waiting import StatusCallback
 
-__all__ = ["wait_job", "wait_savepoint"]
+__all__ = ["wait_hot_update", "wait_job", "wait_savepoint"]
 
 
 def wait_job(
@@ -46,3 +46,14 @@ def wait_savepoint(
         return client.wait_for_savepoint(
             savepoint_id, "COMPLETED", timeout, state.poll, on_status=show
         )
+
+
+def wait_hot_update(
+    state: CliState, client: MillstreamClient, hot_update_id: str, timeout: float
+) -> HotUpdateResult:
+    with state.err().status(f"Waiting for hot update {hot_update_id}…") as spinner:
+
+        def show(phase: str | None) -> None:
+            spinner.update(f"Waiting for hot update {hot_update_id}… (now {phase or '?'})")
+
+        return client.wait_for_hot_update(hot_update_id, timeout, state.poll, on_status=show)

@@ -12,6 +12,7 @@ It imports nothing from the server (an import-linter contract enforces it)::
         deployment = client.get_deployment_by_name("orders")
         job = client.start_job(deployment.deployment_id)
         client.wait_for_job(job.job_id, "RUNNING", timeout=120)
+        uri = client.upload_artifact(Path("app.jar")).uri   # streamed, pre-signed PUT
 
 ``AsyncMillstreamClient`` has the same methods as coroutines. Requests are signed with
 ACS3-HMAC-SHA256 exactly as the official SDK signs them; settings come from arguments,
@@ -45,13 +46,17 @@ from millstream.client.errors import (
 from millstream.client.models import (
     AccessKey,
     Artifact,
+    ArtifactRef,
     BasicResourceSetting,
     Deployment,
     EngineVersion,
     EngineVersions,
     Event,
+    HotUpdateResult,
     JarArtifact,
     Job,
+    JobDiagnosis,
+    JobLog,
     Page,
     PythonArtifact,
     RestoreStrategy,
@@ -59,6 +64,8 @@ from millstream.client.models import (
     SqlArtifact,
     SqlValidation,
     StreamingResourceSetting,
+    Symptom,
+    Variable,
 )
 from millstream.client.sync import MillstreamClient
 
@@ -69,6 +76,7 @@ __all__ = [
     "AccessKey",
     "ApiError",
     "Artifact",
+    "ArtifactRef",
     "AsyncMillstreamClient",
     "AuthError",
     "BasicResourceSetting",
@@ -79,9 +87,12 @@ __all__ = [
     "EngineVersion",
     "EngineVersions",
     "Event",
+    "HotUpdateResult",
     "InvalidRequestError",
     "JarArtifact",
     "Job",
+    "JobDiagnosis",
+    "JobLog",
     "MillstreamClient",
     "MillstreamClientError",
     "NotFoundError",
@@ -93,8 +104,10 @@ __all__ = [
     "SqlArtifact",
     "SqlValidation",
     "StreamingResourceSetting",
+    "Symptom",
     "TransportError",
     "UnexpectedStatusError",
+    "Variable",
     "WaitTimeoutError",
     "credentials_path",
     "read_profile",

@@ -16,6 +16,7 @@ from pydantic.alias_generators import to_camel
 __all__ = [
     "AccessKey",
     "Artifact",
+    "ArtifactRef",
     "BasicResourceSetting",
     "BasicResourceSettingSpec",
     "Deployment",
@@ -24,11 +25,19 @@ __all__ = [
     "EngineVersions",
     "Event",
     "Failure",
+    "HotUpdateFailure",
+    "HotUpdateResult",
+    "HotUpdateStatus",
     "JarArtifact",
     "Job",
+    "JobDiagnosis",
+    "JobDiagnosisSymptoms",
+    "JobLog",
+    "JobLogFile",
     "JobStatus",
     "LocalVariable",
     "Page",
+    "PreSignedUrl",
     "PythonArtifact",
     "RestoreStrategy",
     "Savepoint",
@@ -37,6 +46,8 @@ __all__ = [
     "SqlValidation",
     "SqlValidationError",
     "StreamingResourceSetting",
+    "Symptom",
+    "Variable",
     "WireModel",
 ]
 
@@ -306,3 +317,138 @@ class AccessKey(WireModel):
     @property
     def owner(self) -> str | None:
         return self.user_name or self.user
+
+
+# --------------------------------------------------------------------------- artifacts
+
+
+class ArtifactRef(WireModel):
+    """A file in the namespace's artifact store; deployments reference it by ``uri``.
+
+    ``modified_at`` is epoch milliseconds.
+    """
+
+    name: str | None = None
+    namespace: str | None = None
+    size: int | None = None
+    uri: str | None = None
+    modified_at: int | None = None
+
+
+class PreSignedUrl(WireModel):
+    """SDK ``GetPreSignedUrlForObjectResult``: where to PUT the file, and its URI."""
+
+    jar_url: str | None = None
+    pre_signed_url: str | None = None
+
+
+# --------------------------------------------------------------------------- operations
+
+
+class HotUpdateFailure(WireModel):
+    failure_severity: str | None = None
+    message: str | None = None
+    reason: str | None = None
+
+
+class HotUpdateStatus(WireModel):
+    """``status``: ``HOT_UPDATING``, ``HOT_UPDATED`` or ``HOT_UPDATE_FAILED``."""
+
+    status: str | None = None
+    request_id: str | None = None
+    failure: HotUpdateFailure | None = None
+
+
+class HotUpdateResult(WireModel):
+    """SDK ``HotUpdateJobResult`` plus Millstream's ``source_job_id``, ``new_job_id``,
+    ``savepoint_id`` and ``phase`` (REQUESTED, STOPPING, STARTING, DONE, FAILED)."""
+
+    job_hot_update_id: str | None = None
+    job_id: str | None = None
+    status: HotUpdateStatus | None = None
+    target_resource_setting: dict[str, Any] | None = None
+    hot_update_params: dict[str, Any] | None = None
+    source_job_id: str | None = None
+    new_job_id: str | None = None
+    savepoint_id: str | None = None
+    phase: str | None = None
+
+    @property
+    def state(self) -> str | None:
+        return self.status.status if self.status else None
+
+    @property
+    def failure_message(self) -> str | None:
+        failure = self.status.failure if self.status else None
+        return failure.message if failure else None
+
+
+class Symptom(WireModel):
+    name: str | None = None
+    description: str | None = None
+    recommendation: str | None = None
+    severity: str | None = None
+
+
+class JobDiagnosisSymptoms(WireModel):
+    startup: list[Symptom] = Field(default_factory=list)
+    runtime: list[Symptom] = Field(default_factory=list)
+    state: list[Symptom] = Field(default_factory=list)
+    troubleshooting: list[Symptom] = Field(default_factory=list)
+    others: list[Symptom] = Field(default_factory=list)
+    autopilot: Symptom | None = None
+
+    def all(self) -> list[tuple[str, Symptom]]:
+        """Every symptom with its group, in the order the groups are listed above."""
+        groups = {
+            "startup": self.startup,
+            "runtime": self.runtime,
+            "state": self.state,
+            "troubleshooting": self.troubleshooting,
+            "others": self.others,
+            "autopilot": [self.autopilot] if self.autopilot else [],
+        }
+        return [(group, symptom) for group, found in groups.items() for symptom in found]
+
+
+class JobDiagnosis(WireModel):
+    """SDK ``JobDiagnosis``; ``diagnose_time`` is epoch milliseconds."""
+
+    diagnose_id: str | None = None
+    diagnose_time: int | None = None
+    health_score: int | None = None
+    risk_level: str | None = None
+    namespace: str | None = None
+    workspace: str | None = None
+    symptoms: JobDiagnosisSymptoms | None = None
+    job_id: str | None = None
+    deployment_id: str | None = None
+
+
+class JobLogFile(WireModel):
+    source: str | None = None
+    name: str | None = None
+    truncated: bool | None = None
+
+
+class JobLog(WireModel):
+    """A job's log of one ``kind``; ``source`` is ``cluster`` (live) or ``archive``."""
+
+    job_id: str | None = None
+    kind: str | None = None
+    source: str | None = None
+    truncated: bool | None = None
+    files: list[JobLogFile] = Field(default_factory=list)
+    content: str = ""
+
+
+# --------------------------------------------------------------------------- variables
+
+
+class Variable(WireModel):
+    """SDK ``Variable``; ``kind`` ``Plain`` or ``Encrypted`` (whose value reads ``******``)."""
+
+    name: str | None = None
+    value: str | None = None
+    description: str | None = None
+    kind: str | None = None

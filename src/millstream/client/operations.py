@@ -23,15 +23,21 @@ from millstream.client.config import ClientConfig
 from millstream.client.errors import ApiError, NotFoundError, error_for_response
 from millstream.client.models import (
     AccessKey,
+    ArtifactRef,
     Deployment,
     EngineVersions,
     Event,
+    HotUpdateResult,
     Job,
+    JobDiagnosis,
+    JobLog,
     LocalVariable,
     Page,
+    PreSignedUrl,
     RestoreStrategy,
     Savepoint,
     SqlValidation,
+    Variable,
 )
 
 __all__ = [
@@ -41,29 +47,41 @@ __all__ = [
     "create_deployment",
     "create_key",
     "create_savepoint",
+    "create_variable",
+    "delete_artifact",
     "delete_deployment",
     "delete_job",
     "delete_savepoint",
+    "delete_variable",
     "disable_key",
     "enable_key",
     "get_deployment",
     "get_deployment_by_name",
     "get_events",
+    "get_hot_update_result",
     "get_job",
+    "get_job_diagnosis",
+    "get_job_logs",
     "get_latest_job_start_log",
+    "get_pre_signed_url",
     "get_savepoint",
     "health",
+    "hot_update_job",
+    "list_artifacts",
     "list_deployments",
     "list_engine_versions",
     "list_jobs",
     "list_keys",
     "list_savepoints",
+    "list_variables",
+    "put_pre_signed",
     "read_response",
     "revoke_key",
     "server_status",
     "start_job",
     "stop_job",
     "update_deployment",
+    "update_variable",
     "validate_sql",
 ]
 
@@ -270,6 +288,43 @@ def get_latest_job_start_log(namespace: str, deployment_id: str) -> Operation[st
     return Operation("GetLatestJobStartLog", "GET", path, _text)
 
 
+def get_job_logs(namespace: str, job_id: str, kind: str) -> Operation[JobLog]:
+    path = f"{_ns(namespace)}/jobs/{_seg(job_id)}/logs"
+    return Operation("GetJobLogs", "GET", path, _one(JobLog), query={"kind": kind})
+
+
+def hot_update_job(
+    namespace: str,
+    job_id: str,
+    *,
+    parallelism: int | None,
+    flink_conf: Mapping[str, Any] | None,
+) -> Operation[HotUpdateResult]:
+    # No body at all when nothing is given: the server then applies the deployment's
+    # current parallelism and flinkConf (what SDK 1.14, which sends none, means).
+    body: dict[str, Any] | None = None
+    if parallelism is not None or flink_conf:
+        body = {}
+        if parallelism is not None:
+            body["rescaleJobParam"] = {"jobParallelism": parallelism}
+        if flink_conf:
+            body["updateJobConfigParam"] = {"newFlinkConf": dict(flink_conf)}
+    path = f"{_ns(namespace)}/jobs/{_seg(job_id)}%3AhotUpdate"
+    return Operation("HotUpdateJob", "POST", path, _one(HotUpdateResult), body=body)
+
+
+def get_hot_update_result(namespace: str, hot_update_id: str) -> Operation[HotUpdateResult]:
+    path = f"{_ns(namespace)}/jobs/hot-updates/{_seg(hot_update_id)}"
+    return Operation("GetHotUpdateJobResult", "GET", path, _one(HotUpdateResult))
+
+
+def get_job_diagnosis(namespace: str, deployment_id: str, job_id: str) -> Operation[JobDiagnosis]:
+    path = (
+        f"{_ns(namespace)}/deployments/{_seg(deployment_id)}/jobs/{_seg(job_id)}/job-diagnoses/lite"
+    )
+    return Operation("GetJobDiagnosis", "GET", path, _one(JobDiagnosis))
+
+
 # --------------------------------------------------------------------------- savepoints
 
 
@@ -306,6 +361,56 @@ def list_savepoints(
 def delete_savepoint(namespace: str, savepoint_id: str) -> Operation[None]:
     path = f"{_ns(namespace)}/savepoints/{_seg(savepoint_id)}"
     return Operation("DeleteSavepoint", "DELETE", path, _nothing)
+
+
+# --------------------------------------------------------------------------- artifacts
+
+
+def get_pre_signed_url(namespace: str, file_name: str) -> Operation[PreSignedUrl]:
+    path = f"/artifacts/v2/namespaces/{_seg(namespace)}/getPreSignedUrlForPutObject"
+    query = {"fileName": file_name}
+    return Operation("GetPreSignedUrlForPutObject", "GET", path, _one(PreSignedUrl), query=query)
+
+
+def put_pre_signed() -> Operation[ArtifactRef]:
+    """How to read the answer of the PUT to a pre-signed URL (``build_upload_request``)."""
+    return Operation("PutPreSignedObject", "PUT", "", _one(ArtifactRef))
+
+
+def list_artifacts(namespace: str) -> Operation[list[ArtifactRef]]:
+    return Operation("ListArtifacts", "GET", f"{_ns(namespace)}/artifacts", _items(ArtifactRef))
+
+
+def delete_artifact(namespace: str, name: str) -> Operation[None]:
+    # Names may hold "/" (``e2e/x/app.jar``): the route takes the rest of the path.
+    path = f"{_ns(namespace)}/artifacts/{quote(name, safe='/')}"
+    return Operation("DeleteArtifact", "DELETE", path, _nothing)
+
+
+# --------------------------------------------------------------------------- variables
+
+
+def create_variable(namespace: str, variable: Variable) -> Operation[Variable]:
+    path = f"{_ns(namespace)}/variables"
+    return Operation("CreateVariable", "POST", path, _one(Variable), body=variable.to_wire())
+
+
+def list_variables(
+    namespace: str, *, page_index: int | None, page_size: int | None
+) -> Operation[Page[Variable]]:
+    path = f"{_ns(namespace)}/variables"
+    query = _paging(page_index, page_size)
+    return Operation("ListVariables", "GET", path, _page(Variable), query=query)
+
+
+def update_variable(namespace: str, name: str, variable: Variable) -> Operation[Variable]:
+    path = f"{_ns(namespace)}/variables/{_seg(name)}"
+    return Operation("UpdateVariable", "PATCH", path, _one(Variable), body=variable.to_wire())
+
+
+def delete_variable(namespace: str, name: str) -> Operation[None]:
+    path = f"{_ns(namespace)}/variables/{_seg(name)}"
+    return Operation("DeleteVariable", "DELETE", path, _nothing)
 
 
 # --------------------------------------------------------------------------- the rest

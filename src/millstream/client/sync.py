@@ -8,25 +8,31 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
 from millstream.client import operations as ops
-from millstream.client import waiting
+from millstream.client import uploads, waiting
 from millstream.client.config import ClientConfig
 from millstream.client.errors import map_transport_errors
 from millstream.client.models import (
     AccessKey,
+    ArtifactRef,
     Deployment,
     EngineVersions,
     Event,
+    HotUpdateResult,
     Job,
+    JobDiagnosis,
+    JobLog,
     Page,
     RestoreStrategy,
     Savepoint,
     SqlValidation,
+    Variable,
 )
 
 __all__ = ["MillstreamClient"]
@@ -136,6 +142,31 @@ class MillstreamClient:
     def get_latest_job_start_log(self, deployment_id: str) -> str:
         return self._call(ops.get_latest_job_start_log(self.namespace, deployment_id))
 
+    def get_job_logs(self, job_id: str, kind: str = "jobmanager") -> JobLog:
+        """The job's ``jobmanager``, ``taskmanager`` or ``stdout`` log (also once ended)."""
+        return self._call(ops.get_job_logs(self.namespace, job_id, kind))
+
+    def hot_update_job(
+        self,
+        job_id: str,
+        *,
+        parallelism: int | None = None,
+        flink_conf: Mapping[str, Any] | None = None,
+    ) -> HotUpdateResult:
+        """Rescale or reconfigure a running job (savepoint, then restart); poll the result
+        with ``get_hot_update_result`` or ``wait_for_hot_update``. A ``None`` conf value
+        removes the key; with neither argument the deployment's settings are applied."""
+        op = ops.hot_update_job(
+            self.namespace, job_id, parallelism=parallelism, flink_conf=flink_conf
+        )
+        return self._call(op)
+
+    def get_hot_update_result(self, hot_update_id: str) -> HotUpdateResult:
+        return self._call(ops.get_hot_update_result(self.namespace, hot_update_id))
+
+    def get_job_diagnosis(self, deployment_id: str, job_id: str) -> JobDiagnosis:
+        return self._call(ops.get_job_diagnosis(self.namespace, deployment_id, job_id))
+
     # ------------------------------------------------------------------ savepoints
 
     def create_savepoint(
@@ -172,6 +203,62 @@ class MillstreamClient:
 
     def delete_savepoint(self, savepoint_id: str) -> None:
         self._call(ops.delete_savepoint(self.namespace, savepoint_id))
+
+    # ------------------------------------------------------------------ artifacts
+
+    def upload_artifact(self, path: Path, name: str | None = None) -> ArtifactRef:
+        """Upload a local file (as ``name``, default its file name) through a pre-signed
+        URL, streamed; the answer's ``uri`` is what a deployment references.
+
+        Raises ``OSError`` when the file cannot be read.
+        """
+        size = path.stat().st_size
+        presigned = self._call(ops.get_pre_signed_url(self.namespace, name or path.name))
+        url = uploads.target_url(self.config, presigned)
+        chunks = uploads.file_chunks(path)
+        request = uploads.build_upload_request(self._http, url, chunks, size)
+        with map_transport_errors(self.config.url):
+            response = self._http.send(request)
+        stored = ops.read_response(ops.put_pre_signed(), response)
+        return stored if stored.uri else stored.model_copy(update={"uri": presigned.jar_url})
+
+    def list_artifacts(self) -> list[ArtifactRef]:
+        return self._call(ops.list_artifacts(self.namespace))
+
+    def delete_artifact(self, name: str) -> None:
+        self._call(ops.delete_artifact(self.namespace, name))
+
+    # ------------------------------------------------------------------ variables
+
+    def create_variable(
+        self,
+        name: str,
+        value: str,
+        kind: str = "Plain",
+        description: str | None = None,
+    ) -> Variable:
+        """A new namespace variable; ``kind`` ``Plain`` or ``Encrypted`` (then masked)."""
+        variable = Variable(name=name, value=value, kind=kind, description=description)
+        return self._call(ops.create_variable(self.namespace, variable))
+
+    def list_variables(self, *, page_index: int = 1, page_size: int = 100) -> Page[Variable]:
+        op = ops.list_variables(self.namespace, page_index=page_index, page_size=page_size)
+        return self._call(op)
+
+    def update_variable(
+        self,
+        name: str,
+        *,
+        value: str | None = None,
+        kind: str | None = None,
+        description: str | None = None,
+    ) -> Variable:
+        """Change what is given; changing ``kind`` needs a ``value`` too."""
+        variable = Variable(value=value, kind=kind, description=description)
+        return self._call(ops.update_variable(self.namespace, name, variable))
+
+    def delete_variable(self, name: str) -> None:
+        self._call(ops.delete_variable(self.namespace, name))
 
     # ------------------------------------------------------------------ the rest
 
@@ -256,4 +343,28 @@ class MillstreamClient:
                 return savepoint
             if time.monotonic() >= deadline:
                 raise waiting.timeout_error(f"savepoint {savepoint_id}", wanted, savepoint.state)
+            time.sleep(poll)
+
+    def wait_for_hot_update(
+        self,
+        hot_update_id: str,
+        timeout: float = 300.0,
+        poll: float = 1.0,
+        *,
+        on_status: waiting.StatusCallback | None = None,
+    ) -> HotUpdateResult:
+        """Poll until the hot update is ``HOT_UPDATED``; ``UnexpectedStatusError`` when it
+        failed, ``WaitTimeoutError`` when not done in time."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = self.get_hot_update_result(hot_update_id)
+            progress = waiting.hot_update_progress(result)
+            if on_status is not None:
+                on_status(progress)
+            if waiting.hot_update_reached(result):
+                return result
+            if time.monotonic() >= deadline:
+                raise waiting.timeout_error(
+                    f"hot update {hot_update_id}", frozenset({waiting.HOT_UPDATED}), progress
+                )
             time.sleep(poll)

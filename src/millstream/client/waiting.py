@@ -1,4 +1,5 @@
-"""The policy behind ``wait_for_job`` and ``wait_for_savepoint``: when to stop polling.
+"""The policy behind ``wait_for_job``, ``wait_for_savepoint`` and ``wait_for_hot_update``:
+when to stop polling.
 
 Both clients poll with this policy and differ only in how they sleep. A job or savepoint
 that ends in a terminal status nobody asked for stops the wait at once (with the failure
@@ -10,12 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from millstream.client.errors import UnexpectedStatusError, WaitTimeoutError
-from millstream.client.models import Job, Savepoint
+from millstream.client.models import HotUpdateResult, Job, Savepoint
 
 __all__ = [
+    "HOT_UPDATED",
+    "HOT_UPDATE_FAILED",
     "JOB_TERMINAL",
     "SAVEPOINT_TERMINAL",
     "StatusCallback",
+    "hot_update_progress",
+    "hot_update_reached",
     "job_reached",
     "savepoint_reached",
     "timeout_error",
@@ -24,6 +29,8 @@ __all__ = [
 
 JOB_TERMINAL = frozenset({"CANCELLED", "FAILED", "FINISHED"})
 SAVEPOINT_TERMINAL = frozenset({"COMPLETED", "FAILED"})
+HOT_UPDATED = "HOT_UPDATED"
+HOT_UPDATE_FAILED = "HOT_UPDATE_FAILED"
 
 # Called with each status seen while polling (the CLI updates its spinner with it).
 StatusCallback = Callable[[str | None], None]
@@ -55,6 +62,23 @@ def savepoint_reached(savepoint: Savepoint, wanted: frozenset[str]) -> bool:
         detail = failure.message if failure else None
         raise UnexpectedStatusError(f"savepoint {savepoint.savepoint_id}", state, detail)
     return False
+
+
+def hot_update_reached(result: HotUpdateResult) -> bool:
+    """True once the hot update is done; raises when it failed."""
+    if result.state == HOT_UPDATED:
+        return True
+    if result.state == HOT_UPDATE_FAILED:
+        raise UnexpectedStatusError(
+            f"hot update {result.job_hot_update_id}", result.state, result.failure_message
+        )
+    return False
+
+
+def hot_update_progress(result: HotUpdateResult) -> str | None:
+    """What to show while waiting: the phase (STOPPING, STARTING …) says more than
+    ``HOT_UPDATING``."""
+    return result.phase or result.state
 
 
 def timeout_error(what: str, wanted: frozenset[str], last: str | None) -> WaitTimeoutError:

@@ -57,8 +57,10 @@ def console_server(millstream_server: ServerHandle) -> ConsoleServer:
     return ConsoleServer(millstream_server.url, *credentials, millstream_server.log_tail)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Module-scoped: Playwright's sync API keeps an event loop running in this thread
+    while it is open, which would break every asyncio test that runs after it."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
     with sync_playwright() as playwright:

@@ -1,9 +1,11 @@
 """An in-memory stand-in for a Millstream server's native API, served by MockTransport.
 
 Just enough behaviour for the CLI: deployments, jobs that go STARTING -> RUNNING on the
-next read, stops that take a savepoint, SQL validation that rejects ``SELEC``, keys. It
-checks every request's ACS3 signature with the client's signer (the SDK equivalence of
-that signer is proven in tests/unit/client/test_signing.py).
+next read, stops that take a savepoint, SQL validation that rejects ``SELEC``, keys,
+artifacts (uploaded through a pre-signed URL), hot updates that move through their
+phases, diagnoses, job logs and variables (Encrypted ones answered masked). It checks
+every request's ACS3 signature with the client's signer (the SDK equivalence of that
+signer is proven in tests/unit/client/test_signing.py); pre-signed PUTs carry none.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from millstream.client import signing
 
 AK, SK = "AK-test", "SK-test"
 NS = r"/api/v2/namespaces/(?P<ns>[^/]+)"
+UPLOAD = "/artifacts/v2/upload/"
+MASK = "******"
 
 
 def envelope(data: Any, status: int = 200, **extra: Any) -> httpx.Response:
@@ -56,6 +60,13 @@ class FakeServer:
     start_outcome: list[str] = field(default_factory=lambda: ["STARTING", "RUNNING"])
     # what a stopped job shows on its next reads; ["CANCELLING", "RUNNING"] = a failed stop
     stop_outcome: list[str] = field(default_factory=lambda: ["CANCELLING", "FINISHED"])
+    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    uploaded: dict[str, bytes] = field(default_factory=dict)
+    variables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    hot_updates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # the phases a hot update shows on its next reads
+    hot_update_outcome: list[str] = field(default_factory=lambda: ["STOPPING", "STARTING", "DONE"])
+    job_logs_supported: bool = True
 
     # ------------------------------------------------------------------ helpers
 
@@ -115,6 +126,8 @@ class FakeServer:
         query = dict(parse_qsl(raw_query))
         if path == "/healthz":
             return httpx.Response(200, json={"status": "ok"})
+        if path.startswith(UPLOAD) and request.method == "PUT":
+            return self._put_presigned(unquote(path.removeprefix(UPLOAD)), query, request)
         if not self._verify(request):
             return error(401, "SignatureDoesNotMatch", "the signature does not match")
         body = json.loads(request.content) if request.content else None
@@ -153,6 +166,25 @@ class FakeServer:
             ("POST", "/api/millstream/v1/keys/(?P<id>[^/]+)%3Adisable", self._disable_key),
             ("POST", "/api/millstream/v1/keys/(?P<id>[^/]+)%3Aenable", self._enable_key),
             ("DELETE", "/api/millstream/v1/keys/(?P<id>[^/]+)", self._revoke_key),
+            (
+                "GET",
+                "/artifacts/v2/namespaces/(?P<ns>[^/]+)/getPreSignedUrlForPutObject",
+                self._presign,
+            ),
+            ("GET", f"{NS}/artifacts", self._list_artifacts),
+            ("DELETE", f"{NS}/artifacts/(?P<name>.+)", self._delete_artifact),
+            ("POST", f"{NS}/jobs/(?P<id>[^/]+)%3AhotUpdate", self._hot_update),
+            ("GET", f"{NS}/jobs/hot-updates/(?P<id>[^/]+)", self._hot_update_result),
+            (
+                "GET",
+                f"{NS}/deployments/(?P<d>[^/]+)/jobs/(?P<id>[^/]+)/job-diagnoses/lite",
+                self._diagnosis,
+            ),
+            ("GET", f"{NS}/jobs/(?P<id>[^/]+)/logs", self._job_logs),
+            ("POST", f"{NS}/variables", self._create_variable),
+            ("GET", f"{NS}/variables", self._list_variables),
+            ("PATCH", f"{NS}/variables/(?P<name>[^/]+)", self._update_variable),
+            ("DELETE", f"{NS}/variables/(?P<name>[^/]+)", self._delete_variable),
         ]
 
     # ------------------------------------------------------------------ handlers
@@ -377,4 +409,149 @@ class FakeServer:
     def _revoke_key(self, p: dict[str, str], q: Any, b: Any) -> httpx.Response:  # noqa: ARG002
         if self.keys.pop(p["id"], None) is None:
             return error(404, "NotFound", "no such key")
+        return envelope(None)
+
+    # ------------------------------------------------------------------ artifacts
+
+    def _presign(self, p: dict[str, str], q: dict[str, str], b: Any) -> httpx.Response:  # noqa: ARG002
+        name = q.get("fileName")
+        if not name:
+            return error(400, "InvalidInput", "fileName is required")
+        return envelope(
+            {
+                "jarUrl": f"artifacts://default/{p['ns']}/{name}",
+                "preSignedUrl": f"http://millstream.test:8080{UPLOAD}default/{p['ns']}/{name}"
+                "?expires=9999999999&signature=fake-sig",
+            }
+        )
+
+    def _put_presigned(
+        self, rest: str, q: dict[str, str], request: httpx.Request
+    ) -> httpx.Response:
+        if q.get("signature") != "fake-sig":
+            return error(403, "SignatureDoesNotMatch", "the pre-signed URL is not valid")
+        workspace, namespace, name = rest.split("/", 2)
+        self.uploaded[name] = request.content
+        stored = {
+            "name": name,
+            "namespace": namespace,
+            "size": len(request.content),
+            "uri": f"artifacts://{workspace}/{namespace}/{name}",
+            "modifiedAt": 1700000000000,
+        }
+        self.artifacts[name] = stored
+        return envelope(stored)
+
+    def _list_artifacts(self, p: Any, q: Any, b: Any) -> httpx.Response:  # noqa: ARG002
+        return envelope(list(self.artifacts.values()), totalSize=len(self.artifacts))
+
+    def _delete_artifact(self, p: dict[str, str], q: Any, b: Any) -> httpx.Response:  # noqa: ARG002
+        if self.artifacts.pop(p["name"], None) is None:
+            return error(404, "ArtifactNotFound", f"no artifact named {p['name']!r}")
+        return envelope(None)
+
+    # ------------------------------------------------------------------ operations
+
+    def _hot_update_wire(self, update: dict[str, Any]) -> dict[str, Any]:
+        phase = update["phase"]
+        status = {"DONE": "HOT_UPDATED", "FAILED": "HOT_UPDATE_FAILED"}.get(phase, "HOT_UPDATING")
+        failure = {"message": "the savepoint failed"} if phase == "FAILED" else None
+        return {
+            "jobHotUpdateId": update["id"],
+            "jobId": update["jobId"],
+            "status": {"status": status, "failure": failure},
+            "hotUpdateParams": update["params"],
+            "sourceJobId": update["jobId"],
+            "newJobId": "new-job" if phase == "DONE" else None,
+            "phase": phase,
+        }
+
+    def _hot_update(self, p: dict[str, str], q: Any, b: Any) -> httpx.Response:  # noqa: ARG002
+        job = self.jobs.get(p["id"])
+        if job is None:
+            return error(404, "JobNotFound", "no such job")
+        if job["status"]["currentJobStatus"] != "RUNNING":
+            return error(409, "InvalidTransition", "the job is not running")
+        update = {"id": f"hu-{len(self.hot_updates) + 1}", "jobId": p["id"], "params": b}
+        update["phase"] = "REQUESTED"
+        self.hot_updates[update["id"]] = update
+        self.upcoming[update["id"]] = list(self.hot_update_outcome)
+        return envelope(self._hot_update_wire(update))
+
+    def _hot_update_result(self, p: dict[str, str], q: Any, b: Any) -> httpx.Response:  # noqa: ARG002
+        update = self.hot_updates.get(p["id"])
+        if update is None:
+            return error(404, "NotFound", "no such hot update")
+        queue = self.upcoming.get(update["id"])
+        if queue:
+            update["phase"] = queue.pop(0)
+        return envelope(self._hot_update_wire(update))
+
+    def _diagnosis(self, p: dict[str, str], q: Any, b: Any) -> httpx.Response:  # noqa: ARG002
+        job = self.jobs.get(p["id"])
+        if job is None or job["deploymentId"] != p["d"]:
+            return error(404, "JobNotFound", "no such job")
+        symptom = {
+            "name": "HighBackpressure",
+            "description": "the sink is slow",
+            "recommendation": "raise the parallelism",
+            "severity": "MEDIUM",
+        }
+        symptoms = {"startup": [], "runtime": [symptom], "state": [], "troubleshooting": []}
+        return envelope(
+            {
+                "diagnoseId": "dg-1",
+                "diagnoseTime": 1700000000000,
+                "healthScore": 70,
+                "riskLevel": "MEDIUM",
+                "symptoms": {**symptoms, "others": [], "autopilot": None},
+                "jobId": p["id"],
+                "deploymentId": p["d"],
+            }
+        )
+
+    def _job_logs(self, p: dict[str, str], q: dict[str, str], b: Any) -> httpx.Response:  # noqa: ARG002
+        if not self.job_logs_supported:
+            return error(404, "NotFound", "no operation here")
+        if p["id"] not in self.jobs:
+            return error(404, "JobNotFound", "no such job")
+        kind = q.get("kind", "jobmanager")
+        content = f"[{kind}] INFO Job submitted\n"
+        return envelope(
+            {"jobId": p["id"], "kind": kind, "source": "cluster", "files": [], "content": content}
+        )
+
+    # ------------------------------------------------------------------ variables
+
+    @staticmethod
+    def _shown(variable: dict[str, Any]) -> dict[str, Any]:
+        if variable["kind"] == "Encrypted":
+            return {**variable, "value": MASK}
+        return dict(variable)
+
+    def _create_variable(self, p: Any, q: Any, b: dict[str, Any]) -> httpx.Response:  # noqa: ARG002
+        if b["name"] in self.variables:
+            return error(409, "VariableAlreadyExists", f"variable {b['name']} exists")
+        variable = {"kind": "Plain", "description": None, **b}
+        self.variables[b["name"]] = variable
+        return envelope(self._shown(variable))
+
+    def _list_variables(self, p: Any, q: dict[str, str], b: Any) -> httpx.Response:  # noqa: ARG002
+        index, size = int(q.get("pageIndex", "1")), int(q.get("pageSize", "10"))
+        items = list(self.variables.values())
+        page = items[(index - 1) * size : index * size]
+        return envelope(
+            [self._shown(v) for v in page], pageIndex=index, pageSize=size, totalSize=len(items)
+        )
+
+    def _update_variable(self, p: dict[str, str], q: Any, b: dict[str, Any]) -> httpx.Response:  # noqa: ARG002
+        variable = self.variables.get(p["name"])
+        if variable is None:
+            return error(404, "VariableNotFound", "no such variable")
+        variable.update({k: v for k, v in b.items() if v is not None})
+        return envelope(self._shown(variable))
+
+    def _delete_variable(self, p: dict[str, str], q: Any, b: Any) -> httpx.Response:  # noqa: ARG002
+        if self.variables.pop(p["name"], None) is None:
+            return error(404, "VariableNotFound", "no such variable")
         return envelope(None)

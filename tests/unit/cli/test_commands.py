@@ -88,8 +88,9 @@ def test_deploy_jar_and_python_pass_uris(
             "mainArgs": "--a 1",
         },
     }
-    assert (
-        by_name["py"]["artifact"]["pythonArtifact"]["pythonArtifactUri"] == local.resolve().as_uri()
+    # A local path is uploaded first (see test_deploy_uploads_local_files_first).
+    assert by_name["py"]["artifact"]["pythonArtifact"]["pythonArtifactUri"] == (
+        "artifacts://default/default-namespace/py/job.py"
     )
 
 
@@ -267,6 +268,7 @@ def test_logs_on_a_server_without_them(invoke: Invoke, server: FakeServer) -> No
     deployment = server.add_deployment("orders")
     server.add_job(deployment, "RUNNING")
     server.log_supported = False
+    server.job_logs_supported = False
     result = invoke("logs", "orders")
     assert result.exit_code == ExitCode.ERROR
     assert "not supported by this server" in result.stderr

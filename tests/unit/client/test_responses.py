@@ -10,6 +10,7 @@ import pytest
 
 from millstream.client import (
     ApiError,
+    AsyncMillstreamClient,
     AuthError,
     ClientConfig,
     ConflictError,
@@ -178,3 +179,125 @@ def test_health_reads_plain_json_and_status_accepts_an_envelope() -> None:
     assert client_answering(200, {"status": "ok"}).health() == {"status": "ok"}
     wrapped = client_answering(200, envelope({"version": "0.1.0"}))
     assert wrapped.server_status() == {"version": "0.1.0"}
+
+
+# --------------------------------------------------------------------------- new operations
+
+HOT_UPDATE = {
+    "jobHotUpdateId": "h1",
+    "jobId": "j1",
+    "status": {
+        "status": "HOT_UPDATE_FAILED",
+        "requestId": "r0",
+        "failure": {"failureSeverity": "HIGH", "message": "no slots", "reason": "x"},
+    },
+    "targetResourceSetting": {"flinkConf": {"a": "1"}},
+    "hotUpdateParams": {"rescaleJobParam": {"jobParallelism": 4}},
+    "sourceJobId": "j1",
+    "newJobId": None,
+    "savepointId": "s1",
+    "phase": "FAILED",
+}
+DIAGNOSIS = {
+    "diagnoseId": "dg1",
+    "diagnoseTime": 1700000000000,
+    "healthScore": 60,
+    "riskLevel": "MEDIUM",
+    "symptoms": {
+        "startup": [],
+        "runtime": [{"name": "Backpressure", "description": "d", "recommendation": "r"}],
+        "state": [],
+        "troubleshooting": [],
+        "others": [{"name": "Other", "severity": "LOW"}],
+        "autopilot": {"name": "Autopilot off"},
+    },
+    "jobId": "j1",
+    "deploymentId": "d1",
+}
+LOG = {
+    "jobId": "j1",
+    "kind": "taskmanager",
+    "source": "archive",
+    "truncated": True,
+    "files": [{"source": "tm-1", "name": "taskmanager.log", "truncated": True}],
+    "content": "==> tm-1: taskmanager.log <==\nINFO x\n",
+}
+
+
+def test_hot_update_diagnosis_and_log_answers_become_models() -> None:
+    hot = client_answering(200, envelope(HOT_UPDATE)).get_hot_update_result("h1")
+    assert (hot.state, hot.phase, hot.failure_message, hot.savepoint_id) == (
+        "HOT_UPDATE_FAILED",
+        "FAILED",
+        "no slots",
+        "s1",
+    )
+    diagnosis = client_answering(200, envelope(DIAGNOSIS)).get_job_diagnosis("d1", "j1")
+    assert diagnosis.health_score == 60
+    assert diagnosis.symptoms is not None
+    assert [(group, s.name) for group, s in diagnosis.symptoms.all()] == [
+        ("runtime", "Backpressure"),
+        ("others", "Other"),
+        ("autopilot", "Autopilot off"),
+    ]
+    log = client_answering(200, envelope(LOG)).get_job_logs("j1", "taskmanager")
+    assert log.truncated is True
+    assert log.files[0].name == "taskmanager.log"
+    assert log.content.endswith("INFO x\n")
+
+
+def test_variables_and_artifacts_answers_become_models() -> None:
+    masked = {"name": "pw", "value": "******", "kind": "Encrypted", "description": None}
+    page = client_answering(
+        200, envelope([masked], pageIndex=1, pageSize=100, totalSize=1)
+    ).list_variables()
+    assert page.total_size == 1
+    assert (page.items[0].name, page.items[0].value, page.items[0].kind) == (
+        "pw",
+        "******",
+        "Encrypted",
+    )
+    stored = {"name": "a.jar", "size": 3, "uri": "artifacts://w/n/a.jar", "modifiedAt": 1}
+    (artifact,) = client_answering(200, envelope([stored], totalSize=1)).list_artifacts()
+    assert (artifact.name, artifact.uri, artifact.size) == ("a.jar", "artifacts://w/n/a.jar", 3)
+
+
+def test_duplicate_variable_is_a_conflict() -> None:
+    body = {"success": False, "errorCode": "VariableAlreadyExists", "errorMessage": "exists"}
+    with pytest.raises(ConflictError, match="VariableAlreadyExists"):
+        client_answering(409, body).create_variable("pw", "x")
+
+
+async def test_async_client_has_the_new_operations() -> None:
+    ns = "/api/v2/namespaces/default-namespace"
+    variable = {"name": "v", "value": "1", "kind": "Plain"}
+    answers: dict[tuple[str, str], Any] = {
+        ("POST", f"{ns}/jobs/j1%3AhotUpdate"): HOT_UPDATE,
+        ("GET", f"{ns}/jobs/hot-updates/h1"): HOT_UPDATE,
+        ("GET", f"{ns}/deployments/d1/jobs/j1/job-diagnoses/lite"): DIAGNOSIS,
+        ("GET", f"{ns}/jobs/j1/logs"): LOG,
+        ("POST", f"{ns}/variables"): variable,
+        ("GET", f"{ns}/variables"): [variable],
+        ("PATCH", f"{ns}/variables/v"): {**variable, "value": "2"},
+        ("DELETE", f"{ns}/variables/v"): None,
+        ("GET", f"{ns}/artifacts"): [],
+        ("DELETE", f"{ns}/artifacts/a.jar"): None,
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.raw_path.decode().partition("?")[0]
+        return httpx.Response(200, json=envelope(answers[(request.method, path)]))
+
+    async with AsyncMillstreamClient(
+        ClientConfig(), transport=httpx.MockTransport(handler)
+    ) as client:
+        assert (await client.hot_update_job("j1", parallelism=2)).job_hot_update_id == "h1"
+        assert (await client.get_hot_update_result("h1")).phase == "FAILED"
+        assert (await client.get_job_diagnosis("d1", "j1")).risk_level == "MEDIUM"
+        assert (await client.get_job_logs("j1", "taskmanager")).source == "archive"
+        assert (await client.create_variable("v", "1")).value == "1"
+        assert (await client.list_variables()).items[0].name == "v"
+        assert (await client.update_variable("v", value="2")).value == "2"
+        await client.delete_variable("v")
+        assert await client.list_artifacts() == []
+        await client.delete_artifact("a.jar")

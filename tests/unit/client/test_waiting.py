@@ -1,4 +1,4 @@
-"""``wait_for_job`` / ``wait_for_savepoint``, sync and async: success, failure, timeout."""
+"""``wait_for_job`` / ``wait_for_savepoint`` / ``wait_for_hot_update``, sync and async."""
 
 from __future__ import annotations
 
@@ -102,3 +102,56 @@ async def test_async_client_sends_signed_requests_like_the_sync_one() -> None:
     assert job.job_id == "j9"
     assert seen[0].url.raw_path == b"/api/v2/namespaces/ns1/jobs%3Astart"
     assert seen[0].headers["authorization"].startswith("ACS3-HMAC-SHA256 Credential=AK,")
+
+
+def _hot_updates(phases: list[str], failure: str | None = None) -> httpx.MockTransport:
+    """Answers GetHotUpdateJobResult with the phases in turn, then repeats the last."""
+    remaining: Iterator[str] = iter(phases)
+    last = {"value": phases[0]}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.raw_path.endswith(b"/jobs/hot-updates/h1")
+        last["value"] = next(remaining, last["value"])
+        status = {"DONE": "HOT_UPDATED", "FAILED": "HOT_UPDATE_FAILED"}.get(
+            last["value"], "HOT_UPDATING"
+        )
+        data = {
+            "jobHotUpdateId": "h1",
+            "jobId": "j1",
+            "status": {"status": status, "failure": {"message": failure} if failure else None},
+            "newJobId": "j2" if status == "HOT_UPDATED" else None,
+            "phase": last["value"],
+        }
+        return httpx.Response(200, json={"success": True, "data": data})
+
+    return httpx.MockTransport(handler)
+
+
+def test_wait_for_hot_update_reports_phases_until_done() -> None:
+    seen: list[str | None] = []
+    client = MillstreamClient(
+        ClientConfig(), transport=_hot_updates(["STOPPING", "STARTING", "DONE"])
+    )
+    result = client.wait_for_hot_update("h1", timeout=5, poll=0, on_status=seen.append)
+    assert (result.state, result.new_job_id) == ("HOT_UPDATED", "j2")
+    assert seen == ["STOPPING", "STARTING", "DONE"]
+
+
+def test_wait_for_hot_update_fails_fast_or_times_out() -> None:
+    failing = MillstreamClient(
+        ClientConfig(), transport=_hot_updates(["STOPPING", "FAILED"], "savepoint failed")
+    )
+    with pytest.raises(UnexpectedStatusError, match="HOT_UPDATE_FAILED: savepoint failed"):
+        failing.wait_for_hot_update("h1", timeout=60, poll=0)
+    stuck = MillstreamClient(ClientConfig(), transport=_hot_updates(["STOPPING"]))
+    with pytest.raises(WaitTimeoutError) as caught:
+        stuck.wait_for_hot_update("h1", timeout=0, poll=0)
+    assert caught.value.last_status == "STOPPING"
+
+
+async def test_async_wait_for_hot_update() -> None:
+    async with AsyncMillstreamClient(
+        ClientConfig(), transport=_hot_updates(["STARTING", "DONE"])
+    ) as client:
+        result = await client.wait_for_hot_update("h1", timeout=5, poll=0)
+    assert result.state == "HOT_UPDATED"

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
+
 from millstream.control.ports import Page
 from millstream.domain.errors import InvalidSql
 from millstream.domain.events import EventName
-from millstream.domain.jobs import Failure, JobStatus, RestoreKind, RestoreStrategy, StopStrategy
+from millstream.domain.jobs import (
+    Failure,
+    Job,
+    JobStatus,
+    RestoreKind,
+    RestoreStrategy,
+    StopStrategy,
+)
 from millstream.domain.savepoints import SavepointOrigin, SavepointState
+from tests.fakes import _Repos
 from tests.unit.control.conftest import ALICE, SCOPE, World
 
 
@@ -243,3 +253,23 @@ def test_resubmission_prefers_the_newest_checkpoint_in_storage(world: World) -> 
     job = world.services.jobs.get(SCOPE, job.id)
     assert job.attempt == 2
     assert job.restored_from == "file:///state/checkpoints/chk-9"
+
+
+def test_stop_retries_when_the_reconciler_wrote_the_job_meanwhile(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dep = world.deployment()
+    job = world.services.jobs.start(SCOPE, ALICE, dep.id)
+    real_update = _Repos.update_job
+    raced = {"done": False}
+
+    def update_after_a_concurrent_write(self: _Repos, *, job: Job) -> None:
+        if not raced["done"]:  # the reconciler committed between the stop's read and write
+            raced["done"] = True
+            self.d.jobs[job.id].version += 1
+        real_update(self, job=job)
+
+    monkeypatch.setattr(_Repos, "update_job", update_after_a_concurrent_write)
+    stopped = world.services.jobs.stop(SCOPE, ALICE, job.id, StopStrategy.NONE)
+    assert raced["done"]
+    assert stopped.stop_strategy is StopStrategy.NONE

@@ -1,9 +1,11 @@
 """``millstream deploy sql|jar|python``: create (or update) a deployment, optionally start it.
 
 Deploying a name that exists updates that deployment's artifact and resources, so the
-same command works for the first and every later deploy. Artifact URIs for JARs and
-Python files are passed on as given (local paths become absolute ``file://`` URIs);
-uploading them to the server's artifact store is not this command's job.
+same command works for the first and every later deploy. A JAR or Python file given as a
+URI (``s3://…``, ``artifacts://…``) is passed on as given; a local path is first uploaded
+to the namespace's artifact store as ``<deployment name>/<file name>`` (so deployments
+never overwrite each other's files) and the deployment references the stored URI —
+the server refuses ``file://`` URIs of the client's machine.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from millstream.client import (
     StreamingResourceSetting,
 )
 
-__all__ = ["register", "to_uri"]
+__all__ = ["artifact_uri", "register"]
 
 deploy_app = typer.Typer(
     help="Create or update a deployment from a SQL script, JAR or Python file."
@@ -48,11 +50,17 @@ BatchOpt = Annotated[bool, typer.Option("--batch", help="Run in BATCH mode (defa
 StartOpt = Annotated[bool, typer.Option("--start", help="Start a job once deployed.")]
 
 
-def to_uri(location: str) -> str:
-    """A URI as given (``s3://``, ``file://`` …), or a local path as an absolute file URI."""
+def artifact_uri(state: CliState, location: str, deployment: str) -> str:
+    """A URI as given, or the stored URI of the local file ``location`` once uploaded."""
     if "://" in location:
         return location
-    return Path(location).expanduser().resolve().as_uri()
+    path = Path(location).expanduser()
+    if not path.is_file():
+        raise typer.BadParameter(f"{location!r} is not a URI and no such local file exists")
+    with state.err().status(f"Uploading {path.name}…"):
+        stored = state.client().upload_artifact(path, f"{deployment}/{path.name}")
+    state.err().print(f"Uploaded {path} as {stored.uri}", highlight=False)
+    return stored.uri or ""
 
 
 def _engine_version(client: MillstreamClient, wanted: str | None) -> str | None:
@@ -167,10 +175,10 @@ def deploy_jar(
     timeout: TimeoutOpt = 300.0,
     output: OutputOpt = None,
 ) -> None:
-    """Deploy a Flink JAR."""
+    """Deploy a Flink JAR (a local path is uploaded first)."""
+    uri = artifact_uri(state_of(ctx), jar, name)
     artifact = Artifact(
-        kind="JAR",
-        jar_artifact=JarArtifact(jar_uri=to_uri(jar), entry_class=entry_class, main_args=args),
+        kind="JAR", jar_artifact=JarArtifact(jar_uri=uri, entry_class=entry_class, main_args=args)
     )
     _deploy(
         ctx, name=name, artifact=artifact, parallelism=parallelism,
@@ -197,11 +205,12 @@ def deploy_python(
     timeout: TimeoutOpt = 300.0,
     output: OutputOpt = None,
 ) -> None:
-    """Deploy a PyFlink program."""
+    """Deploy a PyFlink program (a local path is uploaded first)."""
+    uri = artifact_uri(state_of(ctx), file, name)
     artifact = Artifact(
         kind="PYTHON",
         python_artifact=PythonArtifact(
-            python_artifact_uri=to_uri(file), entry_module=entry_module, main_args=args
+            python_artifact_uri=uri, entry_module=entry_module, main_args=args
         ),
     )
     _deploy(

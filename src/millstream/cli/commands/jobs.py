@@ -1,10 +1,14 @@
 """Jobs: ``jobs list|get|delete``, ``start``, ``stop`` and ``logs``.
 
-A job may be given by id or by its deployment's name/id (then its newest job).
+A job may be given by id or by its deployment's name/id (then its newest job). ``logs``
+reads the job's logs route (JobManager, TaskManager or stdout, also after the job
+ended); on a server without that route it falls back to the JobManager log of the
+deployment's latest start (GetLatestJobStartLog).
 """
 
 from __future__ import annotations
 
+import enum
 import time
 from typing import Annotated
 
@@ -17,17 +21,27 @@ from millstream.cli.output import render
 from millstream.cli.progress import wait_job
 from millstream.cli.resolve import resolve_deployment, resolve_job
 from millstream.cli.restore import RestoreOpt, restore_strategy
-from millstream.cli.state import state_of
-from millstream.client import Job, NotFoundError, UnexpectedStatusError
+from millstream.cli.state import CliState, state_of
+from millstream.client import Job, MillstreamClient, NotFoundError, UnexpectedStatusError
 from millstream.client.waiting import StatusCallback
 
-__all__ = ["register"]
+__all__ = ["JobArg", "LogKind", "new_log_text", "register"]
 
 jobs_app = typer.Typer(help="List, show and delete jobs (runs of a deployment).")
 
 JobArg = Annotated[str, typer.Argument(help="Job id, or a deployment name/id for its newest job.")]
 _STOPPED = frozenset({"CANCELLED", "FINISHED"})
 _TERMINAL = frozenset({"CANCELLED", "FINISHED", "FAILED"})
+# 404 codes the logs route itself answers (the job or its logs are gone); any other 404
+# means a server without the route.
+_LOG_ROUTE_ANSWERS = frozenset({"JobLogNotFound", "JobNotFound"})
+_ANCHOR = 256  # last characters of the previous read, looked for in the next one
+
+
+class LogKind(enum.StrEnum):
+    JOBMANAGER = "jobmanager"
+    TASKMANAGER = "taskmanager"
+    STDOUT = "stdout"
 
 
 @jobs_app.command("list")
@@ -166,40 +180,72 @@ def stop(
     render(state, job, output)
 
 
+def new_log_text(previous: str, text: str) -> str:
+    """The part of ``text`` not yet printed, given the ``previous`` read.
+
+    A log read is a window that may slide (the server keeps the newest bytes) or start
+    over (a new job): find the longest end of ``previous`` that ``text`` starts with,
+    looking where the last line of ``previous`` occurs; else print ``text`` whole.
+    """
+    if text.startswith(previous):
+        return text[len(previous) :]
+    tail = previous[-_ANCHOR:]
+    anchor = tail[tail.rstrip("\n").rfind("\n") + 1 :]  # the last line
+    end = len(text)
+    while anchor and (found := text.rfind(anchor, 0, end)) >= 0:
+        overlap = found + len(anchor)
+        if previous.endswith(text[:overlap]):
+            return text[overlap:]
+        end = overlap - 1
+    return text
+
+
+def _read_log(state: CliState, client: MillstreamClient, job: Job, kind: LogKind) -> str:
+    try:
+        return client.get_job_logs(job.job_id or "", kind.value).content
+    except NotFoundError as exc:
+        if exc.code in _LOG_ROUTE_ANSWERS:
+            raise
+        missing = exc
+    if kind is LogKind.JOBMANAGER:
+        try:
+            return client.get_latest_job_start_log(job.deployment_id or "")
+        except NotFoundError as exc:
+            missing = exc
+    state.err().print(
+        f"[red]error:[/red] {kind.value} logs are not supported by this server "
+        f"(answered 404: {missing.message})",
+        highlight=False,
+    )
+    raise typer.Exit(int(ExitCode.ERROR)) from missing
+
+
 def logs(
     ctx: typer.Context,
     ref: JobArg,
+    kind: Annotated[
+        LogKind, typer.Option("--kind", "-k", help="Which log: JobManager, TaskManager, stdout.")
+    ] = LogKind.JOBMANAGER,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
     ] = False,
 ) -> None:
-    """Print the JobManager log of a job's latest start (-f to follow)."""
+    """Print a job's JobManager, TaskManager or stdout log (-f to follow)."""
     state = state_of(ctx)
     client = state.client()
     job = resolve_job(client, ref)
-    deployment_id = job.deployment_id or ""
-    printed = 0
+    previous = ""
     while True:
-        try:
-            text = client.get_latest_job_start_log(deployment_id)
-        except NotFoundError as exc:
-            state.err().print(
-                f"[red]error:[/red] logs are not supported by this server "
-                f"(GetLatestJobStartLog answered 404: {exc.message})",
-                highlight=False,
-            )
-            raise typer.Exit(int(ExitCode.ERROR)) from exc
-        if len(text) < printed:
-            printed = 0  # a new start replaced the log: print it whole
-        typer.echo(text[printed:], nl=False)
-        printed = len(text)
+        text = _read_log(state, client, job, kind)
+        typer.echo(new_log_text(previous, text), nl=False)
+        previous = text
         if not follow:
             break
         current = client.get_job(job.job_id or "")
         if current.state in _TERMINAL:
             break
         time.sleep(max(state.poll, 0.0) * 2)
-    if text and not text.endswith("\n"):
+    if previous and not previous.endswith("\n"):
         typer.echo("")
 
 

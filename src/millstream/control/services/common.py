@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from millstream.control.context import Scope
 from millstream.control.ports import Repositories
 from millstream.domain.clusters import Cluster
 from millstream.domain.deployments import Deployment
-from millstream.domain.errors import InvalidInput, NotFound
+from millstream.domain.errors import InvalidInput, NotFound, StaleVersion
 from millstream.domain.events import Event, EventName
 from millstream.domain.jobs import Job
 from millstream.domain.namespaces import Namespace
@@ -20,6 +22,7 @@ __all__ = [
     "record_event",
     "require_namespace",
     "resolve_cluster",
+    "retry_on_stale",
 ]
 
 DEFAULT_CLUSTER = "default"
@@ -51,6 +54,20 @@ def planning_cluster(repos: Repositories, scope: Scope, cluster: Cluster) -> Clu
     """Where to plan (validate) SQL: the deployment's cluster when it is up, else the
     default cluster (a stopped session cluster must not make a script unvalidatable)."""
     return cluster if cluster.ready else resolve_cluster(repos, scope, None)
+
+
+_T = TypeVar("_T")
+
+
+def retry_on_stale(use_case: Callable[[], _T], attempts: int = 5) -> _T:
+    """Run a use case again when a concurrent writer (the reconciler) changed the row
+    between its read and its write; the last StaleVersion propagates as a 409."""
+    for _ in range(attempts - 1):
+        try:
+            return use_case()
+        except StaleVersion:
+            continue
+    return use_case()
 
 
 def record_event(

@@ -20,6 +20,7 @@ from millstream.control.services.common import (
     record_event,
     require_namespace,
     resolve_cluster,
+    retry_on_stale,
 )
 from millstream.control.services.deployments import DeploymentService
 from millstream.control.services.variables import NamespaceVariables, ResolvedVariables
@@ -165,6 +166,13 @@ class JobService:
         return job
 
     def stop(self, scope: Scope, actor: Actor, job_id: str, strategy: StopStrategy) -> Job:
+        # The reconciler updates a live job's observed fields all the time; the user did not
+        # ask for a version, so a concurrent observation must not fail the stop.
+        job = retry_on_stale(lambda: self._request_stop(scope, actor, job_id, strategy))
+        self._notifier.wake()
+        return job
+
+    def _request_stop(self, scope: Scope, actor: Actor, job_id: str, strategy: StopStrategy) -> Job:
         with self._store.transaction() as repos:
             job = self.read(repos, scope, job_id)
             try:
@@ -181,7 +189,6 @@ class JobService:
                 f"stop ({strategy.value}) requested by {actor.name}",
                 now=job.modified_at,
             )
-        self._notifier.wake()
         return job
 
     def get(self, scope: Scope, job_id: str) -> Job:
