@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -258,16 +259,19 @@ class _Repos:
 
 
 class InMemoryStore:
-    """Transactions copy the data and swap it in on success (rollback = drop the copy)."""
+    """Transactions copy the data and swap it in on success (rollback = drop the copy);
+    one at a time, like SQLite's single writer, so concurrent actions lose nothing."""
 
     def __init__(self) -> None:
         self.data = _Data()
+        self._lock = threading.RLock()
 
     @contextmanager
     def transaction(self) -> Iterator[_Repos]:
-        working = copy.deepcopy(self.data)
-        yield _Repos(working)
-        self.data = working
+        with self._lock:
+            working = copy.deepcopy(self.data)
+            yield _Repos(working)
+            self.data = working
 
 
 @dataclass

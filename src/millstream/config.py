@@ -98,6 +98,11 @@ class ReconcilerSettings(BaseModel):
         description="Seconds between per-job detail reads (checkpoints, restarts) of a job "
         "whose overview row did not change.",
     )
+    details_budget: int = Field(
+        default=200,
+        description="Periodic per-job detail reads allowed per tick (jobs whose overview row "
+        "changed are always read).",
+    )
 
 
 class ArtifactSettings(BaseModel):

@@ -217,6 +217,7 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         default_slots=settings.flink.taskmanager_slots,
         max_concurrency=settings.reconciler.max_concurrency,
         details_interval=settings.reconciler.details_interval,
+        details_budget=settings.reconciler.details_budget,
         variables=variables,
         on_job_ended=[logs.archive_job],
     )

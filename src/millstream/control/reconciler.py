@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -98,6 +99,19 @@ class _Act:
     cluster: Cluster | None = None
 
 
+def _observable(job: Job) -> tuple[object, ...]:
+    """What readers of a job can see of an observation; unchanged means no write."""
+    return (
+        job.observed_flink_status,
+        job.observed_modified_ms,
+        job.status,
+        job.observed_restarts,
+        job.failure,
+        job.extra.get("latest_checkpoint"),
+        job.start_time,
+    )
+
+
 def _ms_to_dt(value: int | None) -> datetime | None:
     if value is None or value <= 0:
         return None
@@ -112,6 +126,7 @@ class Reconciler:
         *,
         max_concurrency: int = 8,
         details_interval: float = 5.0,
+        details_budget: int = 200,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         processes: ClusterProcesses | None = None,
         per_job_clusters: bool = False,
@@ -131,6 +146,9 @@ class Reconciler:
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="act")
         self._unreachable: set[str] = set()
         self._details_at: dict[str, float] = {}
+        self._details_budget = details_budget
+        self._budget = details_budget
+        self._budget_lock = threading.Lock()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -145,6 +163,7 @@ class Reconciler:
             pending = repos.read_pending_savepoints()
             clusters = {(c.workspace, c.name): c for c in repos.read_clusters()}
         report.jobs = len(jobs)
+        self._budget = self._details_budget
         by_cluster: dict[tuple[str, str], list[Job]] = defaultdict(list)
         for job in jobs:
             by_cluster[(job.workspace, job.cluster)].append(job)
@@ -171,6 +190,7 @@ class Reconciler:
             observations[key] = rows
 
         pending_ids = _pending_ids(pending)
+        idle = 0
         for key, cluster_jobs in by_cluster.items():
             if key not in observations:
                 continue
@@ -178,6 +198,11 @@ class Reconciler:
             rows = observations[key]
             for job in cluster_jobs:
                 row = rows.get(job.flink_job_id or "")
+                if self._idle(job, row):  # the common case at scale: decided right here
+                    report.actions[Step.NOTHING.value] = (
+                        report.actions.get(Step.NOTHING.value, 0) + 1
+                    )
+                    continue
                 work.append(
                     functools.partial(
                         self._reconcile_job, job, row, flink, pending_ids, clusters[key]
@@ -190,6 +215,8 @@ class Reconciler:
             ):
                 work.append(functools.partial(self._reconcile_savepoint, savepoint, clusters))
 
+        if idle:
+            report.actions[Step.NOTHING.value] = idle
         for step in self._pool.map(self._guard, work):
             report.actions[step.value] = report.actions.get(step.value, 0) + 1
         report.seconds = time.monotonic() - started
@@ -426,15 +453,39 @@ class Reconciler:
         )
         job.extra["retained_checkpoint"] = path
 
+    def _idle(self, job: Job, row: ObservedJob | None) -> bool:
+        """A RUNNING job whose overview row is unchanged, with nothing to decide and no
+        detail read due (or no budget left for one) needs no action this tick."""
+        if row is None or row.flink_job_id != job.flink_job_id:
+            return False
+        if job.status is not JobStatus.RUNNING or job.stop_savepoint_id is not None:
+            return False
+        if (row.last_modification_ms, row.state) != (
+            job.observed_modified_ms,
+            job.observed_flink_status,
+        ):
+            return False
+        if decide(job, row.state, stop_savepoint_pending=False).step is not Step.OBSERVE:
+            return False
+        due = time.monotonic() - self._details_at.get(job.id, 0.0) >= self._details_interval
+        return not due or self._budget <= 0
+
     def _details(
         self, job: Job, row: ObservedJob, flink: FlinkCluster, *, force: bool
     ) -> JobDetails | None:
         """Per-job detail calls only when the overview row changed (or now and then)."""
         now = time.monotonic()
         changed = row.last_modification_ms != job.observed_modified_ms
-        due = now - self._details_at.get(job.id, 0.0) >= self._details_interval
-        if not (force or changed or due):
-            return None
+        if not (force or changed):
+            if now - self._details_at.get(job.id, 0.0) < self._details_interval:
+                return None
+            # Periodic reads (checkpoint paths) are capped per tick: otherwise all jobs fall
+            # due together and one tick outlasts the interval, forever (30,000 requests a
+            # tick at 10,000 jobs). Changed rows are always read.
+            with self._budget_lock:
+                if self._budget <= 0:
+                    return None
+                self._budget -= 1
         details = flink.job_details(row.flink_job_id)
         self._details_at[job.id] = now
         return details
@@ -469,12 +520,7 @@ class Reconciler:
         job, row, flink = act.job, act.row, act.flink
         if row is None:
             return
-        before = (
-            job.observed_flink_status,
-            job.observed_modified_ms,
-            job.status,
-            job.observed_restarts,
-        )
+        before = _observable(job)
         details = self._details(job, row, flink, force=False)
         events = self._apply_details(job, row, details)
         if (
@@ -486,14 +532,8 @@ class Reconciler:
             events.append(
                 (EventName.JOB_RUNNING, f"all vertices of Flink job {row.flink_job_id} are RUNNING")
             )
-        after = (
-            job.observed_flink_status,
-            job.observed_modified_ms,
-            job.status,
-            job.observed_restarts,
-        )
-        if before == after and details is None:
-            return
+        if _observable(job) == before and not events:
+            return  # nothing a reader could see changed: no write
         with self._store.transaction() as repos:
             job.modified_at = self._clock()
             repos.update_job(job=job)

@@ -55,8 +55,15 @@ TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
         }
     ),
     # RUNNING -> STARTING: the cluster lost the job and it is being resubmitted.
+    # RUNNING -> CANCELLED: someone cancelled the job in Flink itself (web UI, REST).
     JobStatus.RUNNING: frozenset(
-        {JobStatus.STARTING, JobStatus.CANCELLING, JobStatus.FAILED, JobStatus.FINISHED}
+        {
+            JobStatus.STARTING,
+            JobStatus.CANCELLING,
+            JobStatus.CANCELLED,
+            JobStatus.FAILED,
+            JobStatus.FINISHED,
+        }
     ),
     # CANCELLING -> RUNNING: a stop-with-savepoint failed and the job kept running.
     JobStatus.CANCELLING: frozenset(

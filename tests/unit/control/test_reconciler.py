@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from millstream.control.ports import Page
+from millstream.control.ports import JobDetails, Page
+from millstream.control.reconciler import Reconciler
 from millstream.domain.errors import InvalidSql
 from millstream.domain.events import EventName
 from millstream.domain.jobs import (
@@ -273,3 +274,42 @@ def test_stop_retries_when_the_reconciler_wrote_the_job_meanwhile(
     stopped = world.services.jobs.stop(SCOPE, ALICE, job.id, StopStrategy.NONE)
     assert raced["done"]
     assert stopped.stop_strategy is StopStrategy.NONE
+
+
+def test_job_cancelled_in_flink_itself_ends_cancelled(world: World) -> None:
+    dep = world.deployment()
+    job = world.services.jobs.start(SCOPE, ALICE, dep.id)
+    world.tick()
+    fid = world.services.jobs.get(SCOPE, job.id).flink_job_id or ""
+    world.flink.set_state(fid, "RUNNING")
+    world.tick()
+    assert world.services.jobs.get(SCOPE, job.id).status is JobStatus.RUNNING
+    world.flink.set_state(fid, "CANCELED")  # e.g. the Cancel button of Flink's web UI
+    world.tick()
+    assert world.services.jobs.get(SCOPE, job.id).status is JobStatus.CANCELLED
+    world.services.jobs.start(SCOPE, ALICE, dep.id)  # and the deployment can start again
+
+
+def test_steady_jobs_are_not_written_and_detail_reads_are_capped(world: World) -> None:
+    world.reconciler = Reconciler(world.store, world.engine, details_interval=0.0, details_budget=2)
+    jobs = []
+    for index in range(5):
+        dep = world.deployment(name=f"d{index}")
+        jobs.append(world.services.jobs.start(SCOPE, ALICE, dep.id))
+    world.tick()
+    for job in jobs:
+        world.flink.set_state(world.services.jobs.get(SCOPE, job.id).flink_job_id or "", "RUNNING")
+    world.tick(3)  # every row changed at least once: all read, all RUNNING
+    versions = {job.id: world.services.jobs.get(SCOPE, job.id).version for job in jobs}
+    reads = {"n": 0}
+    real = world.flink.job_details
+
+    def counting(flink_job_id: str) -> JobDetails:
+        reads["n"] += 1
+        return real(flink_job_id)
+
+    world.flink.job_details = counting  # type: ignore[method-assign]
+    world.tick()
+    assert reads["n"] == 2  # the budget, though all five were due
+    assert {job.id: world.services.jobs.get(SCOPE, job.id).version for job in jobs} == versions
+    world.reconciler.close()
