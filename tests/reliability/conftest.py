@@ -325,6 +325,13 @@ def terminate_backends(database: str) -> int:
 @pytest.fixture(scope="module")
 def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database for the module (name returned), dropped afterwards."""
+    with fresh_database() as name:
+        yield name
+
+
+@contextlib.contextmanager
+def fresh_database() -> Iterator[str]:
+    """A new PostgreSQL database (name returned), dropped afterwards."""
     if not _postgres_reachable():
         pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
     name = f"millstream_rel_{uuid.uuid4().hex[:10]}"

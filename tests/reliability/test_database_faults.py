@@ -32,6 +32,7 @@ from tests.reliability.conftest import (
     SOAK,
     Server,
     TcpProxy,
+    fresh_database,
     new_deployment,
     pg_url,
     report,
@@ -113,15 +114,23 @@ def test_killed_postgres_connections_fail_cleanly_and_reconciler_resumes(
     api.wait_status(job["jobId"], "CANCELLED")
 
 
+@pytest.fixture
+def own_database() -> Iterator[str]:
+    """A database of its own: the module's other servers hold the reconciler lock and the
+    admin key of ``pg_database``."""
+    with fresh_database() as name:
+        yield name
+
+
 @pytest.mark.postgres
 def test_postgres_outage_fails_requests_cleanly_and_reconciler_resumes(
-    flink: LocalCluster, servers: list[Server], pg_database: str, tmp_path: Path
+    flink: LocalCluster, servers: list[Server], own_database: str, tmp_path: Path
 ) -> None:
     """A PostgreSQL restart as the server sees it, without restarting the shared one: the
     server reaches it through a proxy that refuses connections for a while."""
     proxy = TcpProxy(5432)
     proxy.up()
-    url = pg_url(pg_database).replace(":5432/", f":{proxy.port}/")
+    url = pg_url(own_database).replace(":5432/", f":{proxy.port}/")
     server = Server(tmp_path / "pg-outage", server_env(flink, MILLSTREAM_STORE__URL=url))
     servers.append(server)
     try:
@@ -149,6 +158,7 @@ def test_postgres_outage_fails_requests_cleanly_and_reconciler_resumes(
         api.wait_status(job["jobId"], "CANCELLED")
     finally:
         proxy.down()
+        server.close()
 
 
 @pytest.fixture

@@ -1,0 +1,26 @@
+"""Entry point of the server process the benchmarks start (``common.ServerProcess``).
+
+Runs ``millstream.server.serve()`` configured by ``MILLSTREAM_*`` variables. With
+``MILLSTREAM_BENCH_PATCHES`` set (comma-separated names from ``patches.py``) it applies
+those proposed fixes first, so a benchmark can measure before/after side by side
+without touching ``src/``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from millstream.server import serve
+
+
+def main() -> None:
+    names = [n for n in os.environ.get("MILLSTREAM_BENCH_PATCHES", "").split(",") if n]
+    if names:
+        import patches
+
+        patches.apply(names)
+    serve()
+
+
+if __name__ == "__main__":
+    main()
