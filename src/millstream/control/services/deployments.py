@@ -263,6 +263,8 @@ class DeploymentService:
         deployment.validate()
         validate_logging(deployment.logging)
         self._versions.resolve(deployment.engine_version)
+        if not deployment.engine_version:  # record what it runs on, not "unspecified"
+            deployment.engine_version = self._versions.default
         scope = Scope(deployment.workspace, deployment.namespace)
         cluster = planning_cluster(repos, scope, resolve_cluster(repos, scope, deployment.cluster))
         if deployment.artifact.kind is ArtifactKind.SQLSCRIPT:
