@@ -191,16 +191,9 @@ def test_slow_clients_do_not_block_others(server: Server) -> None:
 
 
 def test_uploads_over_the_limit_get_413(server: Server, tmp_path: Path) -> None:
-    """Artifact uploads (when the server exposes them) are size-limited like bodies."""
-    document = httpx.get(f"{server.url}/openapi.json", timeout=10).json()
-    uploads = [
-        path
-        for path, item in document["paths"].items()
-        if "post" in item
-        and "multipart/form-data" in json.dumps(item["post"].get("requestBody", {}))
-    ]
-    if not uploads:
-        pytest.skip("this server exposes no upload endpoint")
+    """Authenticated artifact uploads are size-limited like every body (large files go
+    through a pre-signed URL with the artifact store's own limit)."""
+    uploads = ["/api/v2/namespaces/{namespace}/artifacts"]
     big = tmp_path / "big.jar"
     big.write_bytes(b"\0" * (2 * MAX_BODY))
     for path in uploads:
