@@ -91,7 +91,9 @@ class FlinkSettings(BaseModel):
 
 class ReconcilerSettings(BaseModel):
     enabled: bool = Field(default=True, description="Run the reconciler in this process.")
-    interval: float = Field(default=1.0, description="Seconds between periodic ticks.")
+    interval: float = Field(
+        default=0.5, description="Seconds between periodic ticks (writes also wake it at once)."
+    )
     max_concurrency: int = Field(default=8, description="Actions run in parallel per tick.")
     details_interval: float = Field(
         default=10.0,

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from millstream.control.context import Actor, Scope
 from millstream.control.ports import Page
 from millstream.control.services import Services
+from millstream.control.services.logs import LogKind
 from millstream.domain.access import Permission, Role
 from millstream.domain.errors import InvalidSql, MillstreamError, NotFound, Unauthenticated
 from millstream.domain.jobs import Job, RestoreKind, StopStrategy
@@ -703,6 +704,19 @@ def _job_routes(router: APIRouter, console: _Console) -> None:
     def job_live(request: Request, job_id: str) -> Response:
         def handle(ctx: _Context) -> Response:
             return console.fragment(ctx, "_job_live.html", **console.job_live(ctx, job_id))
+
+        return console.respond(request, Permission.READ, handle)
+
+    @router.get("/jobs/{job_id}/logs")
+    def job_logs(request: Request, job_id: str, kind: str = "jobmanager") -> Response:
+        def handle(ctx: _Context) -> Response:
+            if services.logs is None:
+                return console.fragment(ctx, "_job_logs.html", error="no log service", files=[])
+            try:
+                log = services.logs.job_log(ctx.scope, job_id, LogKind.parse(kind))
+            except MillstreamError as exc:  # gone with its cluster, bad kind...
+                return console.fragment(ctx, "_job_logs.html", error=exc.message, files=[])
+            return console.fragment(ctx, "_job_logs.html", error=None, files=log.files)
 
         return console.respond(request, Permission.READ, handle)
 

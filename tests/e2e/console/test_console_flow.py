@@ -106,7 +106,8 @@ def test_sql_deployment_from_editor_to_savepoint(
     expect(page.locator("#job-status .badge")).to_have_text("RUNNING")
     expect(page.locator("#timeline rect").first).to_be_attached()
     expect(page.locator("#flink-ui-link")).to_have_attribute("href", re.compile(r"/#/job/"))
-    expect(page.locator("#logs-unavailable")).to_be_visible()
+    page.locator("#job-logs").get_by_role("button", name="jobmanager").click()
+    expect(page.locator("#log-view pre.log").first).to_contain_text("INFO")
     shot(page, "08-job-running")
     page.go_back()
 

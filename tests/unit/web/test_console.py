@@ -98,6 +98,9 @@ async def test_every_page_renders(world: World) -> None:
     ]:
         response = await world.client.get(path)
         assert response.status_code == 200, (path, response.text)
+    logs = await world.client.get(f"/console/jobs/{job.id}/logs?kind=jobmanager")
+    assert logs.status_code == 200
+    assert 'id="log-error"' in logs.text  # this world wires no log service
     page = await world.client.get(f"/console/deployments/{deployment_id}")
     assert '<span class="t-k">CREATE</span>' in page.text
     assert 'id="stop-form"' in page.text
