@@ -1,0 +1,100 @@
+"""Which Millstream scope a DLI ``project_id`` names, and the caller's role check there.
+
+DLI puts the project id in every path (``/v1.0/{project_id}/...``) and the SDK repeats
+it in ``X-Project-Id``; the two must agree. A project is a namespace of the
+installation's default workspace (DESIGN.md §2: one namespace per project):
+
+- a namespace named exactly like the project id is that project's namespace;
+- any other project id is the default namespace (``default-namespace``), so the SDK works
+  out of the box with the project id a user already has.
+
+To give a project its own namespace, create a namespace named after the project id.
+The caller's role is checked in that scope before anything is read or changed (a read
+needs the viewer role, a write the editor role; no role: ``NotFound``), and the scope is
+recorded for the audit log. Used by every operation module through ``open_project``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from millstream.api.auth.rbac import authorize
+from millstream.api.dialect import RequestContext
+from millstream.api.dli.errors import BAD_PARAMETER, DialectError
+from millstream.api.dli.ids import Ids
+from millstream.control.context import Actor, Scope
+from millstream.control.ports import Page
+from millstream.control.services import Services
+from millstream.domain.errors import ErrorCode, NotFound
+
+__all__ = ["PROJECT_HEADER", "Project", "open_project", "project_scope"]
+
+PROJECT_HEADER = "x-project-id"
+# Huawei project ids are 32 hex digits; names of namespaces fit too. The SDK sends the
+# literal "{project_id}" when the credentials have none: refused here, with the fix.
+_PROJECT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """One authorized call in one project: what the handlers work with."""
+
+    project_id: str
+    scope: Scope
+    actor: Actor
+    services: Services
+    ids: Ids
+
+
+def project_scope(services: Services, project_id: str) -> Scope:
+    """The namespace named like the project if there is one, else the default one."""
+    workspace = services.default_workspace
+    named = Scope(workspace, project_id)
+    try:
+        services.deployments.list(named, Page(0, 1))
+    except NotFound as exc:
+        if exc.code is not ErrorCode.NAMESPACE_NOT_FOUND:
+            raise
+        return Scope(workspace, services.default_namespace)
+    return named
+
+
+def _check_project_id(request: Request, project_id: str) -> None:
+    if not _PROJECT_ID.fullmatch(project_id):
+        raise DialectError(
+            400,
+            BAD_PARAMETER,
+            f"project_id {project_id[:32]!r} is not valid: give the project id in the "
+            "credentials (BasicCredentials(ak, sk, project_id)); 1 to 64 letters, digits, "
+            "'_', '.' or '-'",
+        )
+    header = request.headers.get(PROJECT_HEADER)
+    if header is not None and header != project_id:
+        raise DialectError(
+            400,
+            BAD_PARAMETER,
+            f"the project id in the path ({project_id!r}) is not the X-Project-Id header "
+            f"({header!r}); send the same project id in both",
+        )
+
+
+def open_project(request: Request, ctx: RequestContext, project_id: str) -> Project:
+    """The call's project scope, once the caller's role there allows the operation.
+
+    Blocking (reads the store): call it from the thread pool."""
+    _check_project_id(request, project_id)
+    services = ctx.services
+    scope = project_scope(services, project_id)
+    if services.access is not None:
+        authorize(services.access, ctx.actor, scope, write=ctx.operation.writes)
+    request.state.scope = scope  # what the audit log records
+    return Project(
+        project_id=project_id,
+        scope=scope,
+        actor=ctx.actor,
+        services=services,
+        ids=Ids(services.external_keys, workspace=scope.workspace),
+    )
