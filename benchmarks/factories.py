@@ -17,6 +17,7 @@ from millstream.domain.clusters import Cluster, ClusterKind
 from millstream.domain.deployments import Deployment, Logging
 from millstream.domain.jobs import Job, JobStatus, RestoreStrategy, flink_job_id
 from millstream.domain.namespaces import Namespace
+from millstream.domain.observed import ObservedState, ObservedStatus
 from millstream.domain.resources import ResourceSetting
 
 __all__ = ["NAMESPACE", "WORKSPACE", "cluster", "deployment", "job", "namespace"]
@@ -104,9 +105,11 @@ def job(
         status=status,
         attempt=1,
         flink_job_id=flink_job_id(job_id, 1),
-        observed_flink_status="RUNNING" if running else "FINISHED",
-        observed_restarts=0,
-        observed_modified_ms=observed_modified_ms,
+        observed=ObservedStatus(
+            state=ObservedState.RUNNING if running else ObservedState.FINISHED,
+            restarts=0,
+            modified_ms=observed_modified_ms,
+        ),
         start_time=now,
         end_time=None if running else now,
         creator="bench",

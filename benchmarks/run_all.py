@@ -21,6 +21,7 @@ BENCHMARKS = [
     "reconciler_scale",
     "sql_validation",
     "footprint",
+    "admission",
 ]
 
 

@@ -16,6 +16,7 @@ from millstream.domain.deployments import Deployment
 from millstream.domain.events import Event, EventName
 from millstream.domain.jobs import Job, RestoreStrategy
 from millstream.domain.namespaces import Namespace
+from millstream.domain.queues import Queue
 from millstream.domain.savepoints import Savepoint, SavepointOrigin
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "make_event",
     "make_job",
     "make_namespace",
+    "make_queue",
     "make_savepoint",
     "new_id",
 ]
@@ -133,3 +135,17 @@ def make_cluster(**overrides: Any) -> Cluster:
         "rest_url": "http://127.0.0.1:8081",
     }
     return Cluster(**(values | overrides))
+
+
+def make_queue(**overrides: Any) -> Queue:
+    """A 4 CU queue on the ``default`` cluster of ``WORKSPACE``."""
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "name": "q",
+        "workspace": WORKSPACE,
+        "cluster": "default",
+        "capacity_cu": 4.0,
+        "created_at": _now(),
+        "modified_at": _now(),
+    }
+    return Queue(**(values | overrides))

@@ -9,9 +9,10 @@ from __future__ import annotations
 import copy
 import itertools
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from millstream.control.ports import (
@@ -19,6 +20,7 @@ from millstream.control.ports import (
     ObservedJob,
     Page,
     SavepointProgress,
+    StartToken,
     Submission,
 )
 from millstream.domain.artifacts import ExecutionMode
@@ -28,15 +30,20 @@ from millstream.domain.errors import (
     Conflict,
     EnginePermanentError,
     EngineUnavailable,
+    ErrorCode,
     InvalidSql,
+    NotFound,
     StaleVersion,
 )
 from millstream.domain.events import Event
+from millstream.domain.external_keys import ExternalKey, KeyedEntity
 from millstream.domain.jobs import TERMINAL, Failure, Job
 from millstream.domain.namespaces import Namespace
+from millstream.domain.observed import ObservedState
+from millstream.domain.queues import Queue
 from millstream.domain.savepoints import Savepoint, SavepointOrigin, SavepointState
 
-__all__ = ["FakeEngine", "FakeFlink", "InMemoryStore"]
+__all__ = ["FakeEngine", "FakeFlink", "InMemoryExternalKeyStore", "InMemoryStore"]
 
 
 def _paged(items: list[Any], page: Page) -> tuple[list[Any], int]:
@@ -51,6 +58,8 @@ class _Data:
     savepoints: dict[str, Savepoint] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     clusters: dict[str, Cluster] = field(default_factory=dict)
+    start_tokens: dict[tuple[str, str, str], StartToken] = field(default_factory=dict)
+    queues: dict[str, Queue] = field(default_factory=dict)
 
 
 class _Repos:
@@ -257,6 +266,51 @@ class _Repos:
     def delete_cluster(self, *, cluster_id: str) -> None:
         self.d.clusters = {k: c for k, c in self.d.clusters.items() if c.id != cluster_id}
 
+    def read_start_token(self, *, workspace: str, namespace: str, token: str) -> StartToken | None:
+        found = self.d.start_tokens.get((workspace, namespace, token))
+        # The store's foreign key drops a token with its job.
+        return found if found is not None and found.job_id in self.d.jobs else None
+
+    def create_start_token(self, *, start_token: StartToken) -> None:
+        key = (start_token.workspace, start_token.namespace, start_token.token)
+        if self.read_start_token(workspace=key[0], namespace=key[1], token=key[2]) is not None:
+            raise Conflict(f"client token {start_token.token!r} was already used")
+        self.d.start_tokens[key] = start_token
+
+    def delete_start_tokens(self, *, created_before: datetime) -> int:
+        old = [k for k, t in self.d.start_tokens.items() if t.created_at < created_before]
+        for key in old:
+            del self.d.start_tokens[key]
+        return len(old)
+
+    def read_queue(self, *, name: str) -> Queue | None:
+        return copy.deepcopy(self.d.queues.get(name))
+
+    def read_queues(self) -> list[Queue]:
+        return [copy.deepcopy(q) for _, q in sorted(self.d.queues.items())]
+
+    def create_queue(self, *, queue: Queue) -> None:
+        if queue.name in self.d.queues:
+            raise Conflict(
+                f"a queue named {queue.name!r} already exists", code=ErrorCode.QUEUE_EXISTS
+            )
+        self.d.queues[queue.name] = copy.deepcopy(queue)
+
+    def update_queue(self, *, queue: Queue) -> None:
+        stored = self.d.queues.get(queue.name)
+        if stored is None or stored.id != queue.id:
+            raise NotFound(f"queue {queue.name!r} does not exist")
+        if stored.version != queue.version:
+            raise StaleVersion(f"queue {queue.name!r} was changed concurrently")
+        queue.version += 1
+        self.d.queues[queue.name] = copy.deepcopy(queue)
+
+    def delete_queue(self, *, queue_id: str) -> None:
+        self.d.queues = {k: q for k, q in self.d.queues.items() if q.id != queue_id}
+
+    def count_live_jobs_in_queue(self, *, name: str) -> int:
+        return sum(1 for j in self.d.jobs.values() if j.queue == name and j.status not in TERMINAL)
+
 
 class InMemoryStore:
     """Transactions copy the data and swap it in on success (rollback = drop the copy);
@@ -272,6 +326,98 @@ class InMemoryStore:
             working = copy.deepcopy(self.data)
             yield _Repos(working)
             self.data = working
+
+
+class _ExternalKeyRepos:
+    def __init__(
+        self,
+        keys: dict[tuple[str, str], ExternalKey],
+        counters: dict[tuple[str, str], int],
+        entities: InMemoryStore | None,
+    ) -> None:
+        self._keys = keys
+        self._counters = counters
+        self._entities = entities
+
+    def _alive(self, key: ExternalKey) -> bool:
+        if self._entities is None:
+            return True
+        data = self._entities.data
+        return key.entity_id in data.deployments or key.entity_id in data.jobs
+
+    def _check_entity(self, entity: KeyedEntity, entity_id: str) -> None:
+        if self._entities is None:
+            return
+        data = self._entities.data
+        pool = data.deployments if entity is KeyedEntity.DEPLOYMENT else data.jobs
+        if entity_id not in pool:
+            raise NotFound(f"{entity.value} {entity_id!r} not found")
+
+    def read_external_key(self, *, space: str, entity_id: str) -> ExternalKey | None:
+        key = self._keys.get((space, entity_id))
+        return key if key is not None and self._alive(key) else None
+
+    def read_external_keys(self, *, space: str, entity_ids: Collection[str]) -> list[ExternalKey]:
+        found = (self.read_external_key(space=space, entity_id=e) for e in entity_ids)
+        return [key for key in found if key is not None]
+
+    def read_external_key_by_value(
+        self, *, space: str, scope: str, value: int | str
+    ) -> ExternalKey | None:
+        for key in self._keys.values():
+            stored = key.number if isinstance(value, int) else key.name
+            if (key.space, key.scope, stored) == (space, scope, value) and self._alive(key):
+                return key
+        return None
+
+    def allocate_external_number(
+        self,
+        *,
+        space: str,
+        scope: str,
+        entity: KeyedEntity,
+        entity_id: str,
+        first_number: int = 1,
+    ) -> ExternalKey:
+        self._check_entity(entity, entity_id)
+        if self.read_external_key(space=space, entity_id=entity_id) is not None:
+            raise Conflict(f"{entity_id} already has a key in {space!r}")
+        last = self._counters.get((space, scope))
+        number = first_number if last is None else last + 1
+        self._counters[(space, scope)] = number
+        key = ExternalKey(space, scope, entity_id, number=number, created_at=datetime.now(UTC))
+        self._keys[(space, entity_id)] = key
+        return key
+
+    def assign_external_name(
+        self, *, space: str, scope: str, entity: KeyedEntity, entity_id: str, name: str
+    ) -> ExternalKey:
+        self._check_entity(entity, entity_id)
+        holder = self.read_external_key_by_value(space=space, scope=scope, value=name)
+        if holder is not None and holder.entity_id != entity_id:
+            raise Conflict(f"the name {name!r} is already used")
+        key = ExternalKey(space, scope, entity_id, name=name, created_at=datetime.now(UTC))
+        self._keys[(space, entity_id)] = key
+        return key
+
+
+class InMemoryExternalKeyStore:
+    """The ``ExternalKeyStore`` port in memory. Given the ``InMemoryStore`` of the
+    entities, it refuses keys for unknown ids and forgets keys of deleted ones (as the
+    store's cascading foreign keys do); the counters survive, like the real ones."""
+
+    def __init__(self, entities: InMemoryStore | None = None) -> None:
+        self.keys: dict[tuple[str, str], ExternalKey] = {}
+        self.counters: dict[tuple[str, str], int] = {}
+        self._entities = entities
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[_ExternalKeyRepos]:
+        with self._lock:
+            keys, counters = dict(self.keys), dict(self.counters)
+            yield _ExternalKeyRepos(keys, counters, self._entities)
+            self.keys, self.counters = keys, counters
 
 
 @dataclass
@@ -321,7 +467,7 @@ class FakeFlink:
             ObservedJob(
                 flink_job_id=fid,
                 name=j.submission.job_name,
-                state=j.state,
+                state=ObservedState.parse(j.state) or ObservedState.UNKNOWN,
                 start_time_ms=1_700_000_000_000,
                 end_time_ms=None,
                 last_modification_ms=j.modified,
@@ -378,6 +524,29 @@ class FakeFlink:
         self.calls.append(("validate", script[:20]))
         if self.bad_sql is not None:
             raise self.bad_sql
+
+    def plan_sql(
+        self, script: str, *, execution_mode: ExecutionMode, flink_conf: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A two-vertex plan (source -> sink), like Flink's JobGraph plan."""
+        self.calls.append(("plan", script[:20]))
+        if self.bad_sql is not None:
+            raise self.bad_sql
+        parallelism = int(flink_conf.get("parallelism.default", 1))
+        return {
+            "jid": "0" * 32,
+            "name": "insert-into",
+            "type": execution_mode.value,
+            "nodes": [
+                {"id": "a" * 32, "parallelism": parallelism, "description": "Source: s"},
+                {
+                    "id": "b" * 32,
+                    "parallelism": parallelism,
+                    "description": "Sink: t",
+                    "inputs": [{"num": 0, "id": "a" * 32, "ship_strategy": "FORWARD"}],
+                },
+            ],
+        }
 
     def jobmanager_log(self) -> str:
         return "fake jobmanager log"

@@ -24,6 +24,7 @@ from millstream.control.engine_versions import DEFAULT_ALIASES
 __all__ = [
     "ApiSettings",
     "ArtifactSettings",
+    "AuthThrottleSettings",
     "FlinkSettings",
     "LogSettings",
     "ReconcilerSettings",
@@ -82,6 +83,19 @@ class FlinkSettings(BaseModel):
         default=120.0,
         description="Seconds a session or dedicated cluster may take to start before it is FAILED.",
     )
+    os_user: str = Field(
+        default="millstream-flink",
+        description="OS user the Flink processes Millstream starts run as when the server "
+        "runs as root (created with useradd --system if missing), so jobs cannot read the "
+        "control plane's files. Empty: run Flink as the server's own user (no isolation; "
+        "also the case whenever the server is not root).",
+    )
+    visible_root: Path = Field(
+        default=Path("/var/lib/millstream-flink"),
+        description="Where the directories Flink uses (its working trees, state, "
+        "artifacts) move when the Flink OS user cannot reach the data directory; the data "
+        "directory keeps links to them.",
+    )
     version_aliases: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_ALIASES),
         description="Engine version name or glob pattern -> installed runtime ('default' = "
@@ -105,6 +119,11 @@ class ReconcilerSettings(BaseModel):
         description="Periodic per-job detail reads allowed per tick (jobs whose overview row "
         "changed are always read).",
     )
+    unreachable_backoff: float = Field(
+        default=4.0,
+        description="Longest pause in seconds between observations of a Flink cluster that "
+        "does not answer (0.5 s doubling up to this; 0: every tick).",
+    )
 
 
 class ArtifactSettings(BaseModel):
@@ -124,6 +143,13 @@ class ArtifactSettings(BaseModel):
         description="Directories besides the store that file:// artifact URIs may name.",
     )
     allow_downloads: bool = Field(default=True, description="Allow http(s):// artifact URIs.")
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts (name or address, optionally host:port) http(s) artifact "
+        "downloads may reach although they are loopback, private or a Flink REST endpoint "
+        "Millstream manages, e.g. ['repo.internal', '127.0.0.1:8000']. Downloads reach "
+        "only public addresses otherwise.",
+    )
     download_max_bytes: int = Field(
         default=512 * 1024 * 1024, description="Largest http(s) artifact download."
     )
@@ -149,12 +175,55 @@ class LogSettings(BaseModel):
     )
 
 
+class AuthThrottleSettings(BaseModel):
+    """Failed authentications (wrong key, secret or signature) before a caller is refused."""
+
+    failures_per_address: int = Field(
+        default=20,
+        description="Failed authentications from one source address within `window` seconds "
+        "before that address is refused (429) for `block` seconds; 0 turns this off.",
+    )
+    failures_per_key: int = Field(
+        default=20,
+        description="The same per claimed AccessKey ID (anyone knowing a key id can lock it "
+        "for `block` seconds by failing on purpose); 0 turns this off.",
+    )
+    window: float = Field(default=60.0, description="Seconds over which failures are counted.")
+    block: float = Field(default=60.0, description="Seconds a throttled caller is refused.")
+    max_tracked: int = Field(
+        default=10_000,
+        description="Addresses and key ids tracked at most (memory bound); the least "
+        "recently failing are forgotten first.",
+    )
+    audit_per_minute: int = Field(
+        default=60,
+        description="Failed authentications written to the audit log per minute at most "
+        "(the first of each address per window and each block); the rest are counted in "
+        "one log line per minute.",
+    )
+
+
 class ApiSettings(BaseModel):
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to.")
     port: int = Field(default=8080, description="Port of the HTTP server.")
     max_body_bytes: int = Field(
         default=16 * 1024 * 1024, description="Largest JSON request body accepted (413 above)."
     )
+    roa_enabled: bool = Field(
+        default=True,
+        description="Accept legacy ROA signatures ('acs AK:signature', HMAC-SHA1) at all. "
+        "ROA does not sign the body without Content-MD5 nor most headers; ACS3 does.",
+    )
+    roa_disabled_dialects: list[str] = Field(
+        default_factory=list,
+        description="Dialects (e.g. ['native']) that refuse ROA signatures although "
+        "roa_enabled is true.",
+    )
+    auth_throttle: AuthThrottleSettings = Field(default_factory=AuthThrottleSettings)
+
+    def roa_allowed(self, dialect: str) -> bool:
+        """Whether ``dialect``'s routes accept ROA signatures."""
+        return self.roa_enabled and dialect not in self.roa_disabled_dialects
 
 
 class Settings(BaseSettings):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import sys
@@ -19,15 +20,15 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from millstream.api.app import RouterFactory, create_api
-from millstream.api.native.artifacts import build_artifacts_router
-from millstream.api.native.clusters import build_clusters_router
-from millstream.api.native.logs import build_logs_router
-from millstream.api.native.operations import build_operations_router
-from millstream.api.native.variables import build_variables_router
+from millstream.api.app import create_api
+from millstream.api.dialect import Dialect
+from millstream.api.dli import DLI
+from millstream.api.foas import FOAS
+from millstream.api.native import NATIVE
+from millstream.api.volcengine import VOLCENGINE
 from millstream.client.config import credentials_path, write_profile
 from millstream.config import Settings, get_settings
-from millstream.control.bootstrap import ensure_defaults, ensure_demo
+from millstream.control.bootstrap import ensure_default_queue, ensure_defaults, ensure_demo
 from millstream.control.context import Scope
 from millstream.control.daemon import ReconcilerDaemon
 from millstream.control.engine_versions import EngineVersions
@@ -45,13 +46,22 @@ from millstream.control.services.access import AccessService
 from millstream.control.services.artifacts import ArtifactService
 from millstream.control.services.clusters import ClusterService
 from millstream.control.services.diagnosis import DiagnosisService
+from millstream.control.services.external_keys import ExternalKeys
+from millstream.control.services.folders import FolderService
 from millstream.control.services.hot_updates import HotUpdateService
+from millstream.control.services.locator import Locator
 from millstream.control.services.logs import LogService
+from millstream.control.services.packages import PackageService
+from millstream.control.services.queues import QueueService
+from millstream.control.services.tags import TagService
 from millstream.control.services.variables import VariableService
+from millstream.control.throttle import FailureThrottle
 from millstream.domain.clusters import MANAGED_KINDS, Cluster, ClusterKind
+from millstream.domain.queues import cluster_capacity_cu
 from millstream.engine.artifacts import FsspecArtifactStore, load_signing_key
 from millstream.engine.cluster_manager import ClusterManager, FlinkProbe
 from millstream.engine.engine import FlinkEngine
+from millstream.engine.flink_user import flink_os_user, prepare_data_dir
 from millstream.engine.inspect import FlinkInspector
 from millstream.engine.local_cluster import LocalCluster
 from millstream.engine.logs import FileLogArchive, FlinkLogReader
@@ -59,14 +69,20 @@ from millstream.engine.runtime import FlinkRuntime
 from millstream.engine.uris import ArtifactResolver
 from millstream.store import SqlStore, leader_lock_for, upgrade
 from millstream.store.access import SqlAccessStore
+from millstream.store.catalog import SqlCatalogStore
 from millstream.store.cipher import SECRET_KEY_FILE, load_cipher
+from millstream.store.external_keys import SqlExternalKeyStore
 from millstream.store.hot_updates import SqlHotUpdateStore
 from millstream.store.variables import SqlVariableStore
 from millstream.web import build_console, derive_session_key
 
-__all__ = ["Runtime", "build_runtime", "create_app", "serve"]
+__all__ = ["DIALECTS", "Runtime", "build_runtime", "create_app", "serve"]
 
 _log = logging.getLogger("millstream")
+
+# The API dialects this server serves: adding one is one line here.
+DIALECTS: tuple[Dialect, ...] = (NATIVE, VOLCENGINE, DLI, FOAS)
+_START_TOKEN_PURGE_INTERVAL = 3600.0  # seconds; tokens live 24 h, an hour late is fine
 
 
 @dataclass
@@ -105,6 +121,9 @@ class Runtime:
 def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
     """Migrate the store, start (or reach) Flink, wire services and the reconciler."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Before anything writes there: Flink's own user, and a data dir it cannot read.
+    flink_user = flink_os_user(settings.flink.os_user)
+    prepare_data_dir(settings.data_dir, flink_user, visible_root=settings.flink.visible_root)
     upgrade(settings.store_url)
     store = SqlStore(settings.store_url)
     flink_runtime = FlinkRuntime.detect(settings.flink.flink_home)
@@ -118,6 +137,8 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         scheme_map=artifact_settings.scheme_map,
         allowed_dirs=artifact_settings.allowed_dirs,
         allow_downloads=artifact_settings.allow_downloads,
+        allowed_hosts=artifact_settings.allowed_hosts,
+        flink_endpoints=lambda: _flink_endpoints(store, settings),
         download_max_bytes=artifact_settings.download_max_bytes,
         download_timeout=artifact_settings.download_timeout,
     )
@@ -133,7 +154,10 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         rest_url, kind = settings.flink.external_rest_url.rstrip("/"), ClusterKind.EXTERNAL
     else:
         local = LocalCluster(
-            data_dir=settings.data_dir, flink=settings.flink, runtime=flink_runtime
+            data_dir=settings.data_dir,
+            flink=settings.flink,
+            runtime=flink_runtime,
+            os_user=flink_user,
         )
         rest_url, kind = local.rest_url, ClusterKind.EMBEDDED
         if start_flink:
@@ -145,6 +169,16 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         cluster_kind=kind,
         rest_url=rest_url,
     )
+    ensure_default_queue(
+        store,
+        workspace=settings.default_workspace,
+        capacity_cu=cluster_capacity_cu(
+            taskmanagers=settings.flink.taskmanagers,
+            slots_per_taskmanager=settings.flink.taskmanager_slots,
+            taskmanager_cpu=1.0,  # Flink's default TaskManager cpu share per process here
+            taskmanager_memory=settings.flink.taskmanager_memory,
+        ),
+    )
     cipher = load_cipher(settings.secret_key, settings.data_dir)
     access = AccessService(SqlAccessStore(store.engine), cipher)
     variables = VariableService(SqlVariableStore(store.engine), cipher)
@@ -153,6 +187,7 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         flink=settings.flink,
         runtime=flink_runtime,
         startup_timeout=settings.flink.cluster_startup_timeout,
+        os_user=flink_user,
     )
     embedded_logs = local.log_dir if local else None
 
@@ -166,6 +201,7 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         FlinkLogReader(local_log_dirs=log_dir, timeout=settings.flink.request_timeout),
         FileLogArchive(settings.data_dir / "logs"),
         max_bytes=settings.logs.max_bytes,
+        variables=variables,  # log excerpts never show an Encrypted variable's value
     )
     notifier = Notifier()
     versions = EngineVersions(
@@ -181,6 +217,12 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
             notifier,
             checkpoint_interval=settings.flink.checkpoint_interval,
             variables=variables,
+            # The embedded cluster's slots bound a job's parallelism (per-job clusters
+            # are sized for their job, an external cluster's size is its own).
+            embedded_slots=None
+            if settings.flink.per_job_clusters or settings.flink.external_rest_url
+            else settings.flink.taskmanagers * settings.flink.taskmanager_slots,
+            default_slots=settings.flink.taskmanager_slots,
         ),
         savepoints=SavepointService(store, engine, notifier),
         events=EventService(store),
@@ -188,6 +230,12 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         default_workspace=settings.default_workspace,
         variables=variables,
         logs=logs,
+        queues=QueueService(
+            store, default_workspace=settings.default_workspace, wake=notifier.wake
+        ),
+        external_keys=ExternalKeys(SqlExternalKeyStore(store.engine)),
+        locator=Locator(store),
+        default_namespace=settings.default_namespace,
         artifacts=ArtifactService(
             store,
             engine.artifact_store,
@@ -209,6 +257,17 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         default_slots=settings.flink.taskmanager_slots,
         wake=notifier.wake,
     )
+    catalog = SqlCatalogStore(store.engine)
+    services = dataclasses.replace(
+        services,
+        clusters=cluster_service,
+        hot_updates=hot_updates,
+        diagnosis=diagnosis,
+        access=access,
+        folders=FolderService(catalog),
+        packages=PackageService(catalog, services.artifacts),
+        tags=TagService(catalog),
+    )
     reconciler = Reconciler(
         store,
         engine,
@@ -218,6 +277,7 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         max_concurrency=settings.reconciler.max_concurrency,
         details_interval=settings.reconciler.details_interval,
         details_budget=settings.reconciler.details_budget,
+        unreachable_backoff=settings.reconciler.unreachable_backoff,
         variables=variables,
         on_job_ended=[logs.archive_job],
     )
@@ -227,7 +287,11 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         leader_lock_for(settings.store_url),
         interval=settings.reconciler.interval,
         after_tick=[coordinator.run_iteration],
-        periodic=[(settings.logs.sweep_interval, logs.sweep)],
+        periodic=[
+            (settings.logs.sweep_interval, logs.sweep),
+            # Starts with a client token purge expired tokens too; this catches the rest.
+            (_START_TOKEN_PURGE_INTERVAL, services.jobs.purge_start_tokens),
+        ],
     )
     return Runtime(
         settings=settings,
@@ -247,6 +311,17 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
     )
 
 
+def _flink_endpoints(store: SqlStore, settings: Settings) -> list[str]:
+    """The REST URLs of every Flink cluster Millstream knows: artifact downloads must
+    never reach them (a GET can cancel a job)."""
+    with store.transaction() as repos:
+        found = [cluster.rest_url for cluster in repos.read_clusters()]
+    if settings.flink.external_rest_url:
+        found.append(settings.flink.external_rest_url)
+    found.append(f"http://127.0.0.1:{settings.flink.rest_port}")
+    return found
+
+
 def create_app(runtime: Runtime) -> FastAPI:
     """The HTTP app over ``runtime``; its lifespan runs the reconciler."""
 
@@ -257,43 +332,29 @@ def create_app(runtime: Runtime) -> FastAPI:
         yield
         runtime.daemon.stop()
 
-    services = runtime.services
-    workspace = runtime.settings.default_workspace
-    routers: list[RouterFactory] = []
-    if services.variables is not None:
-        variables = services.variables
-        routers.append(
-            lambda guard: build_variables_router(variables, guard, default_workspace=workspace)
-        )
-    if services.logs is not None:
-        logs = services.logs
-        routers.append(lambda guard: build_logs_router(logs, guard, default_workspace=workspace))
-    if services.artifacts is not None:
-        artifacts, public_url = services.artifacts, runtime.settings.artifacts.public_url
-        routers.append(
-            lambda guard: build_artifacts_router(
-                artifacts, guard, default_workspace=workspace, public_url=public_url
-            )
-        )
-    cluster_service = runtime.cluster_service
-    routers.append(lambda guard: build_clusters_router(cluster_service, guard))
-    hot_updates, diagnosis = runtime.hot_updates, runtime.diagnosis
-    routers.append(
-        lambda guard: build_operations_router(
-            hot_updates, diagnosis, diagnosis, guard, default_workspace=workspace
-        )
-    )
+    api_settings = runtime.settings.api
+    limits = api_settings.auth_throttle
     app = create_api(
-        services,
+        runtime.services,
         runtime.access,
-        routers=routers,
-        max_body_bytes=runtime.settings.api.max_body_bytes,
+        dialects=DIALECTS,
+        max_body_bytes=api_settings.max_body_bytes,
+        public_url=runtime.settings.artifacts.public_url,
+        roa_allowed=api_settings.roa_allowed,
+        throttle=FailureThrottle(
+            max_failures=limits.failures_per_address,
+            max_failures_per_key=limits.failures_per_key,
+            window=limits.window,
+            block=limits.block,
+            max_subjects=limits.max_tracked,
+        ),
+        failures_audited_per_minute=limits.audit_per_minute,
     )
     settings = runtime.settings
     key_material = settings.secret_key or (settings.data_dir / SECRET_KEY_FILE).read_bytes()
     app.include_router(
         build_console(
-            services,
+            runtime.services,
             access=runtime.access,
             flink_ui_url=runtime.flink_rest_url,
             secret_key=derive_session_key(key_material),
@@ -383,11 +444,17 @@ def _issue_admin_key(runtime: Runtime) -> None:
         "workspace": settings.default_workspace,
         "namespace": settings.default_namespace,
     }
+    # Only there (0600), never in the data directory the Flink processes can reach.
     write_profile(path, "default", **profile)
-    write_profile(settings.data_dir / "credentials", "default", **profile)
+    # Output that is not a terminal ends up in a file (a service log): no secret there.
+    shown = (
+        issued.secret
+        if sys.stdout.isatty()
+        else f"not shown (output is not a terminal): read it from {path}"
+    )
     runtime.extras["banner"] = [
         f"Admin AccessKey ID:                  {issued.key.id}",
-        f"Admin AccessKey secret (shown once): {issued.secret}",
+        f"Admin AccessKey secret (shown once): {shown}",
         f"Saved for the CLI in:                {path} (profile 'default', mode 0600)",
         "SDK: Config(access_key_id=..., access_key_secret=..., "
         f"endpoint='{settings.api.host}:{settings.api.port}', protocol='http')",

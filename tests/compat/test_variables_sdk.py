@@ -101,7 +101,10 @@ def _create(server: Server, name: str, value: str, kind: str = "Plain") -> vv.Va
 
 
 def _runtime() -> RuntimeOptions:
-    return RuntimeOptions()
+    # CreateDeployment plans the SQL on real Flink: a cold cluster's first plan takes
+    # more than the SDK's default 10 s read timeout on a busy 2-core machine (as in
+    # test_native_sdk_e2e.py and test_volcengine_sdk.py).
+    return RuntimeOptions(read_timeout=120_000, connect_timeout=10_000)
 
 
 def _list(server: Server) -> vv.ListVariablesResponseBody:

@@ -2,29 +2,40 @@
 
 schemathesis generates requests (valid and invalid) for every operation of the server's
 own ``/openapi.json``; each is signed like the official SDK, so the handlers run rather
-than the authenticator only. Zero 5xx, every native response is the envelope, and a
-response the schema declares a body for conforms to it. Oversized bodies get 413 (with
+than the authenticator only. Zero 5xx, every response is its dialect's envelope (native
+routes sign with ACS3, foas routes, which take ROA only, with ROA and Content-MD5), and
+a response the schema declares a body for conforms to it. Oversized bodies get 413 (with
 and without Content-Length); slow clients dribbling headers do not block others.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import socket
 import time
+import uuid
 from collections import Counter
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
 import schemathesis
+from alibabacloud_tea_openapi.utils import Utils
+from darabonba.request import DaraRequest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 
+from millstream.api.dialect import Dialect, owning_dialect
+from millstream.client.config import ClientConfig
 from millstream.engine import LocalCluster
+from millstream.server import DIALECTS
 from tests.e2e.conftest import DATAGEN_SQL, signer, sql_deployment
 from tests.reliability.conftest import PREFIX, SOAK, Server, report, server_env
 
@@ -33,6 +44,12 @@ pytestmark = pytest.mark.flink
 CASES_PER_OPERATION = 150 if SOAK else 6
 MAX_BODY = 64 * 1024
 ENVELOPE_KEYS = {"requestId", "success", "httpCode"}
+FOAS_ERROR_KEYS = {"RequestId", "HostId", "Code", "Message"}
+# Generated negative cases break signed headers on purpose, so hundreds of requests from
+# this one address fail authentication: the (default-on) throttle would answer the rest
+# of the run 429 and no handler would see them. Its own behaviour is tested in
+# tests/security/test_edge_throttle.py; here it is set out of reach.
+UNREACHABLE_THROTTLE = "1000000"
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +58,53 @@ def server(
 ) -> Server:
     started = Server(
         tmp_path_factory.mktemp("bad-input"),
-        server_env(flink, MILLSTREAM_API__MAX_BODY_BYTES=str(MAX_BODY)),
+        server_env(
+            flink,
+            MILLSTREAM_API__MAX_BODY_BYTES=str(MAX_BODY),
+            MILLSTREAM_API__AUTH_THROTTLE__FAILURES_PER_ADDRESS=UNREACHABLE_THROTTLE,
+            MILLSTREAM_API__AUTH_THROTTLE__FAILURES_PER_KEY=UNREACHABLE_THROTTLE,
+        ),
     ).start()
     servers.append(started)
     return started
+
+
+def _roa_sign(request: httpx.Request, credentials: Path) -> None:
+    """Sign like the foas core SDK (ROA, HMAC-SHA1, Content-MD5 covering the body)."""
+    config = ClientConfig.load(credentials_file=credentials, env={})
+    request.headers["date"] = formatdate(usegmt=True)
+    request.headers.setdefault("accept", "application/json")
+    request.headers["x-acs-signature-method"] = "HMAC-SHA1"
+    request.headers["x-acs-signature-version"] = "1.0"
+    request.headers["x-acs-signature-nonce"] = uuid.uuid4().hex
+    if request.content:
+        digest = hashlib.md5(request.content).digest()
+        request.headers["content-md5"] = base64.b64encode(digest).decode()
+    dara = DaraRequest()
+    dara.method = request.method
+    dara.pathname = request.url.raw_path.decode("ascii").partition("?")[0]
+    dara.query = dict(parse_qsl(request.url.query.decode("ascii"), keep_blank_values=True))
+    dara.headers = dict(request.headers)
+    signature = Utils.get_roasignature(
+        Utils.get_string_to_sign(dara), config.access_key_secret or ""
+    )
+    request.headers["authorization"] = f"acs {config.access_key_id}:{signature}"
+
+
+def _declared_unbuilt(response: httpx.Response) -> bool:
+    """A dialect's answer for an operation it lists but does not implement yet (foas
+    ``unbuilt`` routes): a deliberate 501 in its envelope, not a server fault."""
+    if response.status_code != 501:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and "NotImplemented" in (body.get("Code"), body.get("errorCode"))
+
+
+def _dialect(path: str) -> Dialect | None:
+    return owning_dialect(DIALECTS, path)
 
 
 def _send(client: httpx.Client, server: Server, kwargs: dict[str, Any]) -> httpx.Response:
@@ -64,7 +124,11 @@ def _send(client: httpx.Client, server: Server, kwargs: dict[str, Any]) -> httpx
         headers=headers,
         content=content,
     )
-    signer(server.data_dir / "credentials")(request)
+    dialect = _dialect(request.url.path)
+    if dialect is not None and dialect.name == "foas":
+        _roa_sign(request, server.data_dir / "credentials")
+    else:
+        signer(server.data_dir / "credentials")(request)
     return client.send(request)
 
 
@@ -101,17 +165,23 @@ def test_generated_requests_never_get_5xx(server: Server) -> None:
         response = _send(client, server, kwargs)
         outcomes[f"{response.status_code // 100}xx"] += 1
         where = f"{case.method} {case.formatted_path} -> {response.status_code}"
-        if response.status_code >= 500:
+        if response.status_code >= 500 and not _declared_unbuilt(response):
             problems.append(f"{where}: {response.text[:300]}")
             return
-        if not case.formatted_path.startswith("/api/v2/"):
+        dialect = _dialect(case.formatted_path)
+        if dialect is None or dialect.name not in ("native", "foas"):
             return
         try:
             body = response.json()
         except ValueError:
             problems.append(f"{where}: not JSON: {response.text[:200]}")
             return
-        if not (isinstance(body, dict) and body.keys() >= ENVELOPE_KEYS):
+        if dialect.name == "foas":
+            if not (isinstance(body, dict) and "RequestId" in body):
+                problems.append(f"{where}: not the foas envelope: {response.text[:200]}")
+            elif response.status_code >= 400 and not body.keys() >= FOAS_ERROR_KEYS:
+                problems.append(f"{where}: not a foas error: {response.text[:200]}")
+        elif not (isinstance(body, dict) and body.keys() >= ENVELOPE_KEYS):
             problems.append(f"{where}: not the envelope: {response.text[:200]}")
         elif body["httpCode"] != response.status_code:
             problems.append(f"{where}: httpCode {body['httpCode']}")

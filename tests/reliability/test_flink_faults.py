@@ -162,14 +162,21 @@ def test_unreachable_flink_never_fails_jobs(
     )
     outage_end = time.monotonic() + 8
     while time.monotonic() < outage_end:  # the job stays RUNNING while we cannot see it
-        assert status_of(server.api.ok("GET", f"jobs/{job['jobId']}")) == "RUNNING"
+        seen = server.api.ok("GET", f"jobs/{job['jobId']}")
+        assert status_of(seen) == "RUNNING"
+        # ... but what Flink runs is not claimed from memory (issue 20)
+        assert seen["status"]["running"]["observedFlinkJobStatus"] == "UNKNOWN", seen["status"]
+        assert seen["status"]["reason"] == "CLUSTER_UNREACHABLE"
         time.sleep(0.5)
     proxy.up()
     wait_until(
         "CLUSTER_REACHABLE", lambda: _events(server, dep_id, "CLUSTER_REACHABLE"), timeout=20
     )
     time.sleep(1.5)
-    assert status_of(server.api.ok("GET", f"jobs/{job['jobId']}")) == "RUNNING"
+    seen = server.api.ok("GET", f"jobs/{job['jobId']}")
+    assert status_of(seen) == "RUNNING"
+    assert seen["status"]["running"]["observedFlinkJobStatus"] == "RUNNING", seen["status"]
+    assert seen["status"].get("reason") is None
     assert [j["jid"] for j in live_flink_jobs(flink.rest_url, deployment["name"])] == [job["jid"]]
     names = [e["eventName"] for e in all_events(server.api, dep_id)]
     assert "JOB_RESUBMITTING" not in names

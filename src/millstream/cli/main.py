@@ -22,6 +22,7 @@ from millstream.cli.commands import (
     hot_updates,
     jobs,
     keys,
+    queues,
     savepoints,
     server,
     validate,
@@ -96,5 +97,6 @@ for _module in (
     validate,
     keys,
     engine_versions,
+    queues,
 ):
     _module.register(app)

@@ -13,7 +13,7 @@ from millstream.client import Deployment, Job, MillstreamClient, NotFoundError
 
 __all__ = ["is_id", "resolve_deployment", "resolve_job"]
 
-_LIVE = frozenset({"STARTING", "RUNNING", "CANCELLING"})
+_LIVE = frozenset({"STARTING", "RUNNING", "CANCELLING", "SUSPENDED"})
 
 
 def is_id(ref: str) -> bool:

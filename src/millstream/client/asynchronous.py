@@ -30,6 +30,7 @@ from millstream.client.models import (
     JobDiagnosis,
     JobLog,
     Page,
+    Queue,
     RestoreStrategy,
     Savepoint,
     SqlValidation,
@@ -121,9 +122,19 @@ class AsyncMillstreamClient:
         *,
         restore: RestoreStrategy | None = None,
         local_variables: Mapping[str, str] | None = None,
+        client_token: str | None = None,
+        queue: str | None = None,
     ) -> Job:
+        """Start the deployment's next job. A retry that sends the same ``client_token``
+        gets the job the first call created (never a second one); ``queue`` admits this
+        job through that queue instead of the deployment's."""
         op = ops.start_job(
-            self.namespace, deployment_id, restore=restore, local_variables=local_variables
+            self.namespace,
+            deployment_id,
+            restore=restore,
+            local_variables=local_variables,
+            client_token=client_token,
+            queue=queue,
         )
         return await self._call(op)
 
@@ -140,6 +151,14 @@ class AsyncMillstreamClient:
 
     async def stop_job(self, job_id: str, strategy: str = "STOP_WITH_SAVEPOINT") -> Job:
         return await self._call(ops.stop_job(self.namespace, job_id, strategy))
+
+    async def suspend_job(self, job_id: str) -> Job:
+        """Stop the job with a savepoint and keep it SUSPENDED (``resume_job`` runs it again)."""
+        return await self._call(ops.suspend_job(self.namespace, job_id))
+
+    async def resume_job(self, job_id: str) -> Job:
+        """Run a SUSPENDED job again (same job id) from its suspend savepoint."""
+        return await self._call(ops.resume_job(self.namespace, job_id))
 
     async def delete_job(self, job_id: str) -> None:
         await self._call(ops.delete_job(self.namespace, job_id))
@@ -264,6 +283,27 @@ class AsyncMillstreamClient:
 
     async def delete_variable(self, name: str) -> None:
         await self._call(ops.delete_variable(self.namespace, name))
+
+    # ------------------------------------------------------------------ queues
+
+    async def list_queues(self) -> list[Queue]:
+        """Every queue with its use (used / waiting / free CU and the waiting jobs)."""
+        return await self._call(ops.list_queues())
+
+    async def get_queue(self, name: str) -> Queue:
+        return await self._call(ops.get_queue(name))
+
+    async def create_queue(self, queue: Queue) -> Queue:
+        """Needs at least ``name`` and ``capacity_cu``; the cluster defaults to ``default``."""
+        return await self._call(ops.create_queue(queue))
+
+    async def update_queue(self, name: str, queue: Queue) -> Queue:
+        """Change what is set; a capacity change applies at the next admission."""
+        return await self._call(ops.update_queue(name, queue))
+
+    async def delete_queue(self, name: str) -> None:
+        """Refused (409) while live jobs use or wait on the queue."""
+        await self._call(ops.delete_queue(name))
 
     # ------------------------------------------------------------------ the rest
 

@@ -34,11 +34,15 @@ __all__ = [
     "JobDiagnosisSymptoms",
     "JobLog",
     "JobLogFile",
+    "JobScheduling",
     "JobStatus",
     "LocalVariable",
     "Page",
     "PreSignedUrl",
     "PythonArtifact",
+    "Queue",
+    "QueueUsage",
+    "QueuedJob",
     "RestoreStrategy",
     "Savepoint",
     "SavepointStatus",
@@ -154,6 +158,10 @@ class Deployment(WireModel):
     modified_at: str | None = None
     job_summary: dict[str, int | None] | None = None
     resource_version: int | None = None
+    # Queues: the queue its jobs wait on, their priority, how long one may wait (seconds).
+    queue: str | None = None
+    priority: int | None = None
+    schedule_timeout_seconds: int | None = None
 
     @property
     def kind(self) -> str | None:
@@ -184,10 +192,23 @@ class Failure(WireModel):
     failed_at: int | None = None
 
 
+class JobScheduling(WireModel):
+    """Where a job stands in its queue: CU cost, priority, when it queued and started."""
+
+    queue: str | None = None
+    priority: int | None = None
+    cost_cu: float | None = None
+    schedule_timeout_seconds: int | None = None
+    enqueued_at: int | None = None
+    admitted_at: int | None = None
+
+
 class JobStatus(WireModel):
     current_job_status: str | None = None
     failure: Failure | None = None
     running: dict[str, Any] | None = None
+    reason: str | None = None  # e.g. WAITING_FOR_RESOURCES, SCHEDULE_TIMEOUT
+    scheduling: JobScheduling | None = None
 
 
 class Job(WireModel):
@@ -212,7 +233,8 @@ class Job(WireModel):
 
     @property
     def state(self) -> str | None:
-        """``STARTING``, ``RUNNING``, ``CANCELLING``, ``CANCELLED``, ``FAILED``, ``FINISHED``."""
+        """``STARTING``, ``RUNNING``, ``CANCELLING``, ``SUSPENDED``, ``CANCELLED``, ``FAILED``,
+        ``FINISHED``."""
         return self.status.current_job_status if self.status else None
 
     @property
@@ -440,6 +462,52 @@ class JobLog(WireModel):
     truncated: bool | None = None
     files: list[JobLogFile] = Field(default_factory=list)
     content: str = ""
+
+
+# --------------------------------------------------------------------------- queues
+
+
+class QueuedJob(WireModel):
+    """A job holding (admitted) or waiting for room in a queue."""
+
+    job_id: str | None = None
+    deployment_id: str | None = None
+    deployment_name: str | None = None
+    namespace: str | None = None
+    workspace: str | None = None
+    status: str | None = None
+    priority: int | None = None
+    cost_cu: float | None = None
+    enqueued_at: int | None = None
+    admitted_at: int | None = None
+
+
+class QueueUsage(WireModel):
+    used_cu: float | None = None
+    waiting_cu: float | None = None
+    free_cu: float | None = None
+    admitted: list[QueuedJob] = Field(default_factory=list)
+    waiting: list[QueuedJob] = Field(default_factory=list)  # in the order they will start
+
+
+class Queue(WireModel):
+    """A CU quota (1 CU = 1 vCPU + 4 GiB) on one cluster; the body of create and update
+    (``max_job_cu`` 0 removes the per-job maximum) and the answer, with its ``usage``."""
+
+    name: str | None = None
+    workspace: str | None = None
+    cluster: str | None = None
+    capacity_cu: float | None = None
+    max_job_cu: float | None = None
+    namespaces: list[str] | None = None
+    description: str | None = None
+    follows_cluster: bool | None = None
+    creator: str | None = None
+    modifier: str | None = None
+    created_at: str | None = None
+    modified_at: str | None = None
+    resource_version: int | None = None
+    usage: QueueUsage | None = None
 
 
 # --------------------------------------------------------------------------- variables

@@ -34,6 +34,7 @@ from millstream.client.models import (
     LocalVariable,
     Page,
     PreSignedUrl,
+    Queue,
     RestoreStrategy,
     Savepoint,
     SqlValidation,
@@ -42,15 +43,18 @@ from millstream.client.models import (
 
 __all__ = [
     "API_VERSION",
+    "CLIENT_TOKEN_HEADER",
     "Operation",
     "build_request",
     "create_deployment",
     "create_key",
+    "create_queue",
     "create_savepoint",
     "create_variable",
     "delete_artifact",
     "delete_deployment",
     "delete_job",
+    "delete_queue",
     "delete_savepoint",
     "delete_variable",
     "disable_key",
@@ -64,6 +68,7 @@ __all__ = [
     "get_job_logs",
     "get_latest_job_start_log",
     "get_pre_signed_url",
+    "get_queue",
     "get_savepoint",
     "health",
     "hot_update_job",
@@ -72,20 +77,26 @@ __all__ = [
     "list_engine_versions",
     "list_jobs",
     "list_keys",
+    "list_queues",
     "list_savepoints",
     "list_variables",
     "put_pre_signed",
     "read_response",
+    "resume_job",
     "revoke_key",
     "server_status",
     "start_job",
     "stop_job",
+    "suspend_job",
     "update_deployment",
+    "update_queue",
     "update_variable",
     "validate_sql",
 ]
 
 API_VERSION = "2022-07-18"
+# Millstream extension: a start that repeats a token returns the job the first one created.
+CLIENT_TOKEN_HEADER = "x-millstream-client-token"
 _USER_AGENT = f"millstream-client/{__version__}"
 _ADMIN = "/api/millstream/v1"
 
@@ -107,6 +118,7 @@ class Operation(Generic[T]):
     query: Mapping[str, str | None] = field(default_factory=dict)
     body: Any = None
     envelope: bool = True
+    headers: Mapping[str, str] = field(default_factory=dict)  # extra, signed with the rest
 
 
 def _seg(value: str) -> str:
@@ -249,7 +261,12 @@ def start_job(
     *,
     restore: RestoreStrategy | None,
     local_variables: Mapping[str, str] | None,
+    client_token: str | None = None,
+    queue: str | None = None,
 ) -> Operation[Job]:
+    """StartJobWithParams. ``client_token`` makes a repeated start return the first one's
+    job (sent as a header, so the SDK's body stays as it is); ``queue`` is the SDK's
+    ``resourceQueueName``: admit this job through that queue instead of the deployment's."""
     body: dict[str, Any] = {"deploymentId": deployment_id}
     if restore is not None:
         body["restoreStrategy"] = restore.to_wire()
@@ -258,9 +275,11 @@ def start_job(
         LocalVariable(name=key, value=value).to_wire()
         for key, value in (local_variables or {}).items()
     ]
-    return Operation(
-        "StartJobWithParams", "POST", f"{_ns(namespace)}/jobs%3Astart", _one(Job), body=body
-    )
+    if queue is not None:
+        body["resourceQueueName"] = queue
+    headers = {} if client_token is None else {CLIENT_TOKEN_HEADER: client_token}
+    path = f"{_ns(namespace)}/jobs%3Astart"
+    return Operation("StartJobWithParams", "POST", path, _one(Job), body=body, headers=headers)
 
 
 def get_job(namespace: str, job_id: str) -> Operation[Job]:
@@ -277,6 +296,18 @@ def list_jobs(
 def stop_job(namespace: str, job_id: str, strategy: str) -> Operation[Job]:
     path = f"{_ns(namespace)}/jobs/{_seg(job_id)}%3Astop"
     return Operation("StopJob", "POST", path, _one(Job), body={"stopStrategy": strategy})
+
+
+def suspend_job(namespace: str, job_id: str) -> Operation[Job]:
+    """Millstream extension: stop with a savepoint and keep the job SUSPENDED."""
+    path = f"{_ns(namespace)}/jobs/{_seg(job_id)}%3Asuspend"
+    return Operation("SuspendJob", "POST", path, _one(Job))
+
+
+def resume_job(namespace: str, job_id: str) -> Operation[Job]:
+    """Millstream extension: run a SUSPENDED job again from its suspend savepoint."""
+    path = f"{_ns(namespace)}/jobs/{_seg(job_id)}%3Aresume"
+    return Operation("ResumeJob", "POST", path, _one(Job))
 
 
 def delete_job(namespace: str, job_id: str) -> Operation[None]:
@@ -413,6 +444,33 @@ def delete_variable(namespace: str, name: str) -> Operation[None]:
     return Operation("DeleteVariable", "DELETE", path, _nothing)
 
 
+# --------------------------------------------------------------------------- queues
+# Millstream extension: installation-wide queues (CU quotas), not under a namespace.
+
+_QUEUES = "/api/v2/queues"
+
+
+def list_queues() -> Operation[list[Queue]]:
+    return Operation("ListQueues", "GET", _QUEUES, _items(Queue))
+
+
+def get_queue(name: str) -> Operation[Queue]:
+    return Operation("GetQueue", "GET", f"{_QUEUES}/{_seg(name)}", _one(Queue))
+
+
+def create_queue(queue: Queue) -> Operation[Queue]:
+    return Operation("CreateQueue", "POST", _QUEUES, _one(Queue), body=queue.to_wire())
+
+
+def update_queue(name: str, queue: Queue) -> Operation[Queue]:
+    path = f"{_QUEUES}/{_seg(name)}"
+    return Operation("UpdateQueue", "PATCH", path, _one(Queue), body=queue.to_wire())
+
+
+def delete_queue(name: str) -> Operation[None]:
+    return Operation("DeleteQueue", "DELETE", f"{_QUEUES}/{_seg(name)}", _nothing)
+
+
 # --------------------------------------------------------------------------- the rest
 
 
@@ -485,6 +543,7 @@ def build_request(
     }
     if op.body is not None:
         headers["content-type"] = "application/json; charset=utf-8"
+    headers.update(op.headers)
     request = http.build_request(op.method, url, content=content or None, headers=headers)
     if config.access_key_id and config.access_key_secret:
         signing.sign_request(request, config.access_key_id, config.access_key_secret)

@@ -1,8 +1,10 @@
-"""First-start and every-start set-up: default workspace/namespace/cluster, the demo job."""
+"""First-start and every-start set-up: default workspace/namespace/cluster, the default
+queue, the demo job."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from millstream.control.context import SYSTEM, Scope
@@ -12,8 +14,9 @@ from millstream.control.services.common import DEFAULT_CLUSTER
 from millstream.domain.artifacts import Artifact, ArtifactKind
 from millstream.domain.clusters import Cluster, ClusterKind
 from millstream.domain.namespaces import Namespace
+from millstream.domain.queues import DEFAULT_QUEUE, Queue
 
-__all__ = ["DEMO_NAME", "DEMO_SQL", "ensure_defaults", "ensure_demo"]
+__all__ = ["DEMO_NAME", "DEMO_SQL", "ensure_default_queue", "ensure_defaults", "ensure_demo"]
 
 DEMO_NAME = "demo-datagen-to-blackhole"
 DEMO_SQL = """-- Millstream demo: generated rows into a blackhole sink.
@@ -65,6 +68,37 @@ def ensure_defaults(
             cluster.kind = cluster_kind
             cluster.modified_at = now
             repos.update_cluster(cluster=cluster)
+
+
+def ensure_default_queue(
+    store: Store, *, workspace: str, capacity_cu: float, clock: Callable[[], datetime] | None = None
+) -> None:
+    """Create the ``default`` queue on the default cluster, or bring its capacity in line
+    with the cluster's resources (``capacity_cu``) unless someone set it by hand."""
+    now = (clock or (lambda: datetime.now(UTC)))()
+    with store.transaction() as repos:
+        queue = repos.read_queue(name=DEFAULT_QUEUE)
+        if queue is None:
+            repos.create_queue(
+                queue=Queue(
+                    id=str(uuid.uuid4()),
+                    name=DEFAULT_QUEUE,
+                    workspace=workspace,
+                    cluster=DEFAULT_CLUSTER,
+                    capacity_cu=capacity_cu,
+                    description="the default cluster's capacity (follows its resources)",
+                    follows_cluster=True,
+                    creator=SYSTEM.id,
+                    modifier=SYSTEM.id,
+                    created_at=now,
+                    modified_at=now,
+                )
+            )
+        elif queue.follows_cluster and queue.capacity_cu != capacity_cu:
+            queue.capacity_cu = capacity_cu
+            queue.modifier = SYSTEM.id
+            queue.modified_at = now
+            repos.update_queue(queue=queue)
 
 
 def ensure_demo(services: Services, scope: Scope) -> str:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from millstream.domain.errors import InvalidInput
+from millstream.domain.errors import ErrorCode, InvalidInput
 
 __all__ = ["DEFAULT_ALIASES", "DEFAULT_TARGET", "EngineVersionInfo", "EngineVersions"]
 
@@ -28,7 +28,8 @@ DEFAULT_ALIASES: Mapping[str, str] = {
     "FLINK_VERSION_1_16": DEFAULT_TARGET,
     # ...and their families.
     "vvr-*-flink-*": DEFAULT_TARGET,
-    "FLINK_VERSION_*": DEFAULT_TARGET,
+    # Volcengine's SDK enumerates exactly these three; any other FLINK_VERSION_x_y is unknown.
+    "FLINK_VERSION_1_1[167]": DEFAULT_TARGET,
     "flink-1.*": DEFAULT_TARGET,
     "flink-2.*": DEFAULT_TARGET,
     "blink-*": DEFAULT_TARGET,
@@ -74,7 +75,7 @@ class EngineVersions:
         valid = ", ".join([*self.installed, *self.aliases])
         raise InvalidInput(
             f"engine version {requested!r} is not available here; valid: {valid}",
-            code="InvalidEngineVersion",
+            code=ErrorCode.INVALID_ENGINE_VERSION,
         )
 
     def metadata(self) -> list[EngineVersionInfo]:
@@ -105,7 +106,7 @@ class EngineVersions:
             raise InvalidInput(
                 f"engine version alias points at {name!r}, which is not installed; "
                 f"installed: {', '.join(self.installed)}",
-                code="InvalidEngineVersion",
+                code=ErrorCode.INVALID_ENGINE_VERSION,
             )
         return name
 

@@ -38,6 +38,6 @@ class JobInspector(Protocol):
     def snapshot(self, cluster: Cluster, flink_job_id: str) -> FlinkJobSnapshot: ...
 
     def proxy_get(self, cluster: Cluster, path: str, *, flink_job_id: str | None) -> Any:
-        """GET ``path`` (with an optional query) if it is under ``/jobs/{flink_job_id}``
-        or one of the cluster-wide read-only paths; Flink's JSON answer."""
+        """GET ``path`` (with an optional query) if it is one of the listed read-only
+        endpoints of job ``flink_job_id`` or of the cluster; Flink's JSON answer."""
         ...

@@ -1,27 +1,34 @@
 """Ports: the interfaces control/ needs from the outside world.
 
-``store/`` implements ``Store`` (one transaction per use case) and ``LeaderLock``;
+``store/`` implements ``Store`` (one transaction per use case), ``LeaderLock`` and
+``ExternalKeyStore``;
 ``engine/`` implements ``Engine`` and ``FlinkCluster`` (everything Flink). The app
 factory wires concrete adapters into the services and the reconciler.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from millstream.domain.artifacts import Artifact, ExecutionMode
 from millstream.domain.clusters import Cluster
 from millstream.domain.deployments import Deployment
 from millstream.domain.events import Event
+from millstream.domain.external_keys import ExternalKey, KeyedEntity
 from millstream.domain.jobs import Failure, Job
 from millstream.domain.namespaces import Namespace
+from millstream.domain.observed import ObservedState
+from millstream.domain.queues import Queue
 from millstream.domain.savepoints import Savepoint
 
 __all__ = [
     "Engine",
+    "ExternalKeyRepositories",
+    "ExternalKeyStore",
     "FlinkCluster",
     "JobDetails",
     "LeaderLock",
@@ -29,6 +36,7 @@ __all__ = [
     "Page",
     "Repositories",
     "SavepointProgress",
+    "StartToken",
     "Store",
     "Submission",
 ]
@@ -43,6 +51,21 @@ class Page:
 
 
 # --------------------------------------------------------------------------- store
+
+
+@dataclass(frozen=True, slots=True)
+class StartToken:
+    """A client token of a start: the job the first start carrying it created.
+
+    Written in the same transaction as the job, so a retried start (even after a
+    control-plane crash) finds the job instead of creating a second one."""
+
+    workspace: str
+    namespace: str
+    token: str
+    deployment_id: str
+    job_id: str
+    created_at: datetime
 
 
 class Repositories(Protocol):
@@ -145,12 +168,83 @@ class Repositories(Protocol):
     def update_cluster(self, *, cluster: Cluster) -> None: ...
     def delete_cluster(self, *, cluster_id: str) -> None: ...
 
+    # start tokens (idempotent start)
+    def read_start_token(self, *, workspace: str, namespace: str, token: str) -> StartToken | None:
+        """The token's record, however old (callers purge expired ones first)."""
+        ...
+
+    def create_start_token(self, *, start_token: StartToken) -> None:
+        """``Conflict`` when the token is already recorded in its namespace."""
+        ...
+
+    def delete_start_tokens(self, *, created_before: datetime) -> int:
+        """Purge tokens recorded before ``created_before``; returns how many."""
+        ...
+
+    # queues (installation-wide CU quotas, migration 0009)
+    def read_queue(self, *, name: str) -> Queue | None: ...
+    def read_queues(self) -> list[Queue]: ...
+    def create_queue(self, *, queue: Queue) -> None:
+        """``Conflict`` when a queue of that name exists."""
+        ...
+
+    def update_queue(self, *, queue: Queue) -> None:
+        """Optimistic: stored version must equal ``queue.version``; then incremented."""
+        ...
+
+    def delete_queue(self, *, queue_id: str) -> None: ...
+    def count_live_jobs_in_queue(self, *, name: str) -> int:
+        """Jobs not terminal that hold or wait for room in queue ``name``."""
+        ...
+
 
 class Store(Protocol):
     def transaction(self) -> AbstractContextManager[Repositories]:
         """One unit of work: commit on success, roll back on any exception.
         Database connection failures surface as ``StoreUnavailable``."""
         ...
+
+
+class ExternalKeyRepositories(Protocol):
+    """External keys (``domain.external_keys``) inside one transaction. A key lives as
+    long as its deployment or job: deleting the entity deletes its keys, while the
+    per-(space, scope) counter stays, so a number is never handed out twice."""
+
+    def read_external_key(self, *, space: str, entity_id: str) -> ExternalKey | None: ...
+    def read_external_keys(self, *, space: str, entity_ids: Collection[str]) -> list[ExternalKey]:
+        """The keys some of ``entity_ids`` have in ``space`` (in any order)."""
+        ...
+
+    def read_external_key_by_value(
+        self, *, space: str, scope: str, value: int | str
+    ) -> ExternalKey | None:
+        """The key numbered (an ``int``) or named (a ``str``) ``value`` in its scope."""
+        ...
+
+    def allocate_external_number(
+        self,
+        *,
+        space: str,
+        scope: str,
+        entity: KeyedEntity,
+        entity_id: str,
+        first_number: int = 1,
+    ) -> ExternalKey:
+        """Give the entity the next number of (space, scope). ``NotFound`` when no
+        ``entity`` (deployment or job) has ``entity_id``; ``Conflict`` when it already
+        has a key in ``space`` (a concurrent allocation won: roll back and read it)."""
+        ...
+
+    def assign_external_name(
+        self, *, space: str, scope: str, entity: KeyedEntity, entity_id: str, name: str
+    ) -> ExternalKey:
+        """Set (or change) the entity's name in ``space``. ``NotFound`` as above;
+        ``Conflict`` when another entity has that name in (space, scope)."""
+        ...
+
+
+class ExternalKeyStore(Protocol):
+    def transaction(self) -> AbstractContextManager[ExternalKeyRepositories]: ...
 
 
 class LeaderLock(Protocol):
@@ -170,7 +264,7 @@ class ObservedJob:
 
     flink_job_id: str
     name: str
-    state: str  # Flink's JobStatus: INITIALIZING, CREATED, RUNNING, RESTARTING, FAILED, ...
+    state: ObservedState  # Flink's job state, translated by the engine adapter
     start_time_ms: int | None
     end_time_ms: int | None
     last_modification_ms: int | None
@@ -180,7 +274,7 @@ class ObservedJob:
     @property
     def all_running(self) -> bool:
         return (
-            self.state == "RUNNING"
+            self.state is ObservedState.RUNNING
             and self.tasks_total > 0
             and (self.tasks_running == self.tasks_total)
         )
@@ -242,6 +336,13 @@ class FlinkCluster(Protocol):
         self, script: str, *, execution_mode: ExecutionMode, flink_conf: dict[str, Any]
     ) -> None:
         """Plan the script without running it; raise ``InvalidSql`` with line/column."""
+        ...
+
+    def plan_sql(
+        self, script: str, *, execution_mode: ExecutionMode, flink_conf: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Like ``validate_sql``, and answer Flink's plan of the job (the JobGraph plan
+        of ``POST /jars/{id}/plan``: ``{"jid", "name", "nodes": [...]}``)."""
         ...
 
     def jobmanager_log(self) -> str: ...

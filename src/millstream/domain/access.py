@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from millstream.domain.errors import InvalidInput
+from millstream.domain.errors import ErrorCode, InvalidInput
+from millstream.domain.names import has_control_characters
 
 __all__ = [
     "ACCESS_KEY_ID_LENGTH",
@@ -30,6 +31,7 @@ __all__ = [
     "new_access_key_id",
     "new_secret",
     "parse_role",
+    "validate_user_name",
 ]
 
 ACCESS_KEY_PREFIX = "MS"
@@ -73,6 +75,19 @@ _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 _ROLE_ALIASES = {"ADMIN": Role.OWNER}
 
 
+_MAX_USER_NAME = 128
+
+
+def validate_user_name(name: str) -> str:
+    """A user name: 1-128 characters, not blank, no control characters."""
+    if not name.strip() or len(name) > _MAX_USER_NAME or has_control_characters(name):
+        raise InvalidInput(
+            f"invalid user name {name!r}: 1-{_MAX_USER_NAME} characters, not blank, "
+            "no control characters"
+        )
+    return name
+
+
 def parse_role(text: str) -> Role:
     """A role from its wire name (case-insensitive; ``ADMIN`` is ``OWNER``)."""
     name = text.strip().upper()
@@ -82,7 +97,7 @@ def parse_role(text: str) -> Role:
         return Role(name)
     except ValueError:
         raise InvalidInput(
-            f"unknown role {text!r}: use OWNER, EDITOR or VIEWER", code="InvalidRole"
+            f"unknown role {text!r}: use OWNER, EDITOR or VIEWER", code=ErrorCode.INVALID_ROLE
         ) from None
 
 

@@ -40,10 +40,8 @@ class Artifact:
     def validate(self) -> None:
         """Raise InvalidInput when a field the kind requires is missing."""
         if self.kind is ArtifactKind.SQLSCRIPT and not (self.sql_script or "").strip():
-            raise InvalidInput("artifact.sqlArtifact.sqlScript is required for kind SQLSCRIPT")
+            raise InvalidInput("a SQLSCRIPT artifact needs its SQL script")
         if self.kind is ArtifactKind.JAR and not (self.jar_uri or "").strip():
-            raise InvalidInput("artifact.jarArtifact.jarUri is required for kind JAR")
+            raise InvalidInput("a JAR artifact needs the URI of its jar file")
         if self.kind is ArtifactKind.PYTHON and not (self.python_artifact_uri or "").strip():
-            raise InvalidInput(
-                "artifact.pythonArtifact.pythonArtifactUri is required for kind PYTHON"
-            )
+            raise InvalidInput("a PYTHON artifact needs the URI of its Python file")

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from millstream.domain.deployments import Logging
-from millstream.domain.errors import InvalidInput
+from millstream.domain.errors import ErrorCode, InvalidInput
 from millstream.domain.resources import ResourceSetting, ResourceSpec, format_memory
 
 __all__ = [
@@ -56,7 +56,7 @@ class ClusterDesiredState(enum.StrEnum):
 
 
 class ClusterStatus(enum.StrEnum):
-    """SDK ``SessionClusterStatus.currentSessionClusterStatus``."""
+    """Where a cluster is in its life (dialects name it in their ``states.py``)."""
 
     STARTING = "STARTING"
     RUNNING = "RUNNING"
@@ -135,9 +135,13 @@ def cluster_size(
     try:
         slots = int(raw)
     except (TypeError, ValueError):
-        raise InvalidInput(f"flinkConf {SLOTS_KEY} must be a whole number, got {raw!r}") from None
+        raise InvalidInput(
+            f"the Flink configuration's {SLOTS_KEY} must be a whole number, got {raw!r}"
+        ) from None
     if not 1 <= slots <= 1024:
-        raise InvalidInput(f"flinkConf {SLOTS_KEY} must be between 1 and 1024, got {slots}")
+        raise InvalidInput(
+            f"the Flink configuration's {SLOTS_KEY} must be between 1 and 1024, got {slots}"
+        )
     parallelism = resources.effective_parallelism()
     return ClusterSize(
         taskmanagers=max(1, -(-parallelism // slots)),
@@ -155,7 +159,7 @@ def validate_cluster_name(name: str, what: str = "session cluster") -> str:
         raise InvalidInput(
             f"invalid {what} name {name!r}: 1-64 lower-case letters, digits or '-', "
             "starting and ending with a letter or digit",
-            code="InvalidClusterName",
+            code=ErrorCode.INVALID_CLUSTER_NAME,
         )
     return name
 

@@ -116,23 +116,23 @@ _SLOW_CHECKPOINT_MS = 60 * 1000
 _ADVICE: tuple[tuple[str, str], ...] = (
     (
         "NoResourceAvailableException",
-        "The cluster has too few free task slots: lower the parallelism (HotUpdateJob) "
-        "or add TaskManagers, and stop jobs you no longer need.",
+        "The cluster has too few free task slots: lower the job's parallelism (a hot "
+        "update rescales it) or add TaskManagers, and stop jobs you no longer need.",
     ),
     (
         "OutOfMemoryError",
-        "A TaskManager ran out of memory: give TaskManagers more memory "
-        "(taskmanagerResourceSettingSpec.memory) or reduce state per slot.",
+        "A TaskManager ran out of memory: give the deployment's TaskManagers more memory "
+        "or reduce state per slot.",
     ),
     (
         "ClassNotFoundException",
         "A class is missing at run time: add the JAR that contains it to the "
-        "deployment's additionalDependencies.",
+        "deployment's additional dependencies.",
     ),
     (
         "NoClassDefFoundError",
         "A class is missing at run time: add the JAR that contains it to the "
-        "deployment's additionalDependencies.",
+        "deployment's additional dependencies.",
     ),
     (
         "TimeoutException",
@@ -145,8 +145,8 @@ _ADVICE: tuple[tuple[str, str], ...] = (
     ),
 )
 _DEFAULT_ADVICE = (
-    "Read the stack trace in the job's exception history (FlinkApiProxy "
-    "/jobs/{jobId}/exceptions) and fix the cause in the program or its configuration."
+    "Read the stack trace in the job's exception history (Flink's "
+    "/jobs/<flink-job-id>/exceptions) and fix the cause in the program or its configuration."
 )
 
 
@@ -321,8 +321,8 @@ def scale_advice(data: DiagnosisInput) -> list[Finding]:
             FindingCategory.AUTOPILOT,
             "ScaleUp",
             f"The job runs with parallelism {current} and is backpressured.",
-            f"Raise the parallelism to {current * 2} with HotUpdateJob "
-            "(rescaleJobParam.jobParallelism); it restarts from a savepoint.",
+            f"Raise the parallelism to {current * 2} with a hot update; the job restarts "
+            "from a savepoint.",
             Severity.LOW,
         )
     ]

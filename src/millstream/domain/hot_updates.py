@@ -52,7 +52,7 @@ HOT_UPDATE_TRANSITIONS: dict[HotUpdatePhase, frozenset[HotUpdatePhase]] = {
 
 
 class HotUpdateStatus(enum.StrEnum):
-    """The wire status (HotUpdateJobStatus.status)."""
+    """The outcome a requester sees (dialects name it in their ``states.py``)."""
 
     HOT_UPDATING = "HOT_UPDATING"
     HOT_UPDATED = "HOT_UPDATED"
@@ -63,8 +63,8 @@ class HotUpdateStatus(enum.StrEnum):
 class HotUpdateChange:
     """What to change: a new job parallelism and/or configuration entries to set.
 
-    ``flink_conf`` entries are merged onto the deployment's flinkConf; a ``None`` value
-    removes the key.
+    ``flink_conf`` entries are merged onto the deployment's Flink configuration; a ``None``
+    value removes the key.
     """
 
     parallelism: int | None = None
@@ -77,28 +77,29 @@ class HotUpdateChange:
     def validate(self) -> None:
         if self.parallelism is not None and not 1 <= self.parallelism <= 32768:
             raise InvalidInput(
-                f"rescaleJobParam.jobParallelism must be between 1 and 32768, "
-                f"got {self.parallelism}"
+                f"the new parallelism must be between 1 and 32768, got {self.parallelism}"
             )
         conf = self.flink_conf or {}
         if len(conf) > _MAX_CONF_ENTRIES:
             raise InvalidInput(
-                f"updateJobConfigParam.newFlinkConf has {len(conf)} entries; at most "
+                f"the configuration change has {len(conf)} entries; at most "
                 f"{_MAX_CONF_ENTRIES} are allowed"
             )
         for key, value in conf.items():
             if not isinstance(key, str) or not key.strip() or len(key) > 256:
                 raise InvalidInput(
-                    f"updateJobConfigParam.newFlinkConf key {key!r} must be a non-empty "
-                    "string of at most 256 characters"
+                    f"configuration key {key!r} must be a non-empty string of at most 256 "
+                    "characters"
                 )
             if value is not None and not isinstance(value, str | int | float | bool):
                 raise InvalidInput(
-                    f"updateJobConfigParam.newFlinkConf[{key!r}] must be a string, number "
-                    "or boolean"
+                    f"configuration value of {key!r} must be a string, number or boolean "
+                    "(or null to remove the key)"
                 )
             if isinstance(value, str) and len(value) > _MAX_CONF_TEXT:
-                raise InvalidInput(f"updateJobConfigParam.newFlinkConf[{key!r}] is too long")
+                raise InvalidInput(
+                    f"configuration value of {key!r} is longer than {_MAX_CONF_TEXT} characters"
+                )
 
     def merged_conf(self, current: dict[str, Any]) -> dict[str, Any]:
         """``current`` with this change's entries set (and ``None`` entries removed)."""
@@ -120,8 +121,8 @@ def changed_settings(
 ) -> HotUpdateChange:
     """The change that turns a job's settings into the target ones (empty if equal).
 
-    Used when HotUpdateJob arrives without parameters (the official SDK sends none): the
-    update then applies the deployment's current settings to its running job.
+    Used when a hot update names no change (the native SDK sends none): the update then
+    applies the deployment's current settings to its running job.
     """
     conf: dict[str, Any] = {
         key: value for key, value in target_conf.items() if job_conf.get(key) != value

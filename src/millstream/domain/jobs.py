@@ -15,7 +15,9 @@ from typing import Any
 from millstream.domain.artifacts import Artifact, ExecutionMode
 from millstream.domain.deployments import Logging
 from millstream.domain.errors import InvalidInput, InvalidTransition
+from millstream.domain.observed import ObservedStatus
 from millstream.domain.resources import ResourceSetting
+from millstream.domain.restarts import RestartPolicy
 
 __all__ = [
     "TERMINAL",
@@ -31,6 +33,14 @@ __all__ = [
 ]
 
 
+# ``domain.admission.AdmissionReason.WAITING_FOR_RESOURCES``: the reason a queued job
+# shows while it waits (spelled here too: admission imports nothing from jobs).
+WAITING_FOR_RESOURCES = "WAITING_FOR_RESOURCES"
+# The reason a live job shows while its cluster does not answer: its observed state is
+# ``UNKNOWN`` until the reconciler reads it again (``control.reconciler.observer``).
+CLUSTER_UNREACHABLE = "CLUSTER_UNREACHABLE"
+
+
 class JobStatus(enum.StrEnum):
     STARTING = "STARTING"
     RUNNING = "RUNNING"
@@ -38,12 +48,17 @@ class JobStatus(enum.StrEnum):
     CANCELLED = "CANCELLED"
     FAILED = "FAILED"
     FINISHED = "FINISHED"
+    # Stopped with a savepoint on request and remembered: live (holds the deployment's
+    # one live job), not terminal; resumed from exactly that savepoint.
+    SUSPENDED = "SUSPENDED"
 
 
 TERMINAL = frozenset({JobStatus.CANCELLED, JobStatus.FAILED, JobStatus.FINISHED})
 
 TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     # STARTING -> STARTING: resubmitted (cluster lost the job before it ran).
+    # STARTING/RUNNING -> SUSPENDED: suspended while the cluster had lost the job (no
+    # savepoint to take; resume restores from the latest state).
     JobStatus.STARTING: frozenset(
         {
             JobStatus.STARTING,
@@ -52,6 +67,7 @@ TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
             JobStatus.CANCELLED,
             JobStatus.FAILED,
             JobStatus.FINISHED,
+            JobStatus.SUSPENDED,
         }
     ),
     # RUNNING -> STARTING: the cluster lost the job and it is being resubmitted.
@@ -63,12 +79,23 @@ TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
             JobStatus.CANCELLED,
             JobStatus.FAILED,
             JobStatus.FINISHED,
+            JobStatus.SUSPENDED,
         }
     ),
     # CANCELLING -> RUNNING: a stop-with-savepoint failed and the job kept running.
+    # CANCELLING -> SUSPENDED: a suspend's savepoint completed and the run ended.
     JobStatus.CANCELLING: frozenset(
-        {JobStatus.CANCELLED, JobStatus.FAILED, JobStatus.FINISHED, JobStatus.RUNNING}
+        {
+            JobStatus.CANCELLED,
+            JobStatus.FAILED,
+            JobStatus.FINISHED,
+            JobStatus.RUNNING,
+            JobStatus.SUSPENDED,
+        }
     ),
+    # SUSPENDED -> STARTING: resumed (a new attempt from the suspend savepoint);
+    # SUSPENDED -> CANCELLED: stopped while suspended; -> FAILED: resume impossible.
+    JobStatus.SUSPENDED: frozenset({JobStatus.STARTING, JobStatus.CANCELLED, JobStatus.FAILED}),
     JobStatus.CANCELLED: frozenset(),
     JobStatus.FAILED: frozenset(),
     JobStatus.FINISHED: frozenset(),
@@ -78,6 +105,7 @@ TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
 class DesiredState(enum.StrEnum):
     RUNNING = "RUNNING"
     STOPPED = "STOPPED"
+    SUSPENDED = "SUSPENDED"  # stop with a savepoint, keep the job to resume it
 
 
 class RestoreKind(enum.StrEnum):
@@ -88,17 +116,12 @@ class RestoreKind(enum.StrEnum):
 
     @classmethod
     def parse(cls, value: str) -> RestoreKind:
-        aliases = {"FROM_NEW": cls.NONE, "FROM_LATEST": cls.LATEST_STATE}
-        upper = value.upper()
-        if upper in aliases:
-            return aliases[upper]
+        """A domain restore kind by name (any case); dialects map their own aliases first."""
         try:
-            return cls(upper)
+            return cls(value.upper())
         except ValueError:
             valid = ", ".join(k.value for k in cls)
-            raise InvalidInput(
-                f"unknown restoreStrategy.kind {value!r}; use one of {valid}"
-            ) from None
+            raise InvalidInput(f"unknown restore strategy {value!r}; use one of {valid}") from None
 
 
 class StopStrategy(enum.StrEnum):
@@ -112,7 +135,7 @@ class StopStrategy(enum.StrEnum):
             return cls(value.upper())
         except ValueError:
             valid = ", ".join(k.value for k in cls)
-            raise InvalidInput(f"unknown stopStrategy {value!r}; use one of {valid}") from None
+            raise InvalidInput(f"unknown stop strategy {value!r}; use one of {valid}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +147,10 @@ class RestoreStrategy:
 
     def validate(self) -> None:
         if self.kind is RestoreKind.FROM_SAVEPOINT and not self.savepoint_id:
-            raise InvalidInput("restoreStrategy.savepointId is required with FROM_SAVEPOINT")
+            raise InvalidInput(
+                "restoring from a savepoint needs the savepoint's id: name the savepoint "
+                "or choose another restore strategy"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,11 +195,12 @@ class Job:
     attempt: int = 0
     flink_job_id: str | None = None
     restored_from: str | None = None  # savepoint/checkpoint path the current attempt used
-    observed_flink_status: str | None = None
-    observed_restarts: int | None = None
-    observed_modified_ms: int | None = None
+    observed: ObservedStatus = field(default_factory=ObservedStatus)
     failure: Failure | None = None
-    stop_savepoint_id: str | None = None  # savepoint being taken by a stop
+    # the savepoint a stop or suspend takes; kept while SUSPENDED: resume restores from it
+    stop_savepoint_id: str | None = None
+    restart_policy: RestartPolicy = field(default_factory=RestartPolicy)  # from the deployment
+    restart_history: tuple[datetime, ...] = ()  # when the restart policy restarted the job
     start_time: datetime | None = None
     end_time: datetime | None = None
     creator: str | None = None
@@ -182,6 +209,19 @@ class Job:
     modified_at: datetime | None = None
     version: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    # --- queues and admission (DESIGN.md §5): None queue = not subject to admission
+    queue: str | None = None
+    priority: int = 0
+    schedule_timeout_seconds: int | None = None
+    cost_cu: float | None = None  # CUs the job holds while admitted (domain.queues.job_cost)
+    enqueued_at: datetime | None = None
+    admitted_at: datetime | None = None
+    status_reason: str | None = None  # e.g. WAITING_FOR_RESOURCES while STARTING
+
+    @property
+    def waiting_for_admission(self) -> bool:
+        """Queued and not admitted yet: the reconciler must not submit it."""
+        return self.queue is not None and self.admitted_at is None and not self.is_terminal
 
     @property
     def is_terminal(self) -> bool:
@@ -196,6 +236,8 @@ class Job:
                 f"job {self.id} cannot go from {self.status.value} to {status.value}"
             )
         self.status = status
+        if status is not JobStatus.STARTING and self.status_reason == WAITING_FOR_RESOURCES:
+            self.status_reason = None  # the wait is over, whatever ended it
 
     def request_stop(self, strategy: StopStrategy) -> None:
         """Record the wish to stop; the reconciler carries it out."""
@@ -207,6 +249,27 @@ class Job:
             raise InvalidTransition(f"job {self.id} is already being stopped")
         self.desired = DesiredState.STOPPED
         self.stop_strategy = strategy
+
+    def request_suspend(self) -> None:
+        """Record the wish to suspend: stop with a savepoint and keep the job to resume."""
+        if self.status is not JobStatus.RUNNING or self.desired is not DesiredState.RUNNING:
+            being = {
+                DesiredState.STOPPED: " and being stopped",
+                DesiredState.SUSPENDED: " and being suspended",
+            }.get(self.desired, "")
+            raise InvalidTransition(
+                f"job {self.id} is {self.status.value}{being}; only a RUNNING job can be suspended"
+            )
+        self.desired = DesiredState.SUSPENDED
+        self.stop_strategy = StopStrategy.STOP_WITH_SAVEPOINT
+
+    def request_resume(self) -> None:
+        """Record the wish to resume a SUSPENDED job from its suspend savepoint."""
+        if self.status is not JobStatus.SUSPENDED or self.desired is not DesiredState.SUSPENDED:
+            raise InvalidTransition(
+                f"job {self.id} is {self.status.value}; only a SUSPENDED job can be resumed"
+            )
+        self.desired = DesiredState.RUNNING
 
     def next_flink_job_id(self) -> str:
         """Advance to a new submission attempt and return its Flink JobID."""

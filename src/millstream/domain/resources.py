@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from millstream.domain.errors import InvalidInput
+from millstream.domain.errors import ErrorCode, InvalidInput
 
 __all__ = [
     "ResourceMode",
@@ -80,8 +80,9 @@ class ResourceSpec:
         return parse_memory(self.memory)
 
     def validate(self, what: str) -> None:
+        """``what`` names the process in the message, e.g. ``"the JobManager"``."""
         if not 0 < self.cpu <= 1024:
-            raise InvalidInput(f"{what}.cpu must be between 0 and 1024, got {self.cpu}")
+            raise InvalidInput(f"{what}'s CPU must be between 0 and 1024 cores, got {self.cpu}")
         self.memory_bytes()
 
 
@@ -99,14 +100,19 @@ class ResourceSetting:
     def validate(self) -> None:
         if not 1 <= self.parallelism <= 32768:
             raise InvalidInput(f"parallelism must be between 1 and 32768, got {self.parallelism}")
-        self.jobmanager.validate("jobmanagerResourceSettingSpec")
-        self.taskmanager.validate("taskmanagerResourceSettingSpec")
+        self.jobmanager.validate("the JobManager")
+        self.taskmanager.validate("each TaskManager")
         if self.mode is ResourceMode.EXPERT:
             if not (self.resource_plan or "").strip():
-                raise InvalidInput("expertResourceSetting.resourcePlan is required in EXPERT mode")
+                raise InvalidInput(
+                    "EXPERT resources need a resource plan: give one or use BASIC resources"
+                )
             parse_resource_plan(self.resource_plan or "")
         if self.max_slot is not None and not 1 <= self.max_slot <= 32768:
-            raise InvalidInput(f"maxSlot must be between 1 and 32768, got {self.max_slot}")
+            raise InvalidInput(
+                f"the maximum slot count of a batch job must be between 1 and 32768, "
+                f"got {self.max_slot}"
+            )
 
     def plan(self) -> ResourcePlan | None:
         """The parsed resource plan in EXPERT mode, else None."""
@@ -116,7 +122,7 @@ class ResourceSetting:
 
     def effective_parallelism(self) -> int:
         """What the job runs with: the plan's parallelism (EXPERT) or ``parallelism``,
-        capped by ``maxSlot`` (batch jobs never take more slots than that)."""
+        capped by ``max_slot`` (batch jobs never take more slots than that)."""
         plan = self.plan()
         parallelism = plan.parallelism if plan is not None else self.parallelism
         if self.max_slot is not None:
@@ -161,8 +167,8 @@ class ResourcePlan:
 
 def _fail(problem: str) -> InvalidInput:
     return InvalidInput(
-        f"expertResourceSetting.resourcePlan cannot be honoured: {problem}",
-        code="UnsupportedResourcePlan",
+        f"the resource plan cannot be honoured: {problem}",
+        code=ErrorCode.UNSUPPORTED_RESOURCE_PLAN,
     )
 
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from millstream.domain.errors import InvalidInput
+from millstream.domain.errors import ErrorCode, InvalidInput
 
 __all__ = [
     "MASK",
@@ -45,7 +45,8 @@ class VariableKind(enum.StrEnum):
             if kind.value.lower() == value.lower():
                 return kind
         raise InvalidInput(
-            f"unknown variable kind {value!r}; use Plain or Encrypted", code="InvalidVariableKind"
+            f"unknown variable kind {value!r}; use Plain or Encrypted",
+            code=ErrorCode.INVALID_VARIABLE_KIND,
         )
 
 
@@ -55,7 +56,7 @@ def validate_variable_name(name: str) -> str:
         raise InvalidInput(
             f"invalid variable name {name!r}: start with a letter or '_', then letters, "
             f"digits, '_', '.' or '-' (at most {_MAX_NAME} characters)",
-            code="InvalidVariableName",
+            code=ErrorCode.INVALID_VARIABLE_NAME,
         )
     return name
 
@@ -97,10 +98,12 @@ class Variable:
 def check_value(name: str, value: str | None) -> str:
     """A value a variable can hold (required, at most ``MAX_VALUE_LENGTH`` characters)."""
     if value is None:
-        raise InvalidInput(f"variable {name!r} needs a value", code="InvalidVariableValue")
+        raise InvalidInput(
+            f"variable {name!r} needs a value", code=ErrorCode.INVALID_VARIABLE_VALUE
+        )
     if len(value) > MAX_VALUE_LENGTH:
         raise InvalidInput(
             f"the value of variable {name!r} is longer than {MAX_VALUE_LENGTH} characters",
-            code="InvalidVariableValue",
+            code=ErrorCode.INVALID_VARIABLE_VALUE,
         )
     return value

@@ -29,7 +29,7 @@ from typing import Any
 import fsspec
 
 from millstream.control.artifact_ports import StoredArtifact
-from millstream.domain.errors import InvalidArtifact, NotFound, PayloadTooLarge
+from millstream.domain.errors import ErrorCode, InvalidArtifact, NotFound, PayloadTooLarge
 
 __all__ = [
     "DEFAULT_MAX_UPLOAD_BYTES",
@@ -240,7 +240,8 @@ class FsspecArtifactStore:
             info = {}
         if info.get("type") != "file":
             raise NotFound(
-                f"artifact {name!r} not found in namespace {namespace!r}", code="ArtifactNotFound"
+                f"artifact {name!r} not found in namespace {namespace!r}",
+                code=ErrorCode.ARTIFACT_NOT_FOUND,
             )
         return self._stored(workspace, namespace, name, info)
 

@@ -7,8 +7,9 @@ Starts and stops run on a small thread pool: ``ensure``/``release`` only record 
 wish and report the current state, so the reconciler's tick never waits for a JVM.
 
 A cluster a crashed Millstream left running is adopted (found by its data dir: the
-environment marker of its processes and the REST port in its state file), so its jobs
-keep running. The server calls ``stop_all()`` on shutdown: nothing we started survives.
+environment marker of its processes and the REST port in its state file; healthy and
+started with the same configuration, as ``engine.adoption`` decides), so its jobs keep
+running. The server calls ``stop_all()`` on shutdown: nothing we started survives.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ import httpx
 from millstream.config import FlinkSettings
 from millstream.control.cluster_ports import ProcessSpec, ProcessState, ProcessStatus
 from millstream.domain.deployments import Logging
-from millstream.domain.errors import InvalidInput
+from millstream.domain.errors import ErrorCode, InvalidInput
+from millstream.engine.flink_user import OsUser
 from millstream.engine.local_cluster import LocalCluster, _free_port, _port_in_use
 from millstream.engine.rest import FlinkRestClient
 from millstream.engine.runtime import FlinkRuntime
@@ -65,8 +67,10 @@ class ClusterManager:
         runtime: FlinkRuntime,
         max_parallel: int = 2,
         startup_timeout: float = 120.0,
+        os_user: OsUser | None = None,
     ) -> None:
         self._root = (data_dir / "clusters").resolve()
+        self._os_user = os_user  # the OS user the clusters' processes run as
         self._flink = flink
         self._runtime = runtime
         self._startup_timeout = startup_timeout
@@ -222,6 +226,7 @@ class ClusterManager:
             startup_timeout=self._startup_timeout,
             extra_config=spec.flink_conf,
             log4j_properties=_log4j(spec.logging),
+            os_user=self._os_user,
         )
 
     # ------------------------------------------------------------------ helpers
@@ -279,7 +284,7 @@ class FlinkProbe:
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise InvalidInput(
                 f"flinkRestUrl {rest_url!r} must be an http(s) URL such as http://host:8081",
-                code="InvalidFlinkRestUrl",
+                code=ErrorCode.CLUSTER_URL_INVALID,
             )
         rest = FlinkRestClient(rest_url, timeout=self._timeout, transport=self._transport)
         try:
@@ -290,6 +295,6 @@ class FlinkProbe:
             raise InvalidInput(
                 f"{rest_url} answered GET /overview without taskmanagers/flink-version: "
                 "not a Flink REST endpoint",
-                code="InvalidFlinkRestUrl",
+                code=ErrorCode.CLUSTER_URL_INVALID,
             )
         return overview

@@ -18,6 +18,7 @@ from millstream.control.ports import JobDetails, ObservedJob, SavepointProgress,
 from millstream.domain.artifacts import ArtifactKind, ExecutionMode
 from millstream.domain.errors import EnginePermanentError, InvalidArtifact, InvalidSql
 from millstream.domain.jobs import Failure
+from millstream.engine.job_states import observed_state
 from millstream.engine.rest import (
     FlinkNotFound,
     FlinkRequestRejected,
@@ -142,6 +143,19 @@ class RestFlinkCluster:
         except FlinkRequestRejected as exc:
             raise (sql_error(exc.detail) or InvalidSql(summarize_errors(exc.errors))) from exc
 
+    def plan_sql(
+        self, script: str, *, execution_mode: ExecutionMode, flink_conf: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``validate_sql`` that keeps Flink's answer: the JobGraph plan."""
+        run = self._sql.plan(script, execution_mode)
+        request = _run_request(run, flink_conf, execution_mode)
+        try:
+            answer = self._with_jar(run, lambda jar_id: self._rest.plan_jar(jar_id, request))
+        except FlinkRequestRejected as exc:
+            raise (sql_error(exc.detail) or InvalidSql(summarize_errors(exc.errors))) from exc
+        plan = answer.get("plan")
+        return dict(plan) if isinstance(plan, dict) else {}
+
     # ------------------------------------------------------------------ helpers
 
     def _with_jar(self, run: JarRun, call: Callable[[str], _T]) -> _T:
@@ -249,7 +263,7 @@ def _observed(row: dict[str, Any]) -> ObservedJob:
     return ObservedJob(
         flink_job_id=str(row["jid"]),
         name=str(row.get("name", "")),
-        state=str(row["state"]),
+        state=observed_state(str(row["state"])),
         start_time_ms=_time(row.get("start-time")),
         end_time_ms=_time(row.get("end-time")),
         last_modification_ms=_time(row.get("last-modification")),

@@ -2,79 +2,34 @@
 
 ``FlinkInspector.snapshot`` reads ``/jobs/{id}``, ``/jobs/{id}/exceptions``,
 ``/jobs/{id}/checkpoints``, ``/jobs/{id}/metrics`` and each vertex's ``/backpressure``.
-``FlinkInspector.proxy_get`` forwards one GET, but only to a path under the job's own
-``/jobs/{flinkJobId}`` or to ``/overview``, ``/taskmanagers``, ``/jobmanager/config``:
-the path is checked here, at the last step before HTTP, so no caller can reach another
-job, another host, or a write endpoint. Flink errors become domain errors here.
+``FlinkInspector.proxy_get`` forwards one GET, but only to an endpoint of the explicit
+read-only list in ``engine.proxy_paths`` (the job's own ``/jobs/{flinkJobId}/...`` reads
+and ``/overview``, ``/taskmanagers``, ``/jobmanager/config``): the path is checked here,
+at the last step before HTTP, so no caller can reach another job, another host, or a
+write endpoint (Flink cancels a job on ``GET .../yarn-cancel``). Flink errors become
+domain errors here.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
-from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
 from millstream.control.inspect_ports import FlinkJobSnapshot
 from millstream.domain.clusters import Cluster
 from millstream.domain.diagnosis import CheckpointStats, ExceptionEntry, VertexPressure
-from millstream.domain.errors import InvalidInput, NotFound
+from millstream.domain.errors import ErrorCode, InvalidInput, NotFound
+from millstream.engine.proxy_paths import CLUSTER_PATHS, check_proxy_path
 from millstream.engine.rest import FlinkNotFound, FlinkRequestRejected, translate_errors
 
 __all__ = ["CLUSTER_PATHS", "FlinkInspector", "check_proxy_path"]
 
-CLUSTER_PATHS = frozenset({"/overview", "/taskmanagers", "/jobmanager/config"})
-_SEGMENT = re.compile(r"^[A-Za-z0-9_\-.:]+$")
-_QUERY_KEY = re.compile(r"^[A-Za-z0-9_\-.]{1,64}$")
-_MAX_PATH = 1024
 _MAX_VERTICES = 32
 _MAX_EXCEPTIONS = 20
-
-
-def check_proxy_path(raw: str, *, flink_job_id: str | None) -> tuple[str, list[tuple[str, str]]]:
-    """(path, query pairs) of an allowed proxy target, or ``InvalidInput``.
-
-    Allowed: ``/jobs/{flink_job_id}`` and anything below it, and ``CLUSTER_PATHS``. No
-    scheme, host, ``..``, empty segments, backslashes or percent escapes.
-    """
-    text = (raw or "").strip()
-    if not text or len(text) > _MAX_PATH:
-        raise InvalidInput("flinkApiPath is required (at most 1024 characters)")
-    if not text.startswith("/"):
-        text = "/" + text
-    parts = urlsplit(text)
-    if parts.scheme or parts.netloc or "\\" in text or "%" in parts.path:
-        raise InvalidInput(
-            f"flinkApiPath {raw!r} must be a path of the Flink REST API, not a URL",
-            code="FlinkApiPathNotAllowed",
-        )
-    path = parts.path.rstrip("/") or "/"
-    segments = path.split("/")[1:]
-    if any(not s or s in {".", ".."} or not _SEGMENT.match(s) for s in segments):
-        raise InvalidInput(
-            f"flinkApiPath {raw!r} has an invalid segment", code="FlinkApiPathNotAllowed"
-        )
-    own_job = (
-        flink_job_id is not None and len(segments) >= 2 and segments[:2] == ["jobs", flink_job_id]
-    )
-    if path not in CLUSTER_PATHS and not own_job:
-        allowed = sorted(CLUSTER_PATHS)
-        if flink_job_id:
-            allowed.insert(0, f"/jobs/{flink_job_id}/...")
-        raise InvalidInput(
-            f"flinkApiPath {path!r} is not allowed; the proxy reads only {', '.join(allowed)}",
-            code="FlinkApiPathNotAllowed",
-        )
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    if any(not _QUERY_KEY.match(key) or len(value) > _MAX_PATH for key, value in query):
-        raise InvalidInput(
-            f"flinkApiPath {raw!r} has an invalid query", code="FlinkApiPathNotAllowed"
-        )
-    return path, query
 
 
 class FlinkInspector:
@@ -95,9 +50,9 @@ class FlinkInspector:
     # ------------------------------------------------------------------ proxy
 
     def proxy_get(self, cluster: Cluster, path: str, *, flink_job_id: str | None) -> Any:
-        target, query = check_proxy_path(path, flink_job_id=flink_job_id)
-        with _as_domain_errors(target):
-            return self._get(cluster, target, params=query)
+        target = check_proxy_path(path, flink_job_id=flink_job_id)
+        with _as_domain_errors(target.path):
+            return self._get(cluster, target.path, params=target.query)
 
     # ------------------------------------------------------------------ diagnosis
 
@@ -228,9 +183,9 @@ def _as_domain_errors(path: str) -> Iterator[None]:
     try:
         yield
     except FlinkNotFound as exc:
-        raise NotFound(f"Flink has nothing at {path}", code="FlinkApiNotFound") from exc
+        raise NotFound(f"Flink has nothing at {path}", code=ErrorCode.FLINK_API_NOT_FOUND) from exc
     except FlinkRequestRejected as exc:
-        raise InvalidInput(str(exc), code="FlinkApiRejected") from exc
+        raise InvalidInput(str(exc), code=ErrorCode.FLINK_API_REJECTED) from exc
 
 
 def _exception_message(name: str, stacktrace: str) -> str:

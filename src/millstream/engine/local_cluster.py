@@ -6,13 +6,20 @@ child processes (each in its own process group, so a kill reaches the JVM and an
 it spawned, e.g. Python workers), with its configuration, logs and uploads under
 ``<data_dir>/flink``; the wheel itself is never written. A supervisor thread restarts a
 TaskManager (or the JobManager) that dies. Every process carries an environment marker,
-so a cluster left behind by a crashed Millstream is found and stopped on the next start,
-and nothing of ours survives ``stop()``.
+so a cluster left behind by a crashed Millstream is found on the next start: ``start()``
+adopts it when it is healthy and started with the configuration we would start now
+(``engine.adoption`` decides; its jobs keep running, the supervisor watches its processes
+by pid), and stops it otherwise, saying why. Nothing of ours survives ``stop()``.
 
 The ``ClusterManager`` runs more of them (session and dedicated clusters), each in its
 own data directory, with the cluster's own ``extra_config`` (its flinkConf) and log4j
 configuration, and may ``adopt()`` one a previous Millstream left running instead of
 restarting it (its jobs keep running).
+
+Given an ``os_user`` (``engine.flink_user``: the server runs as root), every process runs
+as that user, in a working tree handed over to it, so a job cannot read the control
+plane's files; Flink is given only real paths (the data directory may hold symbolic links
+to where the Flink user can reach).
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ import yaml
 
 from millstream.config import FlinkSettings, Settings
 from millstream.domain.errors import EngineUnavailable
+from millstream.engine.adoption import FoundCluster, Verdict, adoption_verdict, config_fingerprint
+from millstream.engine.flink_user import OsUser, hand_over, require_reachable
 from millstream.engine.rest import FlinkRestClient
 from millstream.engine.runtime import FlinkRuntime
 
@@ -85,16 +94,21 @@ class LocalCluster:
         stop_grace: float = 10.0,
         extra_config: Mapping[str, Any] | None = None,
         log4j_properties: str | None = None,
+        os_user: OsUser | None = None,
     ) -> None:
         self._settings = flink
+        self._os_user = os_user
         self._extra_config = dict(extra_config or {})
         self._log4j_properties = log4j_properties
-        self._adopted = False
+        # Processes an earlier Millstream started that we adopted (role -> pid): not our
+        # children, so they are watched through /proc rather than waited for.
+        self._adopted: dict[str, int] = {}
         self._runtime = runtime or FlinkRuntime.detect(flink.flink_home)
         self._startup_timeout = startup_timeout
         self._stop_grace = stop_grace
         self.data_dir = data_dir.resolve()
-        self.flink_dir = self.data_dir / "flink"
+        # Real path: ``flink`` may be a link to where the Flink user can reach it.
+        self.flink_dir = (self.data_dir / "flink").resolve()
         self.conf_dir = self.flink_dir / "conf"
         self.log_dir = self.flink_dir / "log"
         self._state_file = self.flink_dir / "run" / "cluster.json"
@@ -117,11 +131,21 @@ class LocalCluster:
         """Start (after stopping a stale cluster of ours) and wait until every
         TaskManager registered; raise ``EngineUnavailable`` with the log tail if not."""
         with self._lock:
-            if self._children:
+            if self._children or self._adopted:
                 return
-            self._stop_stale()
+            verdict = self._adopt_if_healthy()
+            if verdict.adopt:
+                self._start_supervisor()
+                return
+            self._stop_stale(verdict.reason)
             self._wait_port_free()
             self._write_config()
+            if self._os_user is not None:
+                # Every directory Flink writes to exists before the tree changes hands.
+                for directory in (self.log_dir, self._state_file.parent):
+                    directory.mkdir(parents=True, exist_ok=True)
+                require_reachable(self.flink_dir, self._os_user)
+                hand_over(self.flink_dir, self._os_user)
             self._stopping.clear()
             self._start_all()
         try:
@@ -129,6 +153,10 @@ class LocalCluster:
         except BaseException:
             self.stop()
             raise
+        self._start_supervisor()
+
+    def _start_supervisor(self) -> None:
+        self._stopping.clear()
         self._supervisor = threading.Thread(
             target=self._supervise, name="flink-supervisor", daemon=True
         )
@@ -138,16 +166,13 @@ class LocalCluster:
         """SIGTERM every process group, SIGKILL what is left after the grace period,
         then sweep any straggler carrying our marker (orphaned Python workers)."""
         self._stopping.set()
-        if self._adopted:
-            self._adopted = False
-            self._stop_stale()  # SIGTERM what carries our marker, SIGKILL after the grace
-            deadline = time.monotonic() + self._stop_grace
-            while _marked_pids(self._marker_value) and time.monotonic() < deadline:
-                time.sleep(0.1)  # SIGKILLed processes take a moment to be gone
         if self._supervisor is not None:
             self._supervisor.join()
             self._supervisor = None
         with self._lock:
+            if self._adopted:
+                self._adopted.clear()
+                self._stop_marked()
             children = list(self._children.values())
             self._children.clear()
             _terminate([c.process for c in children], self._stop_grace)
@@ -158,41 +183,95 @@ class LocalCluster:
 
     def is_running(self) -> bool:
         with self._lock:
-            if self._adopted:
-                return bool(_marked_pids(self._marker_value))
-            return bool(self._children) and all(
-                c.process.poll() is None for c in self._children.values()
+            if not (self._children or self._adopted):
+                return False
+            return all(c.process.poll() is None for c in self._children.values()) and all(
+                _is_marked(pid, self._marker_value) for pid in self._adopted.values()
             )
 
+    @property
+    def adopted(self) -> bool:
+        """Whether this cluster's processes were started by an earlier Millstream."""
+        with self._lock:
+            return bool(self._adopted)
+
     def adopt(self) -> bool:
-        """Take over this data dir's cluster left running by an earlier Millstream: its
-        processes carry our marker, it was started on our REST port and it answers
-        there. Not supervised afterwards (we hold no process handles), but ``stop()``
-        ends it. False (and nothing changed) when there is nothing to adopt."""
+        """Take over this data dir's cluster left running by an earlier Millstream when
+        ``engine.adoption`` finds it healthy and started with our configuration; it is
+        supervised from then on and ``stop()`` ends it. False (and nothing changed, the
+        reason logged) when there is nothing to adopt."""
         with self._lock:
             if self._children or self._adopted:
                 return self.is_running()
-            if not _marked_pids(self._marker_value):
+            verdict = self._adopt_if_healthy()
+            if not verdict.adopt:
+                _log.info(
+                    "not adopting the Flink cluster of %s: %s", self.flink_dir, verdict.reason
+                )
                 return False
-            try:
-                port = int(json.loads(self._state_file.read_text())["rest_port"])
-            except (OSError, ValueError, KeyError, TypeError):
-                return False
-            if port != self._settings.rest_port:
-                return False
-            rest = FlinkRestClient(self.rest_url, timeout=2.0)
-            try:
-                if int(rest.overview().get("taskmanagers", 0)) < 1:
-                    return False
-            except EngineUnavailable:
-                return False
-            finally:
-                rest.close()
-            self._adopted = True
-            _log.info(
-                "adopted the running Flink cluster of %s at %s", self.flink_dir, self.rest_url
-            )
-            return True
+        self._start_supervisor()
+        return True
+
+    def _adopt_if_healthy(self) -> Verdict:
+        """Adopt what an earlier Millstream left running here when it passes every check."""
+        found = self._find()
+        verdict = adoption_verdict(
+            found,
+            rest_port=self._settings.rest_port,
+            fingerprint=self._fingerprint(),
+            flink_version=self._runtime.version,
+            taskmanagers=self._settings.taskmanagers,
+        )
+        if not verdict.adopt:
+            return verdict
+        self._adopted = dict(found.pids)
+        self._stopping.clear()
+        _log.info(
+            "adopted the running Flink cluster of %s at %s (pids %s): %s",
+            self.flink_dir,
+            self.rest_url,
+            self._adopted,
+            verdict.reason,
+        )
+        return verdict
+
+    def _find(self) -> FoundCluster:
+        """What is left here of an earlier cluster: marked processes, the state file and
+        (only when something runs) Flink's overview on the recorded port."""
+        marked = frozenset(_marked_pids(self._marker_value))
+        if not marked:
+            return FoundCluster(marked, None)
+        recorded: dict[str, Any] | None = None
+        with contextlib.suppress(OSError, ValueError):
+            loaded = json.loads(self._state_file.read_text())
+            recorded = loaded if isinstance(loaded, dict) else None
+        if recorded is None:
+            return FoundCluster(marked, None)
+        raw_pids = recorded.get("pids")
+        pids: dict[str, int] = {}
+        if isinstance(raw_pids, dict):
+            pids = {str(r): p for r, p in raw_pids.items() if isinstance(p, int)}
+        port = recorded.get("rest_port")
+        if not isinstance(port, int):
+            return FoundCluster(marked, recorded, pids=pids)
+        rest = FlinkRestClient(f"http://127.0.0.1:{port}", timeout=2.0)
+        try:
+            overview: dict[str, Any] | None = rest.overview()
+            error = None
+        except EngineUnavailable as exc:
+            overview, error = None, str(exc)
+        finally:
+            rest.close()
+        return FoundCluster(marked, recorded, overview, error, pids)
+
+    def _fingerprint(self) -> str:
+        return config_fingerprint(
+            config=dict(_flatten(self._config(rpc_port=0))),
+            log4j_properties=self._log4j_properties,
+            flink_home=str(self._runtime.home),
+            flink_version=self._runtime.version,
+            os_user=None if self._os_user is None else self._os_user.name,
+        )
 
     def surviving_pids(self) -> list[int]:
         """Processes started for this cluster (JVMs, Python workers) still alive; empty
@@ -201,7 +280,13 @@ class LocalCluster:
 
     def taskmanager_pids(self) -> list[int]:
         with self._lock:
-            return [c.pid for r, c in sorted(self._children.items()) if r != _JOBMANAGER]
+            pids = {r: c.pid for r, c in self._children.items()} | self._adopted
+            return [pid for role, pid in sorted(pids.items()) if role != _JOBMANAGER]
+
+    def jobmanager_pid(self) -> int | None:
+        with self._lock:
+            child = self._children.get(_JOBMANAGER)
+            return child.pid if child is not None else self._adopted.get(_JOBMANAGER)
 
     def restart_jobmanager(self) -> None:
         """Kill the JobManager like a crash (SIGKILL) and start a fresh one; the
@@ -250,6 +335,20 @@ class LocalCluster:
             "STD_REDIRECT_TO_FILE": "true",
             _MARKER: self._marker_value,
         }
+        identity: dict[str, Any] = {}
+        if self._os_user is not None:
+            # Its own user, no supplementary groups of ours, a home it owns.
+            identity = {
+                "user": self._os_user.uid,
+                "group": self._os_user.gid,
+                "extra_groups": [],
+            }
+            env |= {
+                "HOME": str(self.flink_dir),
+                "USER": self._os_user.name,
+                "LOGNAME": self._os_user.name,
+                "TMPDIR": str(self.flink_dir / "tmp"),
+            }
         process = subprocess.Popen(
             [str(self._runtime.home / "bin" / script), "start-foreground"],
             env=env,
@@ -258,12 +357,14 @@ class LocalCluster:
             stdout=console,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # own process group: killpg reaches its children
+            **identity,
         )
         previous = self._children.get(role)
         child = _Child(role, process, time.monotonic(), console=console)
         if previous is not None:
             child.backoff = previous.backoff
         self._children[role] = child
+        self._adopted.pop(role, None)
         self._save_state()
         _log.info("started Flink %s (pid %d)", role, process.pid)
         return child
@@ -274,9 +375,37 @@ class LocalCluster:
                 if self._stopping.is_set():
                     return
                 try:
+                    self._check_adopted()
                     self._check_children()
                 except Exception:  # keep supervising; the next round retries
                     _log.exception("Flink supervisor round failed")
+
+    def _check_adopted(self) -> None:
+        """Adopted processes are not our children: a dead one is seen through /proc. A
+        TaskManager is replaced by a child of ours, a JobManager restarts the cluster."""
+        for role, pid in list(self._adopted.items()):
+            if _is_marked(pid, self._marker_value):
+                continue
+            _signal_group(pid, signal.SIGKILL)  # what it left in its group (Python workers)
+            _log.warning("adopted Flink %s (pid %d) exited; starting it again", role, pid)
+            del self._adopted[role]
+            if role == _JOBMANAGER:
+                self._restart_all()
+                return
+            self._spawn(role)
+
+    def _restart_all(self) -> None:
+        """A new JobManager has no jobs and old TaskManagers do not re-register quickly:
+        restart them all (the reconciler resubmits the jobs)."""
+        for pid in self._adopted.values():
+            _signal_group(pid, signal.SIGKILL)
+        self._adopted.clear()
+        for other in self._children.values():
+            _signal_group(other.pid, signal.SIGKILL)
+            other.process.wait()
+            _close(other)
+        self._children.clear()
+        self._start_all()
 
     def _check_children(self) -> None:
         now = time.monotonic()
@@ -302,27 +431,24 @@ class LocalCluster:
                 continue
             _close(child)
             if role == _JOBMANAGER:
-                # A new JobManager has no jobs and old TaskManagers do not re-register
-                # quickly: restart them all (the reconciler resubmits the jobs).
-                for other in self._children.values():
-                    if other is not child:
-                        _signal_group(other.pid, signal.SIGKILL)
-                        other.process.wait()
-                        _close(other)
-                self._children.clear()
-                self._start_all()
+                self._restart_all()
                 return
             self._spawn(role)
 
     def _save_state(self) -> None:
         self._state_file.parent.mkdir(parents=True, exist_ok=True)
+        # What ``engine.adoption`` compares on the next start: the fingerprint of the
+        # configuration these processes run with, and which pid plays which role.
         state = {
             "rest_port": self._settings.rest_port,
-            "pids": {role: c.pid for role, c in self._children.items()},
+            "fingerprint": self._fingerprint(),
+            "pids": self._adopted | {role: c.pid for role, c in self._children.items()},
         }
-        self._state_file.write_text(json.dumps(state))
+        tmp = self._state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state))
+        tmp.replace(self._state_file)  # a crash mid-write never leaves half a file
 
-    def _stop_stale(self) -> None:
+    def _stop_stale(self, reason: str = "") -> None:
         """Stop processes a previous Millstream left running on this data dir. Its pid
         file may be stale or gone; the environment marker proves a process is ours."""
         stale = _marked_pids(self._marker_value)
@@ -332,16 +458,24 @@ class LocalCluster:
         with contextlib.suppress(OSError, ValueError, KeyError):
             recorded = str(json.loads(self._state_file.read_text())["pids"])
         _log.warning(
-            "stopping a stale Flink cluster of %s (pids %s, recorded %s)",
+            "stopping a stale Flink cluster of %s (pids %s, recorded %s)%s",
             self.flink_dir,
             stale,
             recorded,
+            f": {reason}" if reason else "",
         )
+        self._stop_marked()
+
+    def _stop_marked(self) -> None:
+        """SIGTERM what carries our marker, SIGKILL it after the grace period."""
         _kill_marked(self._marker_value, signal.SIGTERM)
         deadline = time.monotonic() + self._stop_grace
         while _marked_pids(self._marker_value) and time.monotonic() < deadline:
             time.sleep(0.2)
         _kill_marked(self._marker_value, signal.SIGKILL)
+        deadline = time.monotonic() + self._stop_grace
+        while _marked_pids(self._marker_value) and time.monotonic() < deadline:
+            time.sleep(0.1)  # SIGKILLed processes take a moment to be gone
 
     # ------------------------------------------------------------------ config & readiness
 
@@ -354,25 +488,29 @@ class LocalCluster:
                 shutil.copy2(item, self.conf_dir / item.name)
         if self._log4j_properties is not None:
             (self.conf_dir / "log4j-console.properties").write_text(self._log4j_properties)
-        base = yaml.safe_load((wheel_conf / "config.yaml").read_text()) or {}
         for directory in ("uploads", "tmp"):
             (self.flink_dir / directory).mkdir(parents=True, exist_ok=True)
-        # The cluster's own flinkConf over our defaults; addresses, ports and directories
-        # stay ours (the cluster must be reachable where we think it is).
-        overrides = self._overrides()
-        pinned = {k: v for k, v in overrides.items() if k.startswith(_PINNED_PREFIXES)}
-        config = cluster_config(base, {**overrides, **self._extra_config, **pinned})
+        # Not the default 6123: another Flink on this machine must not collide.
+        config = self._config(rpc_port=_free_port())
         (self.conf_dir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=True))
 
-    def _overrides(self) -> dict[str, Any]:
+    def _config(self, *, rpc_port: int) -> dict[str, Any]:
+        """The ``config.yaml`` a start writes: the wheel's, our defaults, the cluster's own
+        flinkConf over them; addresses, ports and directories stay ours (the cluster must
+        be reachable where we think it is)."""
+        base = yaml.safe_load((self._runtime.home / "conf" / "config.yaml").read_text()) or {}
+        overrides = self._overrides(rpc_port)
+        pinned = {k: v for k, v in overrides.items() if k.startswith(_PINNED_PREFIXES)}
+        return cluster_config(base, {**overrides, **self._extra_config, **pinned})
+
+    def _overrides(self, rpc_port: int) -> dict[str, Any]:
         s = self._settings
         return {
             "rest.port": s.rest_port,
             "rest.address": "127.0.0.1",
             "rest.bind-address": "127.0.0.1",
             "jobmanager.rpc.address": "127.0.0.1",
-            # Not the default 6123: another Flink on this machine must not collide.
-            "jobmanager.rpc.port": _free_port(),
+            "jobmanager.rpc.port": rpc_port,
             "jobmanager.bind-host": "127.0.0.1",
             "jobmanager.memory.process.size": s.jobmanager_memory,
             "taskmanager.host": "127.0.0.1",
@@ -525,6 +663,16 @@ def _marked_pids(marker: str) -> list[int]:
             if needle in (entry / "environ").read_bytes().split(b"\0"):
                 found.append(int(entry.name))
     return found
+
+
+def _is_marked(pid: int, marker: str) -> bool:
+    """``pid`` is alive (not a zombie: its environment is empty) and carries our marker;
+    a recycled pid does not."""
+    needle = f"{_MARKER}={marker}".encode()
+    try:
+        return needle in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
 
 
 def _kill_marked(marker: str, sig: signal.Signals) -> None:

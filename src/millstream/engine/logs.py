@@ -37,7 +37,7 @@ from millstream.control.services.logs import (
 )
 from millstream.domain.clusters import Cluster
 from millstream.domain.deployments import Logging
-from millstream.domain.errors import InvalidInput
+from millstream.domain.errors import ErrorCode, InvalidInput
 from millstream.engine.rest import translate_errors
 
 __all__ = [
@@ -228,6 +228,8 @@ def _taskmanager_ids(http: httpx.Client) -> list[str]:
 
 def _stream_lines(http: httpx.Client, path: str) -> Iterator[str]:
     with translate_errors("GET", path), http.stream("GET", path) as response:
+        if response.is_error:
+            response.read()  # the error translation reads Flink's answer
         response.raise_for_status()
         yield from response.iter_lines()
 
@@ -404,7 +406,7 @@ def render_log4j_configuration(logging: Logging) -> Log4jConfiguration:
     except Exception as exc:  # jinja2 raises many kinds; all mean "fix the template"
         raise InvalidInput(
             f"logging.log4j2ConfigurationTemplate cannot be rendered: {exc}",
-            code="InvalidLog4jTemplate",
+            code=ErrorCode.INVALID_LOG_TEMPLATE,
         ) from exc
     if "userConfiguredLoggers" not in template:
         rendered = _with_loggers(rendered, loggers, kind)
@@ -426,5 +428,5 @@ def _with_loggers(text: str, loggers: list[tuple[str, str]], kind: str) -> str:
     raise InvalidInput(
         "logging.log4j2ConfigurationTemplate has no <Loggers> element and does not use "
         "userConfiguredLoggers: the log4jLoggers cannot be applied",
-        code="InvalidLog4jTemplate",
+        code=ErrorCode.INVALID_LOG_TEMPLATE,
     )

@@ -22,7 +22,7 @@ from typing import Any, TypedDict, cast
 
 import httpx
 
-from millstream.domain.errors import EnginePermanentError, EngineUnavailable
+from millstream.domain.errors import EnginePermanentError, EngineUnavailable, ErrorCode
 
 __all__ = [
     "FlinkNotFound",
@@ -76,7 +76,7 @@ class FlinkRequestRejected(EnginePermanentError):
 
 
 class FlinkNotFound(FlinkRequestRejected):
-    code = "NotFound"
+    code = ErrorCode.NOT_FOUND
 
 
 class JarRunRequest(TypedDict, total=False):

@@ -12,7 +12,14 @@ the artifact checks at create/update time), so a URI that cannot be used is an
 - ``file:///abs/path``: only inside the store or an allow-listed directory, so a
   deployment cannot make the JobManager read arbitrary files of this machine;
 - ``http(s)://``: downloaded with a size and a time limit into a content-addressed cache
-  (``<cache>/sha256/<hex>/<file name>``), found again by URL without downloading twice.
+  (``<cache>/sha256/<hex>/<file name>``), found again by URL without downloading twice;
+  only from public hosts (or ``artifacts.allowed_hosts``), never from a Flink REST
+  endpoint Millstream manages, with redirects checked hop by hop (``engine.downloads``).
+
+A namespace reads only its own artifacts: an ``artifacts://`` URI (or a ``file://`` path
+inside the store) naming another namespace is refused with the same words whether the
+file exists or not, so nothing can be learnt about other namespaces' files. Cloud URIs
+mapped by ``scheme_map`` are the operator's shared storage and stay usable everywhere.
 """
 
 from __future__ import annotations
@@ -23,15 +30,16 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 import httpx
 
 from millstream.control.artifact_ports import ARTIFACT_SCHEME
-from millstream.domain.errors import InvalidArtifact, NotFound
+from millstream.domain.errors import ErrorCode, InvalidArtifact, NotFound
 from millstream.engine.artifacts import FsspecArtifactStore, validate_name
+from millstream.engine.downloads import Downloader, HostPolicy, resolve_host
 
 __all__ = [
     "DEFAULT_DOWNLOAD_MAX_BYTES",
@@ -132,6 +140,9 @@ class ArtifactResolver:
         download_max_bytes: int = DEFAULT_DOWNLOAD_MAX_BYTES,
         download_timeout: float = DEFAULT_DOWNLOAD_TIMEOUT,
         allow_downloads: bool = True,
+        allowed_hosts: Iterable[str] = (),
+        flink_endpoints: Callable[[], Iterable[str]] = lambda: (),
+        resolve: Callable[[str, int], list[str]] = resolve_host,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._store = store
@@ -141,7 +152,15 @@ class ArtifactResolver:
         self._max_bytes = download_max_bytes
         self._timeout = download_timeout
         self._allow_downloads = allow_downloads
-        self._transport = transport
+        self._downloader = Downloader(
+            HostPolicy(
+                allowed_hosts=frozenset(allowed_hosts),
+                flink_endpoints=flink_endpoints,
+                resolve=resolve,
+            ),
+            timeout=download_timeout,
+            transport=transport,
+        )
         self._lock = threading.Lock()
 
     @property
@@ -157,10 +176,12 @@ class ArtifactResolver:
             raise InvalidArtifact("an artifact URI must not be empty")
         key = map_uri(uri, scheme_map=self._scheme_map, workspace=workspace, namespace=namespace)
         if key is not None:
+            if not self._is_mapped(uri):
+                _require_own(key, uri, workspace=workspace, namespace=namespace)
             return self._from_store(key, uri)
         scheme = uri.split("://", 1)[0].lower()
         if scheme == "file":
-            return self._local_file(uri)
+            return self._local_file(uri, workspace=workspace, namespace=namespace)
         if scheme in ("http", "https"):
             return self._download(uri)
         mapped = ", ".join(sorted(self._scheme_map)) or "none"
@@ -181,7 +202,7 @@ class ArtifactResolver:
             raise InvalidArtifact(
                 f"artifact {uri!r} not found: no file {key.name!r} in namespace "
                 f"{key.namespace!r} of workspace {key.workspace!r}; upload it first",
-                code="ArtifactNotFound",
+                code=ErrorCode.ARTIFACT_NOT_FOUND,
             ) from None
         local = self._store.local_path(
             workspace=key.workspace, namespace=key.namespace, name=key.name
@@ -200,7 +221,12 @@ class ArtifactResolver:
 
     # ------------------------------------------------------------------ file://
 
-    def _local_file(self, uri: str) -> Path:
+    def _is_mapped(self, uri: str) -> bool:
+        return any(uri.startswith(prefix.rstrip("/") + "/") for prefix in self._scheme_map)
+
+    def _local_file(
+        self, uri: str, *, workspace: str | None = None, namespace: str | None = None
+    ) -> Path:
         parts = urlsplit(uri)
         if parts.netloc not in ("", "localhost"):
             raise InvalidArtifact(f"artifact URI {uri!r} names another host; use file:///path")
@@ -209,14 +235,22 @@ class ArtifactResolver:
             raise InvalidArtifact(f"artifact URI {uri!r} must be an absolute file:/// path")
         # Resolve symlinks and "..", then check: a link out of an allowed dir is refused.
         path = raw.resolve()
-        allowed = [*self._allowed, *([r] if (r := self._store.local_root) else [])]
-        if not any(path.is_relative_to(root) for root in allowed):
+        store_root = self._store.local_root
+        if store_root is not None and path.is_relative_to(store_root):
+            # Inside the store only the namespace's own directory, checked before
+            # existence so another namespace's files answer the same either way.
+            own = store_root / workspace / namespace if workspace and namespace else None
+            if own is None or not path.is_relative_to(own.resolve()):
+                raise _not_own(uri, workspace=workspace, namespace=namespace)
+        elif not any(path.is_relative_to(root) for root in self._allowed):
             raise InvalidArtifact(
                 f"artifact URI {uri!r} is outside the directories Millstream may read "
                 "(the artifact store and artifacts.allowed_dirs)"
             )
         if not path.is_file():
-            raise InvalidArtifact(f"artifact file {uri!r} does not exist", code="ArtifactNotFound")
+            raise InvalidArtifact(
+                f"artifact file {uri!r} does not exist", code=ErrorCode.ARTIFACT_NOT_FOUND
+            )
         if not os.access(path, os.R_OK):
             raise InvalidArtifact(f"artifact file {uri!r} is not readable")
         return path
@@ -235,6 +269,7 @@ class ArtifactResolver:
                 if cached.is_file():
                     return cached
             digest, partial = self._fetch(uri)
+            os.chmod(partial, 0o644)  # the Flink OS user reads Python programs from here
             target = self._cache / "sha256" / digest / _file_name(uri)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(partial, target)
@@ -250,18 +285,7 @@ class ArtifactResolver:
         fd, name = tempfile.mkstemp(dir=self._cache, prefix=".download-")
         partial = Path(name)
         try:
-            with (
-                os.fdopen(fd, "wb") as out,
-                httpx.Client(
-                    timeout=self._timeout, follow_redirects=True, transport=self._transport
-                ) as http,
-                http.stream("GET", uri) as response,
-            ):
-                if response.status_code != 200:
-                    raise InvalidArtifact(
-                        f"cannot download artifact {uri!r}: the server answered "
-                        f"{response.status_code}"
-                    )
+            with os.fdopen(fd, "wb") as out, self._downloader.stream(uri) as response:
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > self._max_bytes:
                     raise InvalidArtifact(self._too_large(uri))
@@ -275,9 +299,6 @@ class ArtifactResolver:
                         )
                     digest.update(chunk)
                     out.write(chunk)
-        except httpx.HTTPError as exc:
-            partial.unlink(missing_ok=True)
-            raise InvalidArtifact(f"cannot download artifact {uri!r}: {exc}") from exc
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
@@ -288,6 +309,23 @@ class ArtifactResolver:
             f"artifact {uri!r} is larger than the download limit of {self._max_bytes} bytes "
             "(artifacts.download_max_bytes)"
         )
+
+
+def _require_own(key: StoreKey, uri: str, *, workspace: str | None, namespace: str | None) -> None:
+    """Refuse a store key outside the caller's namespace (when the caller has one)."""
+    if workspace is None or namespace is None:
+        return
+    if (key.workspace, key.namespace) != (workspace, namespace):
+        raise _not_own(uri, workspace=workspace, namespace=namespace)
+
+
+def _not_own(uri: str, *, workspace: str | None, namespace: str | None) -> InvalidArtifact:
+    # One message whether the file exists or not: nothing leaks about other namespaces.
+    return InvalidArtifact(
+        f"artifact URI {uri!r} names a file outside namespace {namespace!r} of workspace "
+        f"{workspace!r}; a deployment may use only its own namespace's artifacts (upload "
+        "the file to this namespace)"
+    )
 
 
 def _file_name(uri: str) -> str:

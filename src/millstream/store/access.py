@@ -34,7 +34,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from millstream.control.ports import Page
 from millstream.domain.access import AccessKey, AuditEntry, KeyStatus, Member, Role, User
-from millstream.domain.errors import Conflict, NotFound
+from millstream.domain.errors import Conflict, ErrorCode, NotFound
 from millstream.store.errors import integrity_violation
 from millstream.store.models import Base, NamespaceRow
 from millstream.store.store import SessionStore
@@ -147,7 +147,7 @@ class SqlAccessRepositories:
                 "created_at": user.created_at,
             },
             conflict=f"user {user.name!r} already exists",
-            conflict_code="UserAlreadyExists",
+            conflict_code=ErrorCode.USER_EXISTS,
         )
 
     # ------------------------------------------------------------------ keys
@@ -174,7 +174,7 @@ class SqlAccessRepositories:
                 "last_used_at": key.last_used_at,
             },
             conflict=f"access key {key.id!r} already exists",
-            conflict_code="AccessKeyAlreadyExists",
+            conflict_code=ErrorCode.ACCESS_KEY_EXISTS,
         )
 
     def update_key(self, *, key: AccessKey) -> None:
@@ -184,12 +184,12 @@ class SqlAccessRepositories:
             .values(status=key.status.value, last_used_at=key.last_used_at)
         )
         if cast(CursorResult[Any], result).rowcount == 0:
-            raise NotFound(f"access key {key.id!r} not found", code="AccessKeyNotFound")
+            raise NotFound(f"access key {key.id!r} not found", code=ErrorCode.ACCESS_KEY_NOT_FOUND)
 
     def delete_key(self, *, key_id: str) -> None:
         result = self._session.execute(delete(AccessKeyRow).where(AccessKeyRow.id == key_id))
         if cast(CursorResult[Any], result).rowcount == 0:
-            raise NotFound(f"access key {key_id!r} not found", code="AccessKeyNotFound")
+            raise NotFound(f"access key {key_id!r} not found", code=ErrorCode.ACCESS_KEY_NOT_FOUND)
 
     # ------------------------------------------------------------------ namespaces
 
@@ -241,7 +241,7 @@ class SqlAccessRepositories:
                 "modified_at": member.modified_at,
             },
             conflict="the user is already a member of this namespace",
-            conflict_code="MemberAlreadyExists",
+            conflict_code=ErrorCode.MEMBER_EXISTS,
         )
 
     def update_member(self, *, member: Member) -> None:
@@ -255,7 +255,7 @@ class SqlAccessRepositories:
             .values(role=member.role.value, modified_at=member.modified_at)
         )
         if cast(CursorResult[Any], result).rowcount == 0:
-            raise NotFound("member not found", code="MemberNotFound")
+            raise NotFound("member not found", code=ErrorCode.MEMBER_NOT_FOUND)
 
     def delete_member(self, *, workspace: str, namespace: str, user_id: str) -> None:
         result = self._session.execute(
@@ -266,7 +266,7 @@ class SqlAccessRepositories:
             )
         )
         if cast(CursorResult[Any], result).rowcount == 0:
-            raise NotFound("member not found", code="MemberNotFound")
+            raise NotFound("member not found", code=ErrorCode.MEMBER_NOT_FOUND)
 
     # ------------------------------------------------------------------ audit
 
@@ -328,7 +328,7 @@ class SqlAccessRepositories:
     # ------------------------------------------------------------------ helpers
 
     def _insert(
-        self, model: type[Base], values: dict[str, Any], *, conflict: str, conflict_code: str
+        self, model: type[Base], values: dict[str, Any], *, conflict: str, conflict_code: ErrorCode
     ) -> None:
         try:
             with self._session.begin_nested():
@@ -337,7 +337,7 @@ class SqlAccessRepositories:
             if integrity_violation(error) == "unique":
                 raise Conflict(conflict, code=conflict_code) from error
             if integrity_violation(error) == "foreign_key":
-                raise NotFound("the user does not exist", code="UserNotFound") from error
+                raise NotFound("the user does not exist", code=ErrorCode.USER_NOT_FOUND) from error
             raise
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from millstream.domain.errors import InvalidInput, MillstreamError
+from millstream.domain.errors import ErrorCode, InvalidInput, MillstreamError
 
 __all__ = ["SECRET_KEY_FILE", "FernetCipher", "load_cipher"]
 
@@ -24,7 +24,9 @@ SECRET_KEY_FILE = "secret.key"
 class FernetCipher:
     def __init__(self, *keys: bytes | str) -> None:
         if not keys:
-            raise InvalidInput("at least one Fernet key is needed", code="InvalidSecretKey")
+            raise InvalidInput(
+                "at least one Fernet key is needed", code=ErrorCode.INVALID_SECRET_KEY
+            )
         try:
             self._fernet = MultiFernet([Fernet(key) for key in keys])
         except ValueError as error:
@@ -32,7 +34,7 @@ class FernetCipher:
                 "the secret key must be a url-safe base64 Fernet key of 32 bytes "
                 "(make one with: python -c 'from cryptography.fernet import Fernet; "
                 "print(Fernet.generate_key().decode())')",
-                code="InvalidSecretKey",
+                code=ErrorCode.INVALID_SECRET_KEY,
             ) from error
 
     def encrypt(self, plaintext: str) -> bytes:
@@ -45,7 +47,7 @@ class FernetCipher:
             raise MillstreamError(
                 "a stored secret cannot be decrypted with the configured secret key; "
                 "restore the original key (or add it after the new one)",
-                code="SecretKeyMismatch",
+                code=ErrorCode.SECRET_KEY_MISMATCH,
             ) from error
 
 

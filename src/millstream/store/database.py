@@ -2,12 +2,16 @@
 
 ``SqlStore``, ``migrate.upgrade`` and the leader locks call ``create_database_engine``
 so every connection gets the same settings: on SQLite WAL journaling, enforced foreign
-keys and a busy timeout (set on each new connection), and a created parent directory;
-on PostgreSQL (``postgresql+psycopg://``) a pool that pings connections before use.
+keys and a busy timeout (set on each new connection), and a created parent directory
+(0700 when we create it) with the database file owner-only (0600: it holds every
+secret's ciphertext and the key hashes); on PostgreSQL (``postgresql+psycopg://``) a
+pool that pings connections before use.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -59,10 +63,28 @@ def _sqlite_engine(url: URL, options: dict[str, Any]) -> Engine:
         options.setdefault("poolclass", StaticPool)
         options.setdefault("connect_args", {"check_same_thread": False})
     else:
-        sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(url)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _owner_only(path)
     engine = create_engine(url, **options)
     event.listen(engine, "connect", _configure_sqlite_connection)
     return engine
+
+
+def _owner_only(path: Path) -> None:
+    """Create the database file 0600 before SQLite does (SQLite gives its ``-wal`` and
+    ``-shm`` files the database's mode), and tighten an existing one.
+
+    A path we cannot open (a directory, an unwritable place) is left alone: SQLite then
+    fails on first connect, which the store reports as ``StoreUnavailable`` like any
+    other unreachable database, instead of a raw ``OSError`` at construction."""
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    except OSError:
+        return
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            os.chmod(f"{path}{suffix}", 0o600)
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

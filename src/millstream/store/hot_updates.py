@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from millstream.domain.errors import NotFound
+from millstream.domain.errors import ErrorCode, NotFound
 from millstream.domain.hot_updates import (
     HotUpdate,
     HotUpdateChange,
@@ -83,7 +83,9 @@ class SqlHotUpdateRepositories:
     def update_hot_update(self, *, hot_update: HotUpdate) -> None:
         row = self._session.get(HotUpdateRow, hot_update.id)
         if row is None:
-            raise NotFound(f"hot update {hot_update.id!r} not found", code="HotUpdateNotFound")
+            raise NotFound(
+                f"hot update {hot_update.id!r} not found", code=ErrorCode.HOT_UPDATE_NOT_FOUND
+            )
         for key, value in _values(hot_update).items():
             if key not in {"id", "created_at", "creator"}:
                 setattr(row, key, value)

@@ -30,7 +30,9 @@ from millstream.domain.jobs import (
     StopStrategy,
 )
 from millstream.domain.namespaces import Namespace
+from millstream.domain.observed import ObservedState, ObservedStatus
 from millstream.domain.resources import ResourceMode, ResourceSetting, ResourceSpec
+from millstream.domain.restarts import RestartPolicy
 from millstream.domain.savepoints import Savepoint, SavepointOrigin, SavepointState
 from millstream.store.models import (
     ClusterRow,
@@ -60,6 +62,10 @@ __all__ = [
     "namespace_from_row",
     "resources_from_json",
     "resources_to_json",
+    "restart_history_from_json",
+    "restart_history_to_json",
+    "restart_policy_from_json",
+    "restart_policy_to_json",
     "restore_from_json",
     "restore_to_json",
     "savepoint_columns",
@@ -195,6 +201,51 @@ def failure_from_json(data: dict[str, Any] | None) -> Failure | None:
     )
 
 
+def restart_policy_to_json(policy: RestartPolicy) -> dict[str, Any]:
+    return {"enabled": policy.enabled, "max_restarts_per_hour": policy.max_restarts_per_hour}
+
+
+def restart_policy_from_json(data: dict[str, Any] | None) -> RestartPolicy:
+    """NULL (rows written before migration 0008): the default, off."""
+    if not data:
+        return RestartPolicy()
+    default = RestartPolicy()
+    return RestartPolicy(
+        enabled=bool(data.get("enabled", default.enabled)),
+        max_restarts_per_hour=int(data.get("max_restarts_per_hour", default.max_restarts_per_hour)),
+    )
+
+
+def restart_history_to_json(history: tuple[datetime, ...]) -> dict[str, Any] | None:
+    if not history:
+        return None
+    return {"restarted_at": [moment.isoformat() for moment in history]}
+
+
+def restart_history_from_json(data: dict[str, Any] | None) -> tuple[datetime, ...]:
+    if not data:
+        return ()
+    return tuple(datetime.fromisoformat(moment) for moment in data.get("restarted_at", ()))
+
+
+# Before migration 0008 the reconciler kept these in the free ``extra`` document; the
+# migration moves them out, and a row that still has them there loads the same.
+_LEGACY_CHECKPOINT_KEYS = ("latest_checkpoint", "retained_checkpoint")
+
+
+def _observed_from_row(row: JobRow) -> ObservedStatus:
+    extra = row.extra or {}
+    latest = row.latest_checkpoint or extra.get("latest_checkpoint")
+    retained = row.retained_checkpoint or extra.get("retained_checkpoint")
+    return ObservedStatus(
+        state=ObservedState.parse(row.observed_flink_status),
+        restarts=row.observed_restarts,
+        modified_ms=row.observed_modified_ms,
+        latest_checkpoint=latest if isinstance(latest, str) else None,
+        retained_checkpoint=retained if isinstance(retained, str) else None,
+    )
+
+
 # --------------------------------------------------------------------------- entities
 
 
@@ -228,6 +279,10 @@ def deployment_columns(deployment: Deployment) -> Columns:
         "batch_resource": resources_to_json(deployment.batch_resource),
         "logging": logging_to_json(deployment.logging),
         "local_variables": dict(deployment.local_variables),
+        "restart_policy": restart_policy_to_json(deployment.restart_policy),
+        "queue": deployment.queue,
+        "priority": deployment.priority,
+        "schedule_timeout_seconds": deployment.schedule_timeout_seconds,
         "creator": deployment.creator,
         "modifier": deployment.modifier,
         "created_at": deployment.created_at,
@@ -253,6 +308,10 @@ def deployment_from_row(row: DeploymentRow) -> Deployment:
         logging=logging_from_json(row.logging),
         local_variables=dict(row.local_variables),
         cluster=row.cluster,
+        restart_policy=restart_policy_from_json(row.restart_policy),
+        queue=row.queue,
+        priority=row.priority or 0,
+        schedule_timeout_seconds=row.schedule_timeout_seconds,
         creator=row.creator,
         modifier=row.modifier,
         created_at=row.created_at,
@@ -277,9 +336,13 @@ def job_columns(job: Job) -> Columns:
         "attempt": job.attempt,
         "flink_job_id": job.flink_job_id,
         "restored_from": job.restored_from,
-        "observed_flink_status": job.observed_flink_status,
-        "observed_restarts": job.observed_restarts,
-        "observed_modified_ms": job.observed_modified_ms,
+        "observed_flink_status": None if job.observed.state is None else job.observed.state.value,
+        "observed_restarts": job.observed.restarts,
+        "observed_modified_ms": job.observed.modified_ms,
+        "latest_checkpoint": job.observed.latest_checkpoint,
+        "retained_checkpoint": job.observed.retained_checkpoint,
+        "restart_policy": restart_policy_to_json(job.restart_policy),
+        "restart_history": restart_history_to_json(job.restart_history),
         "stop_savepoint_id": job.stop_savepoint_id,
         "artifact": artifact_to_json(job.artifact),
         "resources": resources_to_json(job.resources),
@@ -289,7 +352,14 @@ def job_columns(job: Job) -> Columns:
         "local_variables": dict(job.local_variables),
         "restore": restore_to_json(job.restore),
         "failure": failure_to_json(job.failure),
-        "extra": dict(job.extra),
+        "extra": {k: v for k, v in job.extra.items() if k not in _LEGACY_CHECKPOINT_KEYS},
+        "queue": job.queue,
+        "priority": job.priority,
+        "schedule_timeout_seconds": job.schedule_timeout_seconds,
+        "cost_cu": job.cost_cu,
+        "enqueued_at": job.enqueued_at,
+        "admitted_at": job.admitted_at,
+        "status_reason": job.status_reason,
         "start_time": job.start_time,
         "end_time": job.end_time,
         "creator": job.creator,
@@ -323,9 +393,9 @@ def job_from_row(row: JobRow) -> Job:
         attempt=row.attempt,
         flink_job_id=row.flink_job_id,
         restored_from=row.restored_from,
-        observed_flink_status=row.observed_flink_status,
-        observed_restarts=row.observed_restarts,
-        observed_modified_ms=row.observed_modified_ms,
+        observed=_observed_from_row(row),
+        restart_policy=restart_policy_from_json(row.restart_policy),
+        restart_history=restart_history_from_json(row.restart_history),
         failure=failure_from_json(row.failure),
         stop_savepoint_id=row.stop_savepoint_id,
         start_time=row.start_time,
@@ -335,7 +405,14 @@ def job_from_row(row: JobRow) -> Job:
         created_at=row.created_at,
         modified_at=row.modified_at,
         version=row.version,
-        extra=dict(row.extra),
+        extra={k: v for k, v in row.extra.items() if k not in _LEGACY_CHECKPOINT_KEYS},
+        queue=row.queue,
+        priority=row.priority or 0,
+        schedule_timeout_seconds=row.schedule_timeout_seconds,
+        cost_cu=row.cost_cu,
+        enqueued_at=row.enqueued_at,
+        admitted_at=row.admitted_at,
+        status_reason=row.status_reason,
     )
 
 

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -34,9 +36,16 @@ __all__ = [
     "ClusterRow",
     "DeploymentRow",
     "EventRow",
+    "ExternalKeyCounterRow",
+    "ExternalKeyRow",
+    "FolderRow",
     "JobRow",
     "NamespaceRow",
+    "PackageRow",
+    "QueueRow",
+    "ResourceTagRow",
     "SavepointRow",
+    "StartTokenRow",
     "VariableRow",
 ]
 
@@ -99,6 +108,12 @@ class DeploymentRow(Base):
     created_at: Mapped[datetime]
     modified_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer)
+    # Restart policy (migration 0008): {"enabled", "max_restarts_per_hour"}; NULL = off.
+    restart_policy: Mapped[dict[str, Any] | None]
+    # Queues and admission (migration 0009).
+    queue: Mapped[str | None] = mapped_column(_NAME)
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    schedule_timeout_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class JobRow(Base):
@@ -107,6 +122,7 @@ class JobRow(Base):
         Index(None, "deployment_id", "created_at", "id"),
         Index(None, "status"),
         Index(None, "flink_job_id"),
+        Index(None, "queue", "status"),
         # At most one live job per deployment, even when two starts race (migration 0002).
         Index(
             LIVE_JOB_GUARD,
@@ -153,6 +169,20 @@ class JobRow(Base):
     created_at: Mapped[datetime]
     modified_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer)
+    # Restart policy copied at start, {"restarted_at": [...]}, checkpoint paths (0008).
+    restart_policy: Mapped[dict[str, Any] | None]
+    restart_history: Mapped[dict[str, Any] | None]
+    latest_checkpoint: Mapped[str | None] = mapped_column(Text)
+    retained_checkpoint: Mapped[str | None] = mapped_column(Text)
+    # Queues and admission (migration 0009): a job with a queue and no ``admitted_at``
+    # waits; ``admitted_at`` is written before the first submission (never admitted twice).
+    queue: Mapped[str | None] = mapped_column(_NAME)
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    schedule_timeout_seconds: Mapped[int | None] = mapped_column(Integer)
+    cost_cu: Mapped[float | None] = mapped_column(Float)
+    enqueued_at: Mapped[datetime | None]
+    admitted_at: Mapped[datetime | None]
+    status_reason: Mapped[str | None] = mapped_column(_NAME)
 
 
 class SavepointRow(Base):
@@ -245,3 +275,133 @@ class VariableRow(Base):
     modifier: Mapped[str | None] = mapped_column(_NAME)
     created_at: Mapped[datetime]
     modified_at: Mapped[datetime]
+
+
+class ExternalKeyRow(Base):
+    """A deployment's or job's key in one dialect's key space (migration 0007): a
+    ``number`` or a ``name``, unique in (space, scope). Deleting the entity deletes
+    its keys (the foreign keys cascade); ``ExternalKeyCounterRow`` keeps numbers unique."""
+
+    __tablename__ = "external_keys"
+    __table_args__ = (
+        UniqueConstraint("space", "scope", "number"),
+        UniqueConstraint("space", "scope", "name"),
+        CheckConstraint("(number IS NULL) <> (name IS NULL)", name="ck_external_keys_one_value"),
+        Index(None, "deployment_id"),
+        Index(None, "job_id"),
+    )
+
+    space: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    scope: Mapped[str] = mapped_column(_NAME)
+    number: Mapped[int | None] = mapped_column(BigInteger)
+    name: Mapped[str | None] = mapped_column(_NAME)
+    # The entity is the job when ``job_id`` is set, else the deployment.
+    deployment_id: Mapped[str] = mapped_column(
+        _ID, ForeignKey("deployments.id", ondelete="CASCADE")
+    )
+    job_id: Mapped[str | None] = mapped_column(_ID, ForeignKey("jobs.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+
+
+class ExternalKeyCounterRow(Base):
+    """The last number allocated in (space, scope); only ever increases (migration 0007)."""
+
+    __tablename__ = "external_key_counters"
+
+    space: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(_NAME, primary_key=True)
+    last_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class StartTokenRow(Base):
+    """A start's client token and the job it created, written with the job (migration
+    0007); purged after the retention period. Deleting the job deletes the token."""
+
+    __tablename__ = "start_tokens"
+    __table_args__ = (
+        Index(None, "created_at"),
+        Index(None, "job_id"),
+    )
+
+    workspace: Mapped[str] = mapped_column(_NAME, primary_key=True)
+    namespace: Mapped[str] = mapped_column(_NAME, primary_key=True)
+    token: Mapped[str] = mapped_column(_NAME, primary_key=True)
+    deployment_id: Mapped[str] = mapped_column(_ID)
+    job_id: Mapped[str] = mapped_column(_ID, ForeignKey("jobs.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+
+
+class QueueRow(Base):
+    """A CU quota on one cluster (migration 0009); ``namespaces`` is ``{"names": [...]}``
+    (empty: every namespace of ``workspace``)."""
+
+    __tablename__ = "queues"
+    __table_args__ = (UniqueConstraint("name"),)
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    name: Mapped[str] = mapped_column(_NAME)
+    workspace: Mapped[str] = mapped_column(_NAME)
+    cluster: Mapped[str] = mapped_column(_NAME)
+    capacity_cu: Mapped[float] = mapped_column(Float)
+    max_job_cu: Mapped[float | None] = mapped_column(Float)
+    namespaces: Mapped[dict[str, Any]]
+    description: Mapped[str | None] = mapped_column(Text)
+    follows_cluster: Mapped[bool] = mapped_column(Boolean)
+    creator: Mapped[str | None] = mapped_column(_NAME)
+    modifier: Mapped[str | None] = mapped_column(_NAME)
+    created_at: Mapped[datetime]
+    modified_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class FolderRow(Base):
+    """A folder path of a namespace with its integer id (migration 0010)."""
+
+    __tablename__ = "folders"
+    __table_args__ = (UniqueConstraint("workspace", "namespace", "path"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    path: Mapped[str] = mapped_column(String(2100))
+    creator: Mapped[str | None] = mapped_column(_NAME)
+    modifier: Mapped[str | None] = mapped_column(_NAME)
+    created_at: Mapped[datetime]
+    modified_at: Mapped[datetime]
+
+
+class PackageRow(Base):
+    """A registered package of a namespace (migration 0010)."""
+
+    __tablename__ = "packages"
+
+    workspace: Mapped[str] = mapped_column(_NAME, primary_key=True)
+    namespace: Mapped[str] = mapped_column(_NAME, primary_key=True)
+    name: Mapped[str] = mapped_column(_NAME, primary_key=True)
+    kind: Mapped[str] = mapped_column(_ENUM)
+    location: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    tag: Mapped[str] = mapped_column(Text)
+    md5: Mapped[str] = mapped_column(String(32))
+    origin_name: Mapped[str] = mapped_column(String(512))
+    attributes: Mapped[dict[str, Any]]
+    creator: Mapped[str | None] = mapped_column(_NAME)
+    modifier: Mapped[str | None] = mapped_column(_NAME)
+    created_at: Mapped[datetime]
+    modified_at: Mapped[datetime]
+
+
+class ResourceTagRow(Base):
+    """One key/value tag of a resource named by type and id (migration 0010)."""
+
+    __tablename__ = "resource_tags"
+
+    workspace: Mapped[str] = mapped_column(_NAME, primary_key=True)
+    resource_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(_NAME, primary_key=True)
+    key: Mapped[str] = mapped_column(_NAME, primary_key=True)
+    value: Mapped[str] = mapped_column(_NAME)
+    created_at: Mapped[datetime]

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from millstream.control.ports import Page
+from millstream.control.ports import Page, StartToken
 from millstream.domain.artifacts import ExecutionMode
 from millstream.domain.clusters import Cluster
 from millstream.domain.deployments import Deployment
@@ -47,7 +47,9 @@ from millstream.store.models import (
     JobRow,
     NamespaceRow,
     SavepointRow,
+    StartTokenRow,
 )
+from millstream.store.queues import SqlQueueRepositories
 
 __all__ = ["SqlRepositories"]
 
@@ -67,7 +69,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlRepositories:
+class SqlRepositories(SqlQueueRepositories):
     """Reads and writes inside one session; the caller owns the transaction."""
 
     def __init__(self, session: Session) -> None:
@@ -412,6 +414,47 @@ class SqlRepositories:
 
     def delete_cluster(self, *, cluster_id: str) -> None:
         self._delete(ClusterRow, cluster_id)
+
+    # ----------------------------------------------------------------------- start tokens
+
+    def read_start_token(self, *, workspace: str, namespace: str, token: str) -> StartToken | None:
+        row = self._session.get(StartTokenRow, (workspace, namespace, token))
+        if row is None:
+            return None
+        return StartToken(
+            workspace=row.workspace,
+            namespace=row.namespace,
+            token=row.token,
+            deployment_id=row.deployment_id,
+            job_id=row.job_id,
+            created_at=row.created_at,
+        )
+
+    def create_start_token(self, *, start_token: StartToken) -> None:
+        """``Conflict`` when the token is already recorded in its namespace (a
+        concurrent start with the same token committed first)."""
+        self._insert(
+            StartTokenRow,
+            {
+                "workspace": start_token.workspace,
+                "namespace": start_token.namespace,
+                "token": start_token.token,
+                "deployment_id": start_token.deployment_id,
+                "job_id": start_token.job_id,
+                "created_at": start_token.created_at,
+            },
+            duplicate=f"client token {start_token.token!r} was already used",
+            missing=f"job {start_token.job_id} of client token {start_token.token!r} "
+            "does not exist",
+        )
+
+    def delete_start_tokens(self, *, created_before: datetime) -> int:
+        result = self._session.execute(
+            delete(StartTokenRow)
+            .where(StartTokenRow.created_at < created_before)
+            .execution_options(synchronize_session=False)
+        )
+        return int(cast("CursorResult[Any]", result).rowcount)
 
     # ----------------------------------------------------------------------- helpers
 

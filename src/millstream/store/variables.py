@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from millstream.control.ports import Page
-from millstream.domain.errors import Conflict, NotFound
+from millstream.domain.errors import Conflict, ErrorCode, NotFound
 from millstream.domain.variables import Variable, VariableKind
 from millstream.store.errors import integrity_violation
 from millstream.store.models import NamespaceRow, VariableRow
@@ -63,7 +63,7 @@ class SqlVariableRepositories:
                 raise Conflict(
                     f"a variable named {variable.name!r} already exists in namespace "
                     f"{variable.namespace!r}",
-                    code="VariableAlreadyExists",
+                    code=ErrorCode.VARIABLE_EXISTS,
                 ) from error
             raise
 
@@ -77,12 +77,14 @@ class SqlVariableRepositories:
             .values(values)
         )
         if cast(CursorResult[Any], result).rowcount == 0:
-            raise NotFound(f"variable {variable.name!r} not found", code="VariableNotFound")
+            raise NotFound(
+                f"variable {variable.name!r} not found", code=ErrorCode.VARIABLE_NOT_FOUND
+            )
 
     def delete_variable(self, *, workspace: str, namespace: str, name: str) -> None:
         result = self._session.execute(delete(VariableRow).where(*_key(workspace, namespace, name)))
         if cast(CursorResult[Any], result).rowcount == 0:
-            raise NotFound(f"variable {name!r} not found", code="VariableNotFound")
+            raise NotFound(f"variable {name!r} not found", code=ErrorCode.VARIABLE_NOT_FOUND)
 
 
 def _key(workspace: str, namespace: str, name: str) -> tuple[Any, ...]:

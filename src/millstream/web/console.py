@@ -10,7 +10,7 @@ the access key and the caller's role in the selected namespace.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -18,22 +18,33 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from millstream.control.context import Actor, Scope
 from millstream.control.ports import Page
 from millstream.control.services import Services
 from millstream.control.services.logs import LogKind
+from millstream.control.throttle import FailureThrottle
 from millstream.domain.access import Permission, Role
 from millstream.domain.errors import InvalidSql, MillstreamError, NotFound, Unauthenticated
 from millstream.domain.jobs import Job, RestoreKind, StopStrategy
 from millstream.domain.savepoints import SavepointState
 from millstream.web import views
 from millstream.web.forms import EditorForm, parse_restore, parse_stop
+from millstream.web.guards import SECURITY_HEADERS, same_origin
 from millstream.web.highlight import highlight_sql
 from millstream.web.ports import ConsoleAccess
+from millstream.web.queue_views import queue_bars
 from millstream.web.rendering import STATIC_FILES, Renderer, error_status, static_dir
-from millstream.web.sessions import COOKIE_NAME, Session, SessionCodec, secrets_match
+from millstream.web.sessions import (
+    COOKIE_NAME,
+    SIGN_IN_COOKIE_NAME,
+    Revocations,
+    Session,
+    SessionCodec,
+    secrets_match,
+)
 
 __all__ = ["build_console"]
 
@@ -46,6 +57,28 @@ FormField = Annotated[str, Form()]
 
 class _SignedOut(Exception):
     """No valid session: send the browser to the sign-in page."""
+
+
+class _ConsoleRoute(APIRoute):
+    """Every console response carries the security headers (CSP, no framing, nosniff,
+    no referrer to other sites); a POST from another origin is refused before any
+    handler runs (the CSRF tokens are the main defence, this one needs no state)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            if request.method == "POST" and not same_origin(request):
+                response: Response = Response(
+                    "cross-origin request refused", status_code=403, media_type="text/plain"
+                )
+            else:
+                response = await handler(request)
+            for name, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+            return response
+
+        return guarded
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +118,9 @@ class _Console:
         self.default_namespace = default_namespace
         self.clock = clock
         self.renderer = Renderer()
+        self.revocations = Revocations()
+        # Failed sign-ins per source address (memory-bounded, like the API's throttle).
+        self.sign_in_throttle = FailureThrottle(max_failures=20, max_failures_per_key=0)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -94,7 +130,7 @@ class _Console:
 
     def context(self, request: Request) -> _Context:
         session = self.codec.decode(request.cookies.get(COOKIE_NAME))
-        if session is None:
+        if session is None or self.revocations.is_revoked(session):
             raise _SignedOut
         try:
             resolved = self.access.resolve(session.key_id)
@@ -286,7 +322,7 @@ def build_console(
     console = _Console(
         services, access, flink_ui_url, SessionCodec(secret_key), default_namespace, clock
     )
-    router = APIRouter(prefix="/console", include_in_schema=False)
+    router = APIRouter(prefix="/console", include_in_schema=False, route_class=_ConsoleRoute)
     _static_routes(router)
     _session_routes(router, console)
     _deployment_routes(router, console)
@@ -323,23 +359,69 @@ def _session_routes(router: APIRouter, console: _Console) -> None:
     def home(request: Request) -> Response:
         return RedirectResponse(f"{request.scope.get('root_path', '')}/console/deployments", 303)
 
+    def sign_in_form(
+        request: Request, *, status_code: int = 200, message: str | None = None, key_id: str = ""
+    ) -> Response:
+        # A fresh pre-session cookie and its token each time the form is shown.
+        nonce = console.codec.new_sign_in_nonce()
+        response = renderer.html(
+            request,
+            "sign_in.html",
+            status_code=status_code,
+            message=message,
+            key_id=key_id,
+            sign_in_token=console.codec.sign_in_token(nonce),
+        )
+        response.set_cookie(
+            SIGN_IN_COOKIE_NAME,
+            nonce,
+            max_age=3600,
+            path="/console",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
     @router.get("/sign-in")
     def sign_in_page(request: Request) -> Response:
-        return renderer.html(request, "sign_in.html", message=None, key_id="")
+        return sign_in_form(request)
 
     @router.post("/sign-in")
     def sign_in(
-        request: Request, access_key_id: FormField = "", access_key_secret: FormField = ""
+        request: Request,
+        access_key_id: FormField = "",
+        access_key_secret: FormField = "",
+        sign_in_token: FormField = "",
     ) -> Response:
         key_id = access_key_id.strip()
+        if not console.codec.sign_in_matches(
+            request.cookies.get(SIGN_IN_COOKIE_NAME), sign_in_token
+        ):
+            return sign_in_form(
+                request,
+                status_code=403,
+                message="This sign-in form has expired or was sent from another site: "
+                "sign in again.",
+                key_id=key_id,
+            )
+        address = [f"addr:{request.client.host}"] if request.client else []
+        wait = console.sign_in_throttle.retry_after(address)
+        if wait is not None:
+            return sign_in_form(
+                request,
+                status_code=429,
+                message=f"Too many failed sign-ins: try again in {max(1, round(wait))} seconds.",
+                key_id=key_id,
+            )
         try:
             resolved = console.access.resolve(key_id) if key_id else None
         except Unauthenticated:
             resolved = None
         if resolved is None or not secrets_match(access_key_secret.strip(), resolved.secret):
-            return renderer.html(
+            console.sign_in_throttle.record_failure(address)
+            return sign_in_form(
                 request,
-                "sign_in.html",
                 status_code=401,
                 message="That access key ID and secret do not match an active key.",
                 key_id=key_id,
@@ -367,6 +449,7 @@ def _session_routes(router: APIRouter, console: _Console) -> None:
             f"{request.scope.get('root_path', '')}/console/deployments", 303
         )
         _set_cookie(response, request, console.codec, session)
+        response.delete_cookie(SIGN_IN_COOKIE_NAME, path="/console")
         return response
 
     @router.post("/sign-out")
@@ -377,6 +460,7 @@ def _session_routes(router: APIRouter, console: _Console) -> None:
             return console.to_sign_in(request)
         if not secrets_match(csrf or request.headers.get(_CSRF_HEADER, ""), ctx.csrf):
             return console.failure(ctx, "this form is out of date: reload the page", 403)
+        console.revocations.revoke(ctx.session)  # a kept copy of the cookie stops working
         response = RedirectResponse(
             f"{request.scope.get('root_path', '')}/console/sign-in", status_code=303
         )
@@ -742,6 +826,8 @@ def _cluster_routes(router: APIRouter, console: _Console) -> None:
             listed, _ = console.services.deployments.list(ctx.scope, Page(0, _FILTER_SCAN))
             pairs = [(d, console.latest_job(ctx.scope, d.id)) for d in listed]
             usage = views.cluster_usage(pairs)
-            return console.page(ctx, "clusters.html", usage=usage)
+            service = console.services.queues
+            queues = queue_bars(service.list()) if service is not None else []
+            return console.page(ctx, "clusters.html", usage=usage, queues=queues)
 
         return console.respond(request, Permission.READ, handle)

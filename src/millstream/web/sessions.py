@@ -5,6 +5,14 @@ reads it back on every request. The cookie holds no secret, only who signed in w
 key id, the (workspace, namespace) they look at and when it expires; the signature
 (HMAC-SHA256 with the server's session key) makes it tamper-proof. The key itself is
 checked again on every request, so revoking it signs its sessions out.
+
+Signing in is protected against cross-site forgery too: the sign-in page sets a random
+pre-session cookie and puts a token derived from it in the form (``sign_in_token``); a
+POST without the pair is refused. Signing out revokes the session server-side
+(``Revocations``): its cookie stops working at once, even if a copy was kept. Revocations
+live in the server process (bounded; an entry is dropped when its session would have
+expired anyway); a restart or another replica does not know them, so for those the
+session's lifetime and revoking the access key remain the backstop.
 """
 
 from __future__ import annotations
@@ -14,12 +22,15 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 __all__ = [
     "COOKIE_NAME",
+    "SIGN_IN_COOKIE_NAME",
+    "Revocations",
     "Session",
     "SessionCodec",
     "derive_session_key",
@@ -27,6 +38,7 @@ __all__ = [
 ]
 
 COOKIE_NAME = "millstream_console"
+SIGN_IN_COOKIE_NAME = "millstream_sign_in"
 _DEFAULT_LIFETIME = 12 * 3600
 
 
@@ -115,6 +127,22 @@ class SessionCodec:
         message = f"csrf:{session.key_id}:{session.nonce}".encode()
         return _b64(hmac.new(self._key, message, hashlib.sha256).digest())
 
+    @staticmethod
+    def new_sign_in_nonce() -> str:
+        """The random value of the pre-session cookie the sign-in page sets."""
+        return secrets.token_urlsafe(24)
+
+    def sign_in_token(self, nonce: str) -> str:
+        """The form token that must come with the pre-session cookie ``nonce``."""
+        message = f"sign-in:{nonce}".encode()
+        return _b64(hmac.new(self._key, message, hashlib.sha256).digest())
+
+    def sign_in_matches(self, nonce: str | None, token: str) -> bool:
+        """Whether a sign-in POST carries the token of its own pre-session cookie."""
+        if not nonce or not token:
+            return False
+        return secrets_match(token, self.sign_in_token(nonce))
+
     def _sign(self, payload: str) -> bytes:
         return hmac.new(self._key, payload.encode(), hashlib.sha256).digest()
 
@@ -128,3 +156,35 @@ def _unb64(text: str) -> bytes:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError) as exc:
         raise ValueError("not base64") from exc
+
+
+class Revocations:
+    """Sessions signed out before they expired (by their per-sign-in nonce).
+
+    At most ``max_entries`` are kept; expired sessions are forgotten first (their cookies
+    no longer decode anyway), and if every entry is still live the one expiring soonest
+    goes. Thread-safe: console handlers run in the thread pool.
+    """
+
+    def __init__(self, *, max_entries: int = 100_000) -> None:
+        self._max = max_entries
+        self._until: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def revoke(self, session: Session, *, now: float | None = None) -> None:
+        current = time.time() if now is None else now
+        with self._lock:
+            self._until[session.nonce] = session.expires_at
+            if len(self._until) > self._max:
+                for nonce in [n for n, until in self._until.items() if until < current]:
+                    del self._until[nonce]
+            while len(self._until) > self._max:
+                del self._until[min(self._until, key=self._until.__getitem__)]
+
+    def is_revoked(self, session: Session) -> bool:
+        with self._lock:
+            return session.nonce in self._until
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._until)

@@ -13,7 +13,8 @@ from datetime import datetime
 
 from millstream.domain.deployments import Deployment
 from millstream.domain.events import Event, EventName
-from millstream.domain.jobs import DesiredState, Job, JobStatus
+from millstream.domain.jobs import CLUSTER_UNREACHABLE, DesiredState, Job, JobStatus
+from millstream.domain.observed import ObservedState
 from millstream.domain.savepoints import Savepoint, SavepointOrigin, SavepointState
 
 __all__ = [
@@ -39,12 +40,20 @@ _TONES = {
     "STARTING": "busy",
     "STOPPING": "busy",
     "CANCELLING": "busy",
+    "SUSPENDING": "busy",
     "STARTED": "busy",
     "RESTARTING": "warn",
+    "FAILING": "warn",
+    "RECONCILING": "warn",
+    "UNREACHABLE": "warn",
     "FAILED": "bad",
     "CANCELLED": "muted",
+    "SUSPENDED": "muted",
     "NOT STARTED": "muted",
 }
+
+# Flink states of a RUNNING job's run that the console shows instead of RUNNING.
+_TROUBLED = frozenset({ObservedState.RESTARTING, ObservedState.FAILING, ObservedState.RECONCILING})
 
 
 def status_tone(status: str | None) -> str:
@@ -59,8 +68,12 @@ def display_status(job: Job | None) -> str:
         return "NOT STARTED"
     if job.desired is DesiredState.STOPPED and not job.is_terminal:
         return "STOPPING"
-    if job.status is JobStatus.RUNNING and job.observed_flink_status == "RESTARTING":
-        return "RESTARTING"
+    if job.desired is DesiredState.SUSPENDED and job.status is not JobStatus.SUSPENDED:
+        return "SUSPENDING"
+    if job.status_reason == CLUSTER_UNREACHABLE and not job.is_terminal:
+        return "UNREACHABLE"  # its cluster does not answer: what Flink runs is unknown
+    if job.status is JobStatus.RUNNING and job.observed.state in _TROUBLED:
+        return job.observed.state.value  # RESTARTING, FAILING, RECONCILING
     return job.status.value
 
 
@@ -147,6 +160,10 @@ _EVENT_STATUS: dict[EventName, str] = {
     EventName.JOB_STOP_REQUESTED: "STOPPING",
     EventName.JOB_STOPPING: "STOPPING",
     EventName.STOP_FAILED: "RUNNING",
+    EventName.JOB_SUSPEND_REQUESTED: "SUSPENDING",
+    EventName.JOB_SUSPENDED: "SUSPENDED",
+    EventName.JOB_RESUME_REQUESTED: "STARTING",
+    EventName.JOB_RESTARTING_AFTER_FAILURE: "STARTING",
     EventName.JOB_CANCELLED: "CANCELLED",
     EventName.JOB_FINISHED: "FINISHED",
     EventName.JOB_FAILED: "FAILED",

@@ -33,6 +33,7 @@ from millstream.domain.artifacts import ExecutionMode
 from millstream.domain.deployments import Deployment
 from millstream.domain.errors import (
     Conflict,
+    ErrorCode,
     InvalidInput,
     InvalidSql,
     InvalidTransition,
@@ -64,6 +65,8 @@ class FakeWorld:
     jobs: dict[str, Job] = field(default_factory=dict)
     savepoints: dict[str, Savepoint] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
+    # (workspace, namespace, client token) -> (deployment id, job id) of the start.
+    start_tokens: dict[tuple[str, str, str], tuple[str, str]] = field(default_factory=dict)
     fail_next: Exception | None = None
     validations: list[tuple[str, ExecutionMode, dict[str, Any]]] = field(default_factory=list)
     now: datetime = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -80,7 +83,7 @@ class FakeWorld:
         if (scope.workspace, scope.namespace) not in self.namespaces:
             raise NotFound(
                 f"namespace {scope.namespace!r} not found in workspace {scope.workspace!r}",
-                code="NamespaceNotFound",
+                code=ErrorCode.NAMESPACE_NOT_FOUND,
             )
 
     def record(self, scope: Scope, name: EventName, message: str, **ids: str | None) -> None:
@@ -103,7 +106,9 @@ class FakeWorld:
             scope.workspace,
             scope.namespace,
         ):
-            raise NotFound(f"deployment {deployment_id!r} not found", code="DeploymentNotFound")
+            raise NotFound(
+                f"deployment {deployment_id!r} not found", code=ErrorCode.DEPLOYMENT_NOT_FOUND
+            )
         return found
 
     def job(self, scope: Scope, job_id: str) -> Job:
@@ -112,7 +117,7 @@ class FakeWorld:
             scope.workspace,
             scope.namespace,
         ):
-            raise NotFound(f"job {job_id!r} not found", code="JobNotFound")
+            raise NotFound(f"job {job_id!r} not found", code=ErrorCode.JOB_NOT_FOUND)
         return found
 
     def live_jobs(self, deployment_id: str) -> list[Job]:
@@ -159,7 +164,8 @@ class FakeDeploymentService(DeploymentService):
             for d in self._world.deployments.values()
         ):
             raise Conflict(
-                f"a deployment named {deployment.name!r} exists", code="DeploymentNameExists"
+                f"a deployment named {deployment.name!r} exists",
+                code=ErrorCode.DEPLOYMENT_NAME_TAKEN,
             )
         self._world.deployments[deployment.id] = copy.deepcopy(deployment)
         self._world.record(
@@ -176,7 +182,7 @@ class FakeDeploymentService(DeploymentService):
         for deployment in self._in(scope):
             if deployment.name == name:
                 return copy.deepcopy(deployment)
-        raise NotFound(f"deployment named {name!r} not found", code="DeploymentNotFound")
+        raise NotFound(f"deployment named {name!r} not found", code=ErrorCode.DEPLOYMENT_NOT_FOUND)
 
     def list(
         self,
@@ -205,7 +211,7 @@ class FakeDeploymentService(DeploymentService):
         if patch.expected_version is not None and patch.expected_version != current.version:
             raise Conflict(
                 f"deployment is at version {current.version}, not {patch.expected_version}",
-                code="ResourceVersionConflict",
+                code=ErrorCode.STALE_VERSION,
             )
         updated = patch.apply(copy.deepcopy(current))
         updated.modifier = actor.id
@@ -219,7 +225,7 @@ class FakeDeploymentService(DeploymentService):
         self._world.enter(scope)
         deployment = self._world.deployment(scope, deployment_id)
         if self._world.live_jobs(deployment_id):
-            raise Conflict("deployment has a live job", code="DeploymentHasLiveJob")
+            raise Conflict("deployment has a live job", code=ErrorCode.DEPLOYMENT_HAS_LIVE_JOB)
         del self._world.deployments[deployment_id]
         self._world.record(
             scope,
@@ -255,7 +261,7 @@ class FakeDeploymentService(DeploymentService):
         self._versions.resolve(deployment.engine_version)
         if deployment.cluster not in (None, "session-1"):
             raise InvalidInput(
-                f"unknown session cluster {deployment.cluster!r}", code="ClusterNotFound"
+                f"unknown session cluster {deployment.cluster!r}", code=ErrorCode.CLUSTER_NOT_FOUND
             )
         if deployment.artifact.sql_script is not None:
             _fake_plan(deployment.artifact.sql_script)
@@ -285,10 +291,19 @@ class FakeJobService(JobService):
         *,
         restore: RestoreStrategy | None = None,
         local_variables: dict[str, str] | None = None,
+        client_token: str | None = None,
+        # Queues are not modelled here (test_native_job_control.py runs the real service).
+        queue: str | None = None,  # noqa: ARG002
     ) -> Job:
         restore = restore or RestoreStrategy()
         restore.validate()
         self._world.enter(scope)
+        token_key = (scope.workspace, scope.namespace, client_token or "")
+        if client_token is not None and token_key in self._world.start_tokens:
+            started_deployment, started_job = self._world.start_tokens[token_key]
+            if started_deployment != deployment_id:
+                raise Conflict(f"client token {client_token!r} was used for another deployment")
+            return copy.deepcopy(self._world.jobs[started_job])
         deployment = self._world.deployment(scope, deployment_id)
         live = self._world.live_jobs(deployment_id)
         if live:
@@ -297,7 +312,7 @@ class FakeJobService(JobService):
             restore.savepoint_id not in self._world.savepoints
         ):
             raise NotFound(
-                f"savepoint {restore.savepoint_id!r} not found", code="SavepointNotFound"
+                f"savepoint {restore.savepoint_id!r} not found", code=ErrorCode.SAVEPOINT_NOT_FOUND
             )
         now = self._world.tick()
         job = Job(
@@ -327,6 +342,8 @@ class FakeJobService(JobService):
             modified_at=now,
         )
         self._world.jobs[job.id] = copy.deepcopy(job)
+        if client_token is not None:
+            self._world.start_tokens[token_key] = (deployment.id, job.id)
         self._world.record(
             scope,
             EventName.JOB_START_REQUESTED,
@@ -342,7 +359,7 @@ class FakeJobService(JobService):
         try:
             job.request_stop(strategy)
         except InvalidTransition as exc:
-            raise InvalidTransition(str(exc), code="JobNotStoppable") from exc
+            raise InvalidTransition(str(exc), code=ErrorCode.JOB_NOT_STOPPABLE) from exc
         job.modifier = actor.id
         job.modified_at = self._world.tick()
         return copy.deepcopy(job)
@@ -369,7 +386,7 @@ class FakeJobService(JobService):
         if not job.is_terminal:
             raise InvalidTransition(
                 f"job {job_id} is {job.status.value}; only a terminal job can be deleted",
-                code="JobNotTerminal",
+                code=ErrorCode.JOB_NOT_TERMINAL,
             )
         del self._world.jobs[job_id]
         self._world.record(
@@ -402,7 +419,7 @@ class FakeSavepointService(SavepointService):
         self._world.deployment(scope, deployment_id)
         running = [j for j in self._world.live_jobs(deployment_id) if j.status is JobStatus.RUNNING]
         if not running:
-            raise Conflict("no RUNNING job to take a savepoint of", code="JobNotRunning")
+            raise Conflict("no RUNNING job to take a savepoint of", code=ErrorCode.JOB_NOT_RUNNING)
         now = self._world.tick()
         savepoint = Savepoint(
             id=str(uuid.uuid4()),
@@ -452,7 +469,7 @@ class FakeSavepointService(SavepointService):
         self._world.enter(scope)
         savepoint = self._find(scope, savepoint_id)
         if savepoint.state is SavepointState.STARTED:
-            raise Conflict("savepoint is still being taken", code="SavepointInProgress")
+            raise Conflict("savepoint is still being taken", code=ErrorCode.SAVEPOINT_IN_PROGRESS)
         del self._world.savepoints[savepoint_id]
         self._world.record(
             scope,
@@ -468,7 +485,9 @@ class FakeSavepointService(SavepointService):
             scope.workspace,
             scope.namespace,
         ):
-            raise NotFound(f"savepoint {savepoint_id!r} not found", code="SavepointNotFound")
+            raise NotFound(
+                f"savepoint {savepoint_id!r} not found", code=ErrorCode.SAVEPOINT_NOT_FOUND
+            )
         return found
 
 

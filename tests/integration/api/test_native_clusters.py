@@ -152,6 +152,17 @@ async def test_unknown_session_cluster_is_a_404(api: httpx.AsyncClient) -> None:
     assert (answer.status_code, answer.json()["code"]) == (404, "SessionClusterNotFound")
 
 
+async def test_deployment_target_without_url_names_the_wire_field(api: httpx.AsyncClient) -> None:
+    answer = await api.post(
+        f"{NS}/deployment-targets",
+        params={"deploymentTargetName": "ext"},
+        json={"cpu": 4, "memory": "16 GiB"},
+    )
+    body = answer.json()
+    assert (answer.status_code, body["code"]) == (400, "FlinkRestUrlRequired")
+    assert body["message"].startswith("flinkRestUrl is required")
+
+
 async def test_deployment_targets_over_http(api: httpx.AsyncClient) -> None:
     unreachable = await api.post(
         f"{NS}/deployment-targets",

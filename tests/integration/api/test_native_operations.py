@@ -289,7 +289,9 @@ async def test_proxy_reads_the_jobs_own_paths_only(rig: Rig, client: httpx.Async
         assert refused.status_code == 400, (bad, refused.text)
         assert refused.json()["code"] == "FlinkApiPathNotAllowed", bad
     assert not any("evil" in str(s) or "jars" in s[1] for s in rig.rest["seen"])
-    missing = await proxy(f"/jobs/{fid}/nothing-here")
+    unlisted = await proxy(f"/jobs/{fid}/nothing-here")
+    assert (unlisted.status_code, unlisted.json()["code"]) == (400, "FlinkApiPathNotAllowed")
+    missing = await proxy(f"/jobs/{fid}/vertices/v9/watermarks")
     assert (missing.status_code, missing.json()["code"]) == (404, "FlinkApiNotFound")
     kind = await proxy("/overview", resourceType="clusters")
     assert kind.status_code == 400

@@ -15,7 +15,7 @@ from millstream.control.context import Actor, Scope
 from millstream.control.ports import Page
 from millstream.control.services.access import AccessService, IssuedKey, ResolvedKey
 from millstream.domain.access import AuditEntry, KeyStatus, Role
-from millstream.domain.errors import Conflict, NotFound, Unauthenticated
+from millstream.domain.errors import Conflict, ErrorCode, NotFound, Unauthenticated
 from millstream.domain.namespaces import Namespace
 from millstream.store import SqlStore, upgrade
 from millstream.store.access import SqlAccessStore
@@ -92,7 +92,7 @@ def test_nonce_replay_is_refused_by_another_replica(
     access.accept(access.resolve(admin.key.id), nonce="n-1")
     with pytest.raises(Unauthenticated) as caught:
         other_replica.accept(other_replica.resolve(admin.key.id), nonce="n-1")
-    assert caught.value.code == "SignatureNonceUsed"
+    assert caught.value.code == ErrorCode.NONCE_REUSED
     other_replica.accept(other_replica.resolve(admin.key.id), nonce="n-2")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from millstream.domain.errors import InvalidInput, MillstreamError
+from millstream.domain.errors import ErrorCode, InvalidInput, MillstreamError
 from millstream.store.cipher import SECRET_KEY_FILE, FernetCipher, load_cipher
 
 
@@ -29,7 +29,7 @@ def test_configured_keys_win_and_rotate(tmp_path: Path) -> None:
     assert not (tmp_path / SECRET_KEY_FILE).exists()
     with pytest.raises(MillstreamError) as caught:
         load_cipher(new, tmp_path).decrypt(ciphertext)
-    assert caught.value.code == "SecretKeyMismatch"
+    assert caught.value.code == ErrorCode.SECRET_KEY_MISMATCH
 
 
 def test_bad_key_is_a_clear_error() -> None:

@@ -19,7 +19,9 @@ from millstream.domain.jobs import (
     RestoreStrategy,
     StopStrategy,
 )
+from millstream.domain.observed import ObservedState, ObservedStatus
 from millstream.domain.resources import ResourceSetting, ResourceSpec
+from millstream.domain.restarts import RestartPolicy
 from millstream.store import SqlStore
 from tests.factories import make_deployment, make_job
 
@@ -56,9 +58,15 @@ def test_job_round_trips_every_field(store: SqlStore) -> None:
         attempt=2,
         flink_job_id="0123456789abcdef0123456789abcdef",
         restored_from="s3://b/savepoints/sp-1",
-        observed_flink_status="RUNNING",
-        observed_restarts=4,
-        observed_modified_ms=1_700_000_123_456,
+        observed=ObservedStatus(
+            state=ObservedState.RUNNING,
+            restarts=4,
+            modified_ms=1_700_000_123_456,
+            latest_checkpoint="s3://b/checkpoints/chk-9",
+            retained_checkpoint="s3://b/checkpoints/chk-8",
+        ),
+        restart_policy=RestartPolicy(enabled=True, max_restarts_per_hour=5),
+        restart_history=(T0 + timedelta(minutes=3), T0 + timedelta(minutes=4)),
         failure=Failure("boom", "java.lang.RuntimeException", T0 + timedelta(hours=1)),
         stop_savepoint_id="sp-2",
         start_time=T0 + timedelta(minutes=1),
@@ -142,7 +150,7 @@ def test_read_active_jobs_skips_terminal_ones(store: SqlStore) -> None:
         active = repos.read_active_jobs()
         of_running = repos.read_active_jobs(deployment_id=running)
         of_failed = repos.read_active_jobs(deployment_id=deployments[JobStatus.FAILED].id)
-    live = {JobStatus.STARTING, JobStatus.RUNNING, JobStatus.CANCELLING}
+    live = {JobStatus.STARTING, JobStatus.RUNNING, JobStatus.CANCELLING, JobStatus.SUSPENDED}
     assert {j.id for j in active} == {jobs[s].id for s in live}
     assert [j.id for j in of_running] == [jobs[JobStatus.RUNNING].id]
     assert of_failed == []
@@ -166,7 +174,7 @@ def test_update_job_checks_and_increments_version(store: SqlStore) -> None:
     with store.transaction() as repos:
         stale = repos.read_job(job_id=job.id)
     job.move_to(JobStatus.RUNNING)
-    job.observed_restarts = 1
+    job.observed.restarts = 1
     with store.transaction() as repos:
         repos.update_job(job=job)
         again = repos.read_job(job_id=job.id)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from millstream.control.ports import Page
-from millstream.domain.errors import Conflict, NotFound
+from millstream.domain.errors import Conflict, ErrorCode, NotFound
 from millstream.domain.variables import Variable, VariableKind
 from millstream.store import SqlStore
 from millstream.store.variables import SqlVariableStore
@@ -66,7 +66,7 @@ def test_duplicate_name_is_a_conflict(variables: SqlVariableStore) -> None:
         repos.create_variable(variable=_variable("rows"))
     with pytest.raises(Conflict) as caught, variables.transaction() as repos:
         repos.create_variable(variable=_variable("rows"))
-    assert caught.value.code == "VariableAlreadyExists"
+    assert caught.value.code == ErrorCode.VARIABLE_EXISTS
 
 
 def test_missing_variable_update_and_delete_are_not_found(variables: SqlVariableStore) -> None:

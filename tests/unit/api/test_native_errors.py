@@ -35,6 +35,7 @@ EXPECTED: dict[type[domain.MillstreamError], int] = {
     domain.Unavailable: 503,
     domain.EngineUnavailable: 503,
     domain.StoreUnavailable: 503,
+    domain.Throttled: 429,
     domain.EnginePermanentError: 500,
     domain.MillstreamError: 500,
 }
@@ -63,7 +64,7 @@ def test_status_by_class(cls: type[domain.MillstreamError], status: int) -> None
 
 def test_most_specific_mapped_class_wins_for_subclasses() -> None:
     class CustomConflict(domain.StaleVersion):
-        code = "Custom"
+        code = domain.ErrorCode.CONFLICT
 
     assert status_for(CustomConflict("x")) == 409
 
@@ -74,7 +75,8 @@ def _body(response: JSONResponse) -> dict[str, object]:
 
 
 def test_error_envelope_carries_code_and_message_twice() -> None:
-    response = error_response(domain.NotFound("job 'j' not found", code="JobNotFound"), "RID")
+    error = domain.NotFound("job 'j' not found", code=domain.ErrorCode.JOB_NOT_FOUND)
+    response = error_response(error, "RID")
     assert response.status_code == 404
     assert response.headers[REQUEST_ID_HEADER] == "RID"
     assert _body(response) == {

@@ -25,10 +25,13 @@ from millstream.domain.jobs import (
     RestoreStrategy,
     StopStrategy,
 )
+from millstream.domain.observed import ObservedState, ObservedStatus
 from millstream.domain.resources import ResourceMode, ResourceSetting, ResourceSpec
 from millstream.domain.savepoints import Savepoint, SavepointOrigin, SavepointState
 
-text = st.text(min_size=1, max_size=20)
+# No NUL: the wire models refuse it (PostgreSQL cannot store it), so no domain value has it.
+_CHARS = st.characters(codec="utf-8", exclude_characters="\x00")
+text = st.text(_CHARS, min_size=1, max_size=20)
 maybe_text = st.none() | text
 texts = st.lists(text, max_size=3).map(tuple)
 memory = st.builds(
@@ -91,8 +94,8 @@ loggings = st.builds(
     log_reserve_open_history=st.none() | st.booleans(),
     log_reserve_expiration_days=st.none() | st.integers(1, 30),
 )
-string_maps = st.dictionaries(text, st.text(max_size=10), max_size=4)
-conf_values = st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(max_size=10)
+string_maps = st.dictionaries(text, st.text(_CHARS, max_size=10), max_size=4)
+conf_values = st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(_CHARS, max_size=10)
 moments = st.none() | st.integers(0, 4_000_000_000).map(lambda s: datetime.fromtimestamp(s, tz=UTC))
 
 
@@ -324,8 +327,7 @@ def _job(**overrides: Any) -> Job:
         "cluster": "preview",
         "status": JobStatus.FAILED,
         "desired": DesiredState.RUNNING,
-        "observed_flink_status": "FAILED",
-        "observed_restarts": 4,
+        "observed": ObservedStatus(state=ObservedState.FAILED, restarts=4),
         "failure": Failure(
             "not progressing",
             "KubernetesDeploymentNotProgressing",
@@ -357,6 +359,15 @@ def test_job_has_every_seed_000_field() -> None:
         "running": {"observedFlinkJobRestarts": 4, "observedFlinkJobStatus": "FAILED"},
         "riskLevel": None,
         "healthScore": None,
+        "reason": None,
+        "scheduling": {
+            "queue": None,
+            "priority": 0,
+            "costCu": None,
+            "scheduleTimeoutSeconds": None,
+            "enqueuedAt": None,
+            "admittedAt": None,
+        },
     }
     # parallelism 4, 2 slots per TM -> 2 TMs of 2 cpu / 4 GiB, plus the JM
     assert wire["metric"] == {"totalCpu": 6.0, "totalMemoryByte": 12 * 1024**3}
@@ -395,14 +406,15 @@ def test_job_metric_defaults_to_one_slot_per_taskmanager() -> None:
 def test_fresh_job_has_no_running_block_or_times() -> None:
     job = _job(
         status=JobStatus.STARTING,
-        observed_flink_status=None,
-        observed_restarts=None,
+        observed=ObservedStatus(),
         failure=None,
         start_time=None,
         end_time=None,
     )
     wire = mappers.job_to_wire(job)
-    assert wire.status == schemas.JobStatus(current_job_status="STARTING")
+    assert wire.status == schemas.JobStatus(
+        current_job_status="STARTING", scheduling=schemas.JobScheduling(priority=0)
+    )
     assert (wire.start_time, wire.end_time) == (None, None)
 
 
@@ -484,3 +496,35 @@ def test_invalid_sql_result_has_line_and_column_as_strings() -> None:
     assert wire.error_details == schemas.ValidationErrorDetails(
         line_number="3", column_number="7", message="bad"
     )
+
+
+def test_a_waiting_job_shows_its_reason_queue_and_cost() -> None:
+    enqueued = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    job = _job(
+        status=JobStatus.STARTING,
+        failure=None,
+        queue="batch",
+        priority=7,
+        cost_cu=3.5,
+        schedule_timeout_seconds=60,
+        enqueued_at=enqueued,
+        status_reason="WAITING_FOR_RESOURCES",
+    )
+    status = mappers.job_to_wire(job).model_dump(mode="json", by_alias=True)["status"]
+    assert status["reason"] == "WAITING_FOR_RESOURCES"
+    assert status["scheduling"] == {
+        "queue": "batch",
+        "priority": 7,
+        "costCu": 3.5,
+        "scheduleTimeoutSeconds": 60,
+        "enqueuedAt": int(enqueued.timestamp()),
+        "admittedAt": None,
+    }
+
+
+def test_deployment_queue_fields_round_trip() -> None:
+    wire = schemas.Deployment.model_validate(
+        {"queue": "batch", "priority": 3, "scheduleTimeoutSeconds": 120}
+    )
+    patch = mappers.deployment_patch(wire)
+    assert (patch.queue, patch.priority, patch.schedule_timeout_seconds) == ("batch", 3, 120)

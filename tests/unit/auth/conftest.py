@@ -52,4 +52,8 @@ def admin(access: AccessService) -> IssuedKey:
 
 @pytest.fixture
 def authenticator(access: AccessService, clock: Clock) -> Authenticator:
-    return Authenticator(access, [Acs3Verifier(), RoaVerifier(), BasicVerifier()], clock=clock)
+    return Authenticator(
+        access,
+        [Acs3Verifier(), RoaVerifier(default_workspace="ws1"), BasicVerifier()],
+        clock=clock,
+    )

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from millstream.control.ports import Page
 from millstream.domain.access import AccessKey, AuditEntry, Member, User
-from millstream.domain.errors import Conflict, NotFound
+from millstream.domain.errors import Conflict, ErrorCode, NotFound
 
 __all__ = ["InMemoryAccessStore", "PlainCipher"]
 
@@ -46,7 +46,7 @@ class _Repositories:
 
     def create_user(self, *, user: User) -> None:
         if user.id in self._s.users or self.read_user_by_name(name=user.name):
-            raise Conflict("duplicate user", code="UserAlreadyExists")
+            raise Conflict("duplicate user", code=ErrorCode.USER_EXISTS)
         self._s.users[user.id] = replace(user)
 
     def read_key(self, *, key_id: str) -> AccessKey | None:
@@ -59,19 +59,19 @@ class _Repositories:
 
     def create_key(self, *, key: AccessKey) -> None:
         if key.id in self._s.keys:
-            raise Conflict("duplicate key", code="AccessKeyAlreadyExists")
+            raise Conflict("duplicate key", code=ErrorCode.ACCESS_KEY_EXISTS)
         if key.user_id not in self._s.users:
-            raise NotFound("no such user", code="UserNotFound")
+            raise NotFound("no such user", code=ErrorCode.USER_NOT_FOUND)
         self._s.keys[key.id] = replace(key)
 
     def update_key(self, *, key: AccessKey) -> None:
         if key.id not in self._s.keys:
-            raise NotFound("no such key", code="AccessKeyNotFound")
+            raise NotFound("no such key", code=ErrorCode.ACCESS_KEY_NOT_FOUND)
         self._s.keys[key.id] = replace(key)
 
     def delete_key(self, *, key_id: str) -> None:
         if self._s.keys.pop(key_id, None) is None:
-            raise NotFound("no such key", code="AccessKeyNotFound")
+            raise NotFound("no such key", code=ErrorCode.ACCESS_KEY_NOT_FOUND)
 
     def read_namespace_names(self, *, workspace: str | None = None) -> list[tuple[str, str]]:
         return sorted(n for n in self._s.namespaces if workspace in (None, n[0]))
@@ -102,18 +102,18 @@ class _Repositories:
     def create_member(self, *, member: Member) -> None:
         key = (member.workspace, member.namespace, member.user_id)
         if key in self._s.members:
-            raise Conflict("duplicate member", code="MemberAlreadyExists")
+            raise Conflict("duplicate member", code=ErrorCode.MEMBER_EXISTS)
         self._s.members[key] = replace(member)
 
     def update_member(self, *, member: Member) -> None:
         key = (member.workspace, member.namespace, member.user_id)
         if key not in self._s.members:
-            raise NotFound("no such member", code="MemberNotFound")
+            raise NotFound("no such member", code=ErrorCode.MEMBER_NOT_FOUND)
         self._s.members[key] = replace(member)
 
     def delete_member(self, *, workspace: str, namespace: str, user_id: str) -> None:
         if self._s.members.pop((workspace, namespace, user_id), None) is None:
-            raise NotFound("no such member", code="MemberNotFound")
+            raise NotFound("no such member", code=ErrorCode.MEMBER_NOT_FOUND)
 
     def create_audit_entry(self, *, entry: AuditEntry) -> None:
         self._s.audit.append(entry)

@@ -3,6 +3,7 @@ turned into the ``SignedRequest`` the server sees, for the verifier tests."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from datetime import datetime
 from typing import Any
@@ -13,9 +14,14 @@ from darabonba.request import DaraRequest
 
 from millstream.api.auth import SignedRequest
 
-__all__ = ["acs3_date", "roa_date", "sdk_acs3_request", "sdk_roa_request"]
+__all__ = ["acs3_date", "content_md5", "roa_date", "sdk_acs3_request", "sdk_roa_request"]
 
 HOST = "127.0.0.1:8080"
+
+
+def content_md5(body: bytes) -> str:
+    """The ``Content-MD5`` header value of ``body`` (base64 of its MD5)."""
+    return base64.b64encode(hashlib.md5(body).digest()).decode()
 
 
 def acs3_date(at: datetime) -> str:
@@ -95,8 +101,11 @@ def sdk_roa_request(
     body: bytes = b'{"deploymentId":"dep-1"}',
     nonce: str | None = "b30338712b2d09ec51a6687e5e4b8f5d",
     content_md5: str | None = None,
+    workspace: str | None = "ws1",
+    extra_headers: dict[str, str] | None = None,
 ) -> SignedRequest:
-    """What ``Client.do_roarequest`` sends with ``signature_algorithm='v2'``."""
+    """What ``Client.do_roarequest`` sends with ``signature_algorithm='v2'`` (the SDK
+    sends no Content-MD5; ``content_md5`` adds one, as the foas core SDK does)."""
     query = query or {}
     headers = {
         "date": roa_date(at),
@@ -107,8 +116,10 @@ def sdk_roa_request(
         "x-acs-version": "2022-07-18",
         "x-acs-action": "StartJobWithParams",
         "user-agent": "AlibabaCloud (Linux; x86_64) Python/3.11.7 Core/0.4.3 TeaDSL/2",
-        "workspace": "ws1",
+        **(extra_headers or {}),
     }
+    if workspace is not None:
+        headers["workspace"] = workspace
     if nonce is not None:
         headers["x-acs-signature-nonce"] = nonce
     if body:

@@ -21,12 +21,14 @@ from millstream.domain.access import (
 )
 from millstream.domain.errors import (
     Conflict,
+    ErrorCode,
     InvalidInput,
     NotFound,
     PermissionDenied,
     Unauthenticated,
 )
 from tests.unit.auth.conftest import START
+from tests.unit.auth.fakes import InMemoryAccessStore, PlainCipher
 
 SCOPE = Scope("ws1", "ns1")
 
@@ -75,13 +77,13 @@ def test_disable_enable_revoke(access: AccessService, admin_actor: Actor, bob: I
     assert access.disable_key(admin_actor, bob.key.id).status is KeyStatus.DISABLED
     with pytest.raises(Unauthenticated) as caught:
         access.resolve(bob.key.id)
-    assert caught.value.code == "InvalidAccessKeyId.Inactive"
+    assert caught.value.code == ErrorCode.ACCESS_KEY_DISABLED
     access.enable_key(admin_actor, bob.key.id)
     access.resolve(bob.key.id)
     access.revoke_key(_actor(bob), bob.key.id)
     with pytest.raises(Unauthenticated) as caught:
         access.resolve(bob.key.id)
-    assert caught.value.code == "InvalidAccessKeyId.NotFound"
+    assert caught.value.code == ErrorCode.UNKNOWN_ACCESS_KEY
 
 
 def test_create_key_for_missing_user_without_create_flag(
@@ -200,3 +202,29 @@ def test_authorize_matrix_through_the_service(
             access.authorize(_actor(bob), SCOPE, permission)
     # Admins are owners of every namespace, member or not.
     assert access.authorize(admin_actor, Scope("ws2", "anything"), permission) is Role.OWNER
+
+
+class CountingCipher(PlainCipher):
+    def __init__(self) -> None:
+        self.decrypted = 0
+
+    def decrypt(self, ciphertext: bytes) -> str:
+        self.decrypted += 1
+        return super().decrypt(ciphertext)
+
+
+def test_lookup_finds_keys_whatever_their_status_and_costs_the_same_for_unknown_ones(
+    access_store: InMemoryAccessStore,
+) -> None:
+    cipher = CountingCipher()
+    service = AccessService(access_store, cipher)
+    admin = service.ensure_admin()
+    assert admin is not None
+    service.disable_key(Actor(admin.user.id, admin.user.name), admin.key.id)
+    found = service.lookup(admin.key.id)
+    assert found is not None
+    assert (found.key.active, found.secret) == (False, admin.secret)
+    before = (cipher.decrypted, access_store.transactions)
+    assert service.lookup("MSUNKNOWN") is None
+    # One transaction and one decryption, as for a key that exists.
+    assert (cipher.decrypted, access_store.transactions) == (before[0] + 1, before[1] + 1)

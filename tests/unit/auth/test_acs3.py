@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from millstream.api.auth import Acs3Verifier, SignedRequest
 from millstream.api.auth.acs3 import authorization_header, canonical_query
-from millstream.domain.errors import Unauthenticated
+from millstream.domain.errors import ErrorCode, Unauthenticated
 from tests.unit.auth.conftest import START
 from tests.unit.auth.signing import sdk_acs3_request
 
@@ -77,7 +77,7 @@ def test_unsigned_acs_header_is_refused() -> None:
     sneaky = dataclasses.replace(request, headers=(*request.headers, ("x-acs-extra", "1")))
     with pytest.raises(Unauthenticated) as caught:
         VERIFIER.claim(sneaky)
-    assert caught.value.code == "IncompleteSignature"
+    assert caught.value.code == ErrorCode.MALFORMED_SIGNATURE
 
 
 def test_own_signer_matches_the_sdk() -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from millstream.api.auth import Authenticator, SignedRequest
 from millstream.control.services.access import IssuedKey
-from millstream.domain.errors import Unauthenticated
+from millstream.domain.errors import ErrorCode, Unauthenticated
 
 
 def _basic(credentials: str, method: str = "POST") -> SignedRequest:
@@ -40,7 +40,7 @@ def test_bad_basic_credentials_are_refused(
     text = credentials.format(key=admin.key.id, secret=admin.secret)
     with pytest.raises(Unauthenticated) as caught:
         authenticator.authenticate(_basic(text))
-    assert caught.value.code in ("SignatureDoesNotMatch", "IncompleteSignature")
+    assert caught.value.code in (ErrorCode.SIGNATURE_MISMATCH, ErrorCode.MALFORMED_SIGNATURE)
 
 
 def test_not_base64_is_refused(authenticator: Authenticator) -> None:

@@ -3,7 +3,9 @@
 Just enough behaviour for the CLI: deployments, jobs that go STARTING -> RUNNING on the
 next read, stops that take a savepoint, SQL validation that rejects ``SELEC``, keys,
 artifacts (uploaded through a pre-signed URL), hot updates that move through their
-phases, diagnoses, job logs and variables (Encrypted ones answered masked). It checks
+phases, diagnoses, job logs and variables (Encrypted ones answered masked), suspend and
+resume, and idempotent starts (a repeated ``x-millstream-client-token`` answers the job
+its first start created; ``lost_start_answers`` drops answers after the job exists). It checks
 every request's ACS3 signature with the client's signer (the SDK equivalence of that
 signer is proven in tests/unit/client/test_signing.py); pre-signed PUTs carry none.
 """
@@ -67,6 +69,14 @@ class FakeServer:
     # the phases a hot update shows on its next reads
     hot_update_outcome: list[str] = field(default_factory=lambda: ["STOPPING", "STARTING", "DONE"])
     job_logs_supported: bool = True
+    # what a suspended / resumed job shows on its next reads
+    suspend_outcome: list[str] = field(default_factory=lambda: ["CANCELLING", "SUSPENDED"])
+    resume_outcome: list[str] = field(default_factory=lambda: ["STARTING", "RUNNING"])
+    start_tokens: dict[str, str] = field(default_factory=dict)  # client token -> job id
+    # starts whose answer is lost (a read timeout) after the job was created
+    lost_start_answers: int = 0
+    # starts answered 503 before anything is created
+    unavailable_starts: int = 0
 
     # ------------------------------------------------------------------ helpers
 
@@ -153,6 +163,8 @@ class FakeServer:
             ("POST", f"{NS}/jobs%3Astart", self._start_job),
             ("GET", f"{NS}/jobs", self._list_jobs),
             ("POST", f"{NS}/jobs/(?P<id>[^/]+)%3Astop", self._stop_job),
+            ("POST", f"{NS}/jobs/(?P<id>[^/]+)%3Asuspend", self._suspend_job),
+            ("POST", f"{NS}/jobs/(?P<id>[^/]+)%3Aresume", self._resume_job),
             ("GET", f"{NS}/jobs/(?P<id>[^/]+)", self._get_job),
             ("DELETE", f"{NS}/jobs/(?P<id>[^/]+)", self._delete_job),
             ("POST", f"{NS}/savepoints", self._create_savepoint),
@@ -239,6 +251,13 @@ class FakeServer:
         return envelope(None)
 
     def _start_job(self, p: Any, q: Any, b: dict[str, Any]) -> httpx.Response:  # noqa: ARG002
+        request = self.requests[-1]  # the one being handled
+        if self.unavailable_starts:
+            self.unavailable_starts -= 1
+            return error(503, "ServiceUnavailable", "the server is restarting")
+        token = request.headers.get("x-millstream-client-token")
+        if token in self.start_tokens:
+            return self._answer_start(request, self.jobs[self.start_tokens[token]])
         deployment = self.deployments.get(b["deploymentId"])
         if deployment is None:
             return error(404, "NotFound", "no such deployment")
@@ -246,13 +265,43 @@ class FakeServer:
             j
             for j in self.jobs.values()
             if j["deploymentId"] == deployment["deploymentId"]
-            and j["status"]["currentJobStatus"] in ("STARTING", "RUNNING", "CANCELLING")
+            and j["status"]["currentJobStatus"]
+            in ("STARTING", "RUNNING", "CANCELLING", "SUSPENDED")
         ]
         if live:
             return error(409, "JobAlreadyLive", "the deployment already has a live job")
         job = self.add_job(deployment, self.start_outcome[0], start=len(self.jobs) + 1)
         job["restoreStrategy"] = b.get("restoreStrategy")
+        job["queue"] = b.get("resourceQueueName")
         self.upcoming[job["jobId"]] = list(self.start_outcome[1:])
+        if token is not None:
+            self.start_tokens[token] = job["jobId"]
+        return self._answer_start(request, job)
+
+    def _answer_start(self, request: httpx.Request, job: dict[str, Any]) -> httpx.Response:
+        if self.lost_start_answers:
+            self.lost_start_answers -= 1
+            raise httpx.ReadTimeout("timed out reading the answer", request=request)
+        return envelope(job)
+
+    def _suspend_job(self, p: dict[str, str], q: Any, b: Any) -> httpx.Response:  # noqa: ARG002
+        job = self.jobs.get(p["id"])
+        if job is None:
+            return error(404, "JobNotFound", "no such job")
+        if job["status"]["currentJobStatus"] != "RUNNING":
+            return error(409, "InvalidJobStatus", "only a RUNNING job can be suspended")
+        self.upcoming[job["jobId"]] = list(self.suspend_outcome)
+        savepoint = self._new_savepoint(job["deploymentId"], job["jobId"], "COMPLETED")
+        savepoint["savepointOrigin"] = "STOP_WITH_SAVEPOINT"
+        return envelope(job)
+
+    def _resume_job(self, p: dict[str, str], q: Any, b: Any) -> httpx.Response:  # noqa: ARG002
+        job = self.jobs.get(p["id"])
+        if job is None:
+            return error(404, "JobNotFound", "no such job")
+        if job["status"]["currentJobStatus"] != "SUSPENDED":
+            return error(409, "InvalidJobStatus", "only a SUSPENDED job can be resumed")
+        self.upcoming[job["jobId"]] = list(self.resume_outcome)
         return envelope(job)
 
     def _list_jobs(self, p: Any, q: dict[str, str], b: Any) -> httpx.Response:  # noqa: ARG002

@@ -14,7 +14,7 @@ from millstream.control.context import Actor, Scope
 from millstream.control.services.artifacts import ArtifactService
 from millstream.domain.artifacts import Artifact, ArtifactKind
 from millstream.domain.clusters import ClusterKind
-from millstream.domain.errors import InvalidArtifact, NotFound, PermissionDenied
+from millstream.domain.errors import ErrorCode, InvalidArtifact, NotFound, PermissionDenied
 from millstream.engine.artifacts import FsspecArtifactStore
 from tests.fakes import InMemoryStore
 
@@ -91,7 +91,7 @@ def test_expired_presigned_url_is_refused(service: ArtifactService, clock: Clock
     clock.now += 61
     with pytest.raises(PermissionDenied, match="expired") as caught:
         upload_with(service, name, expires, signature)
-    assert caught.value.code == "SignatureExpired"
+    assert caught.value.code == ErrorCode.PRESIGNED_URL_EXPIRED
 
 
 @pytest.mark.parametrize("field", ["name", "expires", "signature"])
@@ -105,7 +105,7 @@ def test_tampered_presigned_url_is_refused(service: ArtifactService, field: str)
         signature = "0" * len(signature)
     with pytest.raises(PermissionDenied, match="signature") as caught:
         upload_with(service, name, expires, signature)
-    assert caught.value.code == "InvalidSignature"
+    assert caught.value.code == ErrorCode.PRESIGNED_URL_INVALID
     assert service.list(SCOPE) == []
 
 

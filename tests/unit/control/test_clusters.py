@@ -206,7 +206,7 @@ def test_failed_start_is_retried_only_after_a_new_start(clusters: Clusters) -> N
         ),
         (
             SessionClusterPatch(name="s1", resources=ResourceSetting(mode=ResourceMode.EXPERT)),
-            "basicResourceSetting only",
+            "BASIC resources only",
         ),
     ],
 )
@@ -231,7 +231,7 @@ def test_deployment_target_registration_checks_the_url(clusters: Clusters) -> No
     service = clusters.service
     with pytest.raises(InvalidInput, match="not reachable"):
         service.create_target(SCOPE, ALICE, "ext", TargetPatch("http://127.0.0.1:1"))
-    with pytest.raises(InvalidInput, match="flinkRestUrl is required"):
+    with pytest.raises(InvalidInput, match="needs its Flink REST URL"):
         service.create_target(SCOPE, ALICE, "ext", TargetPatch())
     target = service.create_target(
         SCOPE, ALICE, "ext", TargetPatch("http://127.0.0.1:18081/", ResourceSpec(4, "16 GiB"))

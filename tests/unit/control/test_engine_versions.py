@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from millstream.control.engine_versions import DEFAULT_ALIASES, EngineVersions
-from millstream.domain.errors import InvalidInput
+from millstream.domain.errors import ErrorCode, InvalidInput
 
 VERSIONS = EngineVersions(installed=["flink-2.3.0", "flink-1.20.1"], aliases=DEFAULT_ALIASES)
 
@@ -19,6 +19,8 @@ VERSIONS = EngineVersions(installed=["flink-2.3.0", "flink-1.20.1"], aliases=DEF
         ("vvr-4.0.14-flink-1.13", "flink-2.3.0"),
         ("vvr-8.0.11-flink-1.17", "flink-2.3.0"),
         ("FLINK_VERSION_1_16", "flink-2.3.0"),
+        ("FLINK_VERSION_1_11", "flink-2.3.0"),
+        ("FLINK_VERSION_1_17", "flink-2.3.0"),
         ("blink-3.4.4", "flink-2.3.0"),
     ],
 )
@@ -29,7 +31,15 @@ def test_names_resolve_to_installed_runtimes(requested: str | None, runtime: str
 def test_unknown_version_is_rejected_with_the_valid_list() -> None:
     with pytest.raises(InvalidInput, match=r"valid: flink-2\.3\.0, flink-1\.20\.1") as caught:
         VERSIONS.resolve("spark-3.5")
-    assert caught.value.code == "InvalidEngineVersion"
+    assert caught.value.code == ErrorCode.INVALID_ENGINE_VERSION
+
+
+@pytest.mark.parametrize("requested", ["FLINK_VERSION_9_99", "FLINK_VERSION_1_18", "FLINK_VERSION_"])
+def test_only_the_volcengine_sdks_engine_versions_are_aliased(requested: str) -> None:
+    # The SDK enumerates FLINK_VERSION_1_11/1_16/1_17; anything else must not start a job.
+    with pytest.raises(InvalidInput, match="is not available here") as caught:
+        VERSIONS.resolve(requested)
+    assert caught.value.code == ErrorCode.INVALID_ENGINE_VERSION
 
 
 def test_alias_to_an_uninstalled_runtime_is_rejected() -> None:

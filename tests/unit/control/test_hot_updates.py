@@ -14,7 +14,7 @@ import pytest
 from millstream.control.hot_updates import HotUpdateCoordinator
 from millstream.control.notifier import Notifier
 from millstream.control.services.hot_updates import HotUpdateService
-from millstream.domain.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from millstream.domain.errors import Conflict, ErrorCode, InvalidInput, InvalidTransition, NotFound
 from millstream.domain.hot_updates import HotUpdate, HotUpdateChange, HotUpdatePhase
 from millstream.domain.jobs import Job, JobStatus, RestoreKind, StopStrategy
 from millstream.domain.resources import ResourceSetting
@@ -145,7 +145,7 @@ def test_without_parameters_applies_the_deployment_settings(rig: Rig) -> None:
     job = rig.running_job()
     with pytest.raises(InvalidInput) as nothing:
         rig.service.request(SCOPE, ALICE, job.id)
-    assert nothing.value.code == "HotUpdateNothingToChange"
+    assert nothing.value.code == ErrorCode.HOT_UPDATE_NO_CHANGE
     rig.world.services.deployments.update(
         SCOPE, ALICE, job.deployment_id, DeploymentPatch(flink_conf={"a": "9"})
     )
@@ -171,12 +171,12 @@ def test_only_a_running_job_and_one_update_at_a_time(rig: Rig) -> None:
     starting = rig.world.services.jobs.start(SCOPE, ALICE, dep.id)
     with pytest.raises(InvalidTransition) as not_running:
         rig.service.request(SCOPE, ALICE, starting.id, HotUpdateChange(parallelism=2))
-    assert not_running.value.code == "JobNotRunning"
+    assert not_running.value.code == ErrorCode.JOB_NOT_RUNNING
     job = rig.make_running(starting.id)
     rig.service.request(SCOPE, ALICE, job.id, HotUpdateChange(parallelism=2))
     with pytest.raises(Conflict) as busy:
         rig.service.request(SCOPE, ALICE, job.id, HotUpdateChange(parallelism=3))
-    assert busy.value.code == "HotUpdateInProgress"
+    assert busy.value.code == ErrorCode.HOT_UPDATE_IN_PROGRESS
 
 
 @pytest.mark.parametrize(

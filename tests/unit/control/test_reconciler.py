@@ -16,6 +16,7 @@ from millstream.domain.jobs import (
     RestoreStrategy,
     StopStrategy,
 )
+from millstream.domain.observed import ObservedState
 from millstream.domain.savepoints import SavepointOrigin, SavepointState
 from tests.fakes import _Repos
 from tests.unit.control.conftest import ALICE, SCOPE, World
@@ -37,7 +38,7 @@ def test_start_submits_once_and_becomes_running(world: World) -> None:
     world.tick(3)
     job = world.services.jobs.get(SCOPE, job.id)
     assert job.status is JobStatus.RUNNING
-    assert job.observed_flink_status == "RUNNING"
+    assert job.observed.state is ObservedState.RUNNING
     assert [c for c in world.flink.calls if c[0] == "submit"] == [("submit", job.flink_job_id)]
     assert EventName.JOB_RUNNING in _events(world, job.id)
 
@@ -185,7 +186,7 @@ def test_restarts_are_counted_and_recorded(world: World) -> None:
     world.flink.set_state(fid, "RUNNING")
     world.tick()
     job = world.services.jobs.get(SCOPE, job.id)
-    assert job.observed_restarts == 2
+    assert job.observed.restarts == 2
     assert job.status is JobStatus.RUNNING
     assert EventName.JOB_RESTARTED in _events(world, job.id)
 

@@ -19,7 +19,7 @@ from millstream.control.services.variables import VariableService
 from millstream.control.variables import merge_variables, substitute_known
 from millstream.domain.artifacts import Artifact, ArtifactKind
 from millstream.domain.clusters import ClusterKind
-from millstream.domain.errors import Conflict, InvalidInput, NotFound, UnknownVariable
+from millstream.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound, UnknownVariable
 from millstream.domain.variables import MASK, Variable, VariableKind, validate_variable_name
 from tests.fakes import FakeEngine, FakeFlink, InMemoryStore
 
@@ -138,7 +138,7 @@ def test_valid_variable_names_are_accepted(name: str) -> None:
 def test_invalid_variable_names_are_rejected(name: str) -> None:
     with pytest.raises(InvalidInput, match="invalid variable name") as caught:
         validate_variable_name(name)
-    assert caught.value.code == "InvalidVariableName"
+    assert caught.value.code == ErrorCode.INVALID_VARIABLE_NAME
 
 
 def test_unknown_kind_is_rejected() -> None:
@@ -176,7 +176,7 @@ def test_duplicate_name_is_a_conflict(world: World) -> None:
     world.variables.create(SCOPE, ALICE, "rows", "10")
     with pytest.raises(Conflict) as caught:
         world.variables.create(SCOPE, ALICE, "rows", "11")
-    assert caught.value.code == "VariableAlreadyExists"
+    assert caught.value.code == ErrorCode.VARIABLE_EXISTS
 
 
 def test_missing_value_and_unknown_namespace_are_rejected(world: World) -> None:
@@ -184,7 +184,7 @@ def test_missing_value_and_unknown_namespace_are_rejected(world: World) -> None:
         world.variables.create(SCOPE, ALICE, "rows", None)
     with pytest.raises(NotFound) as caught:
         world.variables.create(Scope("ws", "nope"), ALICE, "rows", "1")
-    assert caught.value.code == "NamespaceNotFound"
+    assert caught.value.code == ErrorCode.NAMESPACE_NOT_FOUND
 
 
 def test_update_keeps_secret_when_given_the_mask(world: World) -> None:
@@ -209,7 +209,7 @@ def test_delete_then_missing(world: World) -> None:
     world.variables.delete(SCOPE, ALICE, "rows")
     with pytest.raises(NotFound) as caught:
         world.variables.delete(SCOPE, ALICE, "rows")
-    assert caught.value.code == "VariableNotFound"
+    assert caught.value.code == ErrorCode.VARIABLE_NOT_FOUND
 
 
 def test_list_is_paged_by_name(world: World) -> None:

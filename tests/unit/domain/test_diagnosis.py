@@ -120,7 +120,7 @@ def test_advice_follows_the_exception_class() -> None:
 def test_high_backpressure_suggests_scaling_up_without_costing_score() -> None:
     result = diagnose(_input(backpressure=(VertexPressure("Calc", "high", 0.9),)))
     (advice,) = result.in_category(FindingCategory.AUTOPILOT)
-    assert "HotUpdateJob" in advice.recommendation
+    assert "hot update" in advice.recommendation
     assert "4" in advice.recommendation
     assert result.health_score == 100 - PENALTY[Severity.HIGH]
 

@@ -77,7 +77,7 @@ def test_what_cannot_be_honoured_is_refused_by_name(text: str, message: str) -> 
 def test_max_slot_caps_the_parallelism_of_batch_jobs() -> None:
     assert ResourceSetting(parallelism=8, max_slot=3).effective_parallelism() == 3
     assert ResourceSetting(parallelism=2, max_slot=3).effective_parallelism() == 2
-    with pytest.raises(InvalidInput, match="maxSlot"):
+    with pytest.raises(InvalidInput, match="maximum slot count"):
         ResourceSetting(max_slot=0).validate()
 
 

@@ -151,6 +151,7 @@ def _resolver(
     tmp_path: Path, handler: httpx.MockTransport | None = None, **kw: object
 ) -> ArtifactResolver:
     store = FsspecArtifactStore(str(tmp_path / "store"))
+    kw.setdefault("allowed_hosts", ["repo.example"])  # the mock "repository" host
     return ArtifactResolver(
         store,
         cache_dir=tmp_path / "cache",
@@ -214,9 +215,13 @@ def test_downloads_over_the_limit_are_refused_and_not_kept(tmp_path: Path) -> No
 
 
 def test_failed_download_is_invalid_artifact(tmp_path: Path) -> None:
-    resolver = _resolver(tmp_path, httpx.MockTransport(lambda _: httpx.Response(404)))
-    with pytest.raises(InvalidArtifact, match="answered 404"):
+    resolver = _resolver(
+        tmp_path, httpx.MockTransport(lambda _: httpx.Response(404, text="Not Found: secret"))
+    )
+    with pytest.raises(InvalidArtifact, match="did not send the file") as refused:
         resolver.resolve("http://repo.example/missing.jar")
+    assert "404" not in str(refused.value)  # the remote answer is never echoed
+    assert "secret" not in str(refused.value)
 
 
 def test_downloads_can_be_disabled(tmp_path: Path) -> None:

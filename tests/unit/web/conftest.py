@@ -132,11 +132,20 @@ async def world() -> AsyncIterator[World]:
         yield World(services, engine, store, access, client)
 
 
+async def sign_in_form(client: httpx.AsyncClient) -> str:
+    """Open the sign-in page (which sets its pre-session cookie); its form token."""
+    page = await client.get("/console/sign-in")
+    found = re.search(r'name="sign_in_token" value="([^"]+)"', page.text)
+    assert found is not None, page.text
+    return found.group(1)
+
+
 async def sign_in(client: httpx.AsyncClient, key: str = "MSADMIN", secret: str = "s3cret") -> str:
-    """Sign in and return the CSRF token of the new session."""
+    """Sign in through the form and return the CSRF token of the new session."""
+    token = await sign_in_form(client)
     response = await client.post(
         "/console/sign-in",
-        data={"access_key_id": key, "access_key_secret": secret},
+        data={"access_key_id": key, "access_key_secret": secret, "sign_in_token": token},
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text

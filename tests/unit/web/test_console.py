@@ -11,7 +11,7 @@ from millstream.domain.errors import InvalidSql
 from millstream.domain.jobs import DesiredState
 from tests.factories import SQL
 
-from .conftest import NS, WS, World, sign_in
+from .conftest import NS, WS, World, sign_in, sign_in_form
 
 HX = {"hx-request": "true"}
 SCOPE = Scope(WS, NS)
@@ -37,21 +37,30 @@ async def test_pages_need_a_session(world: World) -> None:
 
 async def test_sign_in_refuses_a_wrong_secret_or_unknown_key(world: World) -> None:
     for key, secret in [("MSADMIN", "nope"), ("MSNOBODY", "s3cret"), ("", "")]:
+        token = await sign_in_form(world.client)
         response = await world.client.post(
-            "/console/sign-in", data={"access_key_id": key, "access_key_secret": secret}
+            "/console/sign-in",
+            data={"access_key_id": key, "access_key_secret": secret, "sign_in_token": token},
         )
         assert response.status_code == 401
         assert "do not match an active key" in response.text
-        assert "set-cookie" not in response.headers
+        # No session: only a fresh pre-session cookie for the next attempt.
+        cookies = response.headers.get_list("set-cookie")
+        assert not any(value.startswith("millstream_console=") for value in cookies)
 
 
 async def test_sign_in_sets_an_httponly_lax_cookie(world: World) -> None:
+    token = await sign_in_form(world.client)
     response = await world.client.post(
         "/console/sign-in",
-        data={"access_key_id": "MSADMIN", "access_key_secret": "s3cret"},
+        data={"access_key_id": "MSADMIN", "access_key_secret": "s3cret", "sign_in_token": token},
         follow_redirects=False,
     )
-    cookie = response.headers["set-cookie"].lower()
+    cookie = next(
+        value.lower()
+        for value in response.headers.get_list("set-cookie")
+        if value.startswith("millstream_console=")
+    )
     assert "httponly" in cookie
     assert "samesite=lax" in cookie
     assert "path=/console" in cookie

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from millstream.web.sessions import Session, SessionCodec, derive_session_key, secrets_match
+from millstream.web.sessions import (
+    Revocations,
+    Session,
+    SessionCodec,
+    derive_session_key,
+    secrets_match,
+)
 
 KEY = derive_session_key(b"server secret")
 
@@ -71,3 +77,32 @@ def test_secrets_match_only_equal_strings() -> None:
     assert secrets_match("abc", "abc")
     assert not secrets_match("abc", "abd")
     assert not secrets_match("", "abc")
+
+
+def test_revocations_are_bounded_and_forget_expired_sessions_first() -> None:
+    codec = SessionCodec(b"k" * 32, lifetime_seconds=100)
+    revocations = Revocations(max_entries=3)
+
+    def session(issued: float) -> Session:
+        return codec.new(
+            key_id="K", actor_id="a", actor_name="n", workspace="w", namespace="n", now=issued
+        )
+
+    old, live = session(0), [session(1000 + i) for i in range(3)]
+    revocations.revoke(old, now=0)
+    for item in live:
+        revocations.revoke(item, now=1050)
+    assert len(revocations) == 3
+    assert not revocations.is_revoked(old)  # expired anyway: dropped first
+    assert all(revocations.is_revoked(item) for item in live)
+
+
+def test_sign_in_token_is_tied_to_its_cookie() -> None:
+    codec = SessionCodec(b"k" * 32)
+    nonce = codec.new_sign_in_nonce()
+    token = codec.sign_in_token(nonce)
+    assert codec.sign_in_matches(nonce, token)
+    assert not codec.sign_in_matches(codec.new_sign_in_nonce(), token)
+    assert not codec.sign_in_matches(None, token)
+    assert not codec.sign_in_matches(nonce, "")
+    assert not SessionCodec(b"o" * 32).sign_in_matches(nonce, token)

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from millstream.domain.events import Event, EventName
-from millstream.domain.jobs import DesiredState, JobStatus
+from millstream.domain.jobs import CLUSTER_UNREACHABLE, DesiredState, JobStatus
+from millstream.domain.observed import ObservedState, ObservedStatus
 from millstream.domain.savepoints import Savepoint, SavepointOrigin, SavepointState
 from millstream.web import views
 from tests.factories import make_deployment, make_event, make_job, make_savepoint
@@ -53,8 +54,27 @@ def test_display_status_of_jobs() -> None:
     assert views.display_status(stopping) == "STOPPING"
     done = make_job(status=JobStatus.CANCELLED, desired=DesiredState.STOPPED)
     assert views.display_status(done) == "CANCELLED"
-    restarting = make_job(status=JobStatus.RUNNING, observed_flink_status="RESTARTING")
+    restarting = make_job(
+        status=JobStatus.RUNNING, observed=ObservedStatus(state=ObservedState.RESTARTING)
+    )
     assert views.display_status(restarting) == "RESTARTING"
+
+
+@pytest.mark.parametrize("state", [ObservedState.FAILING, ObservedState.RECONCILING])
+def test_display_status_shows_flinks_trouble_states(state: ObservedState) -> None:
+    job = make_job(status=JobStatus.RUNNING, observed=ObservedStatus(state=state))
+    assert views.display_status(job) == state.value
+    assert views.status_tone(views.display_status(job)) == "warn"
+
+
+def test_display_status_of_a_job_whose_cluster_does_not_answer() -> None:
+    job = make_job(
+        status=JobStatus.RUNNING,
+        observed=ObservedStatus(state=ObservedState.UNKNOWN),
+        status_reason=CLUSTER_UNREACHABLE,
+    )
+    assert views.display_status(job) == "UNREACHABLE"
+    assert views.status_tone("UNREACHABLE") == "warn"
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,9 @@
 ``Authenticator`` (scheme-agnostic: key lookup, clock skew, nonce replay, body digest)
 runs one ``SignatureVerifier`` per scheme: ``Acs3Verifier`` (ACS3-HMAC-SHA256) and
 ``RoaVerifier`` (legacy ``acs AK:sig``) here; other dialects add theirs. ``rbac`` checks
-namespace roles, ``audit`` records every mutating call. The app factory wires them.
+namespace roles per operation (``operation_guard``), ``audit`` records every write,
+``failures`` audits failed authentications (throttled by ``control.throttle``). The app
+factory wires them per dialect.
 """
 
 from millstream.api.auth.acs3 import Acs3Verifier
@@ -17,7 +19,7 @@ from millstream.api.auth.authenticator import (
     signed_request,
 )
 from millstream.api.auth.basic import BasicVerifier
-from millstream.api.auth.rbac import authorize, namespace_guard
+from millstream.api.auth.rbac import authorize, namespace_guard, operation_guard
 from millstream.api.auth.roa import RoaVerifier
 
 __all__ = [
@@ -32,5 +34,6 @@ __all__ = [
     "authorize",
     "namespace_guard",
     "native_authenticate",
+    "operation_guard",
     "signed_request",
 ]

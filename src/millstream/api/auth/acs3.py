@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote, unquote_plus
 
 from millstream.api.auth.authenticator import Claim, SignedRequest, equal_signatures
-from millstream.domain.errors import Unauthenticated
+from millstream.domain.errors import ErrorCode, Unauthenticated
 
 __all__ = [
     "ALGORITHM",
@@ -39,7 +39,7 @@ _SIGNED_IF_PRESENT = ("workspace", "content-type")
 
 def _incomplete(detail: str) -> Unauthenticated:
     return Unauthenticated(
-        f"malformed {ALGORITHM} Authorization: {detail}", code="IncompleteSignature"
+        f"malformed {ALGORITHM} Authorization: {detail}", code=ErrorCode.MALFORMED_SIGNATURE
     )
 
 
@@ -91,6 +91,8 @@ def authorization_header(
 class Acs3Verifier:
     """``Authorization: ACS3-HMAC-SHA256 Credential=<AK>,SignedHeaders=<..>,Signature=<hex>``."""
 
+    scheme = ALGORITHM  # named in the error for an unsupported scheme
+
     def accepts(self, authorization: str) -> bool:
         return authorization.startswith(ALGORITHM + " ")
 
@@ -111,7 +113,7 @@ class Acs3Verifier:
         except ValueError:
             raise Unauthenticated(
                 "x-acs-date must be a UTC time like 2026-01-31T12:00:00Z",
-                code="InvalidTimeStamp.Format",
+                code=ErrorCode.INVALID_TIMESTAMP,
             ) from None
         digest = (request.header("x-acs-content-sha256") or "").lower()
         return Claim(

@@ -1,6 +1,13 @@
-"""``AuditMiddleware``: writes every mutating call (POST, PUT, PATCH, DELETE) by an
-authenticated caller to the audit log — who, what (method + route template), which
-resource (the concrete path), when, the request id and the response status.
+"""``AuditMiddleware``: writes every call that changes something, by an authenticated
+caller, to the audit log — who, what, which resource (the concrete path), where (the
+workspace and namespace), when, the request id and the response status.
+
+On a dialect's routes "changes something" is the operation table's word (a write; a GET
+that issues an upload URL is one, a POST that validates SQL is not), "what" is the
+dialect and operation (``native:CreateDeployment``) and "where" is the scope the
+dialect's resolver found; all three come from the ``Call`` and scope the route left in
+``scope['state']``. Routes outside any dialect are recorded by method (POST, PUT, PATCH,
+DELETE) as ``METHOD /route/template``.
 
 A pure ASGI middleware, added once on the app: it sees the final status of every
 dialect's routes, including errors their envelopes produced. The caller is the
@@ -23,7 +30,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from millstream.api.auth.authenticator import SAFE_METHODS
 from millstream.api.auth.rbac import WORKSPACE_HEADER
+from millstream.api.dialect.routing import Call
 from millstream.control.context import Actor
+from millstream.control.context import Scope as CallScope
 from millstream.control.services.access import AccessService
 from millstream.domain.access import AuditEntry
 
@@ -51,7 +60,7 @@ class AuditMiddleware:
         self._clock = clock or (lambda: datetime.now(UTC))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"].upper() in SAFE_METHODS:
+        if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
         # Routing and Request.state write into this same dict, so the actor and the
@@ -70,13 +79,45 @@ class AuditMiddleware:
         try:
             await self._app(scope, receive, capture)
         finally:
-            actor = scope["state"].get("actor")
-            if isinstance(actor, Actor):
+            state = scope["state"]
+            actor = state.get("actor")
+            call = state.get("call")
+            if isinstance(actor, Actor) and _changes(scope, call):
                 await self._record(scope, actor, seen["status"], seen["request_id"])
 
     async def _record(
         self, scope: Scope, actor: Actor, status: int, request_id: str | None
     ) -> None:
+        state = scope["state"]
+        call = state.get("call")
+        if isinstance(call, Call):
+            action = call.label
+            request_id = call.request_id
+            where = state.get("scope")
+            workspace, namespace = (
+                (where.workspace, where.namespace) if isinstance(where, CallScope) else (None, None)
+            )
+        else:
+            action, workspace, namespace = self._outside_dialects(scope)
+        entry = AuditEntry(
+            id=str(uuid.uuid4()),
+            at=self._clock(),
+            actor_id=actor.id,
+            actor_name=actor.name,
+            action=action,
+            resource=scope.get("path", ""),
+            request_id=request_id,
+            status_code=status,
+            workspace=workspace,
+            namespace=namespace,
+        )
+        try:
+            await run_in_threadpool(self._access.record_audit, entry)
+        except Exception:  # auditing must never break a call that already finished
+            _log.exception("could not write audit entry for %s", entry.action)
+
+    def _outside_dialects(self, scope: Scope) -> tuple[str, str | None, str | None]:
+        """(action, workspace, namespace) of a route no dialect declared."""
         route = scope.get("route")
         template = getattr(route, "path", None) or scope.get("path", "")
         namespace = (scope.get("path_params") or {}).get("namespace")
@@ -85,19 +126,12 @@ class AuditMiddleware:
             headers = {k.lower(): v for k, v in scope.get("headers", ())}
             raw = headers.get(WORKSPACE_HEADER.encode())
             workspace = raw.decode() if raw else self._default_workspace
-        entry = AuditEntry(
-            id=str(uuid.uuid4()),
-            at=self._clock(),
-            actor_id=actor.id,
-            actor_name=actor.name,
-            action=f"{scope['method'].upper()} {template}",
-            resource=scope.get("path", ""),
-            request_id=request_id,
-            status_code=status,
-            workspace=workspace,
-            namespace=str(namespace) if namespace is not None else None,
-        )
-        try:
-            await run_in_threadpool(self._access.record_audit, entry)
-        except Exception:  # auditing must never break a call that already finished
-            _log.exception("could not write audit entry for %s", entry.action)
+        action = f"{scope['method'].upper()} {template}"
+        return action, workspace, str(namespace) if namespace is not None else None
+
+
+def _changes(scope: Scope, call: object) -> bool:
+    """Whether a call is audited: a write of its dialect's table, else a non-GET method."""
+    if isinstance(call, Call):
+        return call.operation.writes
+    return str(scope["method"]).upper() not in SAFE_METHODS

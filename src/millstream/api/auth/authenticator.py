@@ -2,18 +2,30 @@
 
 ``Authenticator.authenticate(SignedRequest)`` picks the verifier whose scheme the
 ``Authorization`` header names, checks the timestamp (±15 minutes), the body digest and
-the signature with the key's secret (resolved through ``AccessService``), then spends the
-request's nonce so it cannot be replayed. Every failure is ``Unauthenticated`` with the
-clouds' error codes; messages never say which part of a signature matched.
+the signature with the key's secret (looked up through ``AccessService``), then spends the
+request's nonce so it cannot be replayed. Every failure is ``Unauthenticated``; messages
+never say which part of a signature matched.
+
+Nothing is said about a key before its signature verified: an unknown key id, a wrong
+secret, a tampered body and a disabled key with a wrong secret all get the one
+``signature_mismatch()`` answer, after the same work (an unknown key is checked against
+a decoy secret, comparisons are constant-time). Only a correctly signed request learns
+that its key is disabled.
+
+Failed attempts are counted per source address and per claimed key id
+(``control.throttle.FailureThrottle``): past the limit the subject is refused with
+``Throttled`` (429) for a while, before any signature work. Failures are audited,
+aggregated so that a flood cannot flood the log (``failures.FailureAudit``).
 
 ``SignedRequest`` is the request exactly as it arrived: the raw path (still
 percent-encoded, e.g. ``/jobs%3Astart``, which is what the SDKs sign), the raw query
-string, all headers and the body bytes. ``native_authenticate`` adapts all of this to a
-FastAPI dependency for the native router.
+string, all headers, the body bytes and the peer address. ``native_authenticate`` adapts
+all of this to a FastAPI dependency for the native router.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -23,9 +35,12 @@ from typing import Protocol
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from millstream.api.auth.failures import FailureAudit
 from millstream.control.context import Actor
-from millstream.control.services.access import AccessService
-from millstream.domain.errors import Unauthenticated
+from millstream.control.services.access import AccessService, ResolvedKey
+from millstream.control.throttle import FailureThrottle
+from millstream.domain.access import new_secret
+from millstream.domain.errors import ErrorCode, Throttled, Unauthenticated
 
 __all__ = [
     "MAX_CLOCK_SKEW",
@@ -44,16 +59,18 @@ __all__ = [
 MAX_CLOCK_SKEW = timedelta(minutes=15)
 MAX_NONCE_LENGTH = 128  # the column size of used_nonces.nonce; the SDK sends 32 hex digits
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_MAX_KEY_ID_CHARS = 64
 
 _SIGNATURE_MISMATCH = (
     "the request signature does not match the signature the server calculated; "
-    "check the AccessKey secret and the signing method"
+    "check the AccessKey ID, its secret and the signing method"
 )
 
 
 def signature_mismatch() -> Unauthenticated:
-    """The one error for a wrong signature or a body that is not the signed one."""
-    return Unauthenticated(_SIGNATURE_MISMATCH, code="SignatureDoesNotMatch")
+    """The one error for an unknown key, a wrong signature or a body that is not the
+    signed one: nothing tells them apart."""
+    return Unauthenticated(_SIGNATURE_MISMATCH, code=ErrorCode.SIGNATURE_MISMATCH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +82,7 @@ class SignedRequest:
     raw_query: str
     headers: tuple[tuple[str, str], ...]  # (lower-case name, value) in arrival order
     body: bytes
+    client: str | None = None  # the peer's address, for throttling failed attempts
 
     def header(self, name: str) -> str | None:
         """All values of a header joined with ',' (RFC 9110), or None."""
@@ -111,7 +129,7 @@ class SignatureVerifier(Protocol):
 
 
 class Authenticator:
-    """Resolves keys and runs the verifiers; shared by every dialect."""
+    """Looks keys up and runs the verifiers; shared by every dialect."""
 
     def __init__(
         self,
@@ -120,52 +138,157 @@ class Authenticator:
         *,
         clock: Callable[[], datetime] | None = None,
         max_skew: timedelta = MAX_CLOCK_SKEW,
+        throttle: FailureThrottle | None = None,
+        audit: FailureAudit | None = None,
+        default_workspace: str | None = None,
     ) -> None:
+        """``throttle`` and ``audit`` default to the documented limits (20 failures a
+        minute per address and per key id, then refused for a minute);
+        ``default_workspace`` is where a failed attempt without a ``workspace`` header
+        is audited."""
         self._access = access
         self._verifiers = tuple(verifiers)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._max_skew = max_skew
+        self._throttle = FailureThrottle() if throttle is None else throttle
+        self._audit = FailureAudit(access) if audit is None else audit
+        self._decoy_secret = new_secret()  # signatures of unknown keys are checked with it
+        self._default_workspace = default_workspace
 
-    def authenticate(self, request: SignedRequest) -> Actor:
-        """The caller of a correctly signed, fresh, never-seen request."""
+    def authenticate(
+        self,
+        request: SignedRequest,
+        *,
+        workspace: str | None = None,
+        namespace: str | None = None,
+        request_id: str | None = None,
+    ) -> Actor:
+        """The caller of a correctly signed, fresh, never-seen request.
+
+        ``workspace``/``namespace``: where the request aims, when the dialect knows it;
+        a failed attempt is then audited in that namespace's log (with ``request_id``,
+        the id the caller's error answer carries).
+        """
+        self._refuse_if_throttled([f"addr:{request.client}"] if request.client else [])
+        key_id: str | None = None
+        try:
+            verifier, claim = self._claim(request)
+            key_id = claim.key_id
+            self._refuse_if_throttled([_key_subject(key_id)])
+            return self._verify(request, verifier, claim)
+        except Unauthenticated as exc:
+            if exc.code is not ErrorCode.MISSING_CREDENTIALS:  # not an attempt: not counted
+                self._failed(request, key_id, exc, (workspace, namespace, request_id))
+            raise
+
+    def _claim(self, request: SignedRequest) -> tuple[SignatureVerifier, Claim]:
         authorization = request.header("authorization")
         if not authorization:
             raise Unauthenticated(
                 "the request is not signed: send an Authorization header made with an "
                 "AccessKey ID and secret",
-                code="MissingAuthorization",
+                code=ErrorCode.MISSING_CREDENTIALS,
             )
         verifier = next((v for v in self._verifiers if v.accepts(authorization)), None)
         if verifier is None:
+            # Name the schemes this API takes (each dialect has its own verifiers).
+            schemes = [str(getattr(v, "scheme", "")) for v in self._verifiers]
+            accepted = " or ".join(name for name in schemes if name) or "its SDK's signature"
             raise Unauthenticated(
-                "unsupported Authorization scheme; sign requests with ACS3-HMAC-SHA256 "
-                "or send HTTP Basic credentials (AccessKeyId:secret)",
-                code="IncompleteSignature",
+                f"unsupported Authorization scheme; this API accepts {accepted}",
+                code=ErrorCode.MALFORMED_SIGNATURE,
             )
-        claim = verifier.claim(request)
+        return verifier, verifier.claim(request)
+
+    def _verify(self, request: SignedRequest, verifier: SignatureVerifier, claim: Claim) -> Actor:
         if claim.nonce is not None and len(claim.nonce) > MAX_NONCE_LENGTH:
             raise Unauthenticated(
                 f"the signature nonce is longer than {MAX_NONCE_LENGTH} characters",
-                code="IncompleteSignature",
+                code=ErrorCode.MALFORMED_SIGNATURE,
             )
         if claim.timestamp is not None and abs(self._clock() - claim.timestamp) > self._max_skew:
             raise Unauthenticated(
                 "the request time differs from the server time by more than "
                 f"{int(self._max_skew.total_seconds() // 60)} minutes; sync the client clock",
-                code="RequestTimeTooSkewed",
+                code=ErrorCode.REQUEST_TIME_SKEWED,
             )
-        resolved = self._access.resolve(claim.key_id)
-        # Evaluate both so a tampered body and a wrong signature cost the same.
-        signature_ok = verifier.verify(request, claim, resolved.secret)
-        if not (signature_ok and claim.body_matches):
+        found = self._access.lookup(claim.key_id)
+        # Always one HMAC and one constant-time comparison, whether or not the key
+        # exists, and whatever the body: the answer and its timing tell nothing apart.
+        secret = found.secret if found is not None else self._decoy_secret
+        signature_ok = verifier.verify(request, claim, secret)
+        if found is None or not (signature_ok and claim.body_matches):
             raise signature_mismatch()
+        return self._verified(request, claim, found)
+
+    def _verified(self, request: SignedRequest, claim: Claim, found: ResolvedKey) -> Actor:
+        if not found.key.active:
+            # The caller holds the secret: telling them the key is disabled leaks nothing.
+            raise Unauthenticated(
+                "the AccessKey ID is disabled; enable it or use another key",
+                code=ErrorCode.ACCESS_KEY_DISABLED,
+            )
         nonce = claim.nonce
         if nonce is None and claim.signed and request.method.upper() not in SAFE_METHODS:
             # Schemes without a nonce (legacy ROA) still must not replay a change: an
             # identical signed request has the identical signature, so that is the nonce.
             nonce = "sig:" + claim.signature[: MAX_NONCE_LENGTH - 4]
-        self._access.accept(resolved, nonce=nonce)
-        return resolved.actor
+            try:
+                self._access.accept(found, nonce=nonce)
+            except Unauthenticated as exc:
+                if exc.code is not ErrorCode.NONCE_REUSED:
+                    raise
+                # These schemes have no nonce to renew: say what the caller can change
+                # (a client that retries at once sends the identical signed request).
+                raise Unauthenticated(
+                    "replayed request: this exact signed write (same signature, same "
+                    "timestamp to the second) was already received; sign it again "
+                    "with a new timestamp",
+                    code=ErrorCode.NONCE_REUSED,
+                ) from None
+            return found.actor
+        self._access.accept(found, nonce=nonce)
+        return found.actor
+
+    def _refuse_if_throttled(self, subjects: list[str]) -> None:
+        wait = self._throttle.retry_after(subjects)
+        if wait is not None:
+            self._audit.note_refused()
+            raise Throttled(
+                "too many failed authentications from this address or for this AccessKey "
+                f"ID; retry in {max(1, round(wait))} seconds"
+            )
+
+    def _failed(
+        self,
+        request: SignedRequest,
+        key_id: str | None,
+        error: Unauthenticated,
+        where: tuple[str | None, str | None, str | None],
+    ) -> None:
+        workspace, namespace, request_id = where
+        subjects = [f"addr:{request.client}"] if request.client else []
+        if key_id:
+            subjects.append(_key_subject(key_id))
+        counts = self._throttle.record_failure(subjects)
+        self._audit.record(
+            method=request.method,
+            path=request.raw_path,
+            key_id=key_id,
+            address=request.client,
+            status=401,
+            reason=str(error.code),
+            counts=counts,
+            workspace=(workspace or self._default_workspace) if namespace else None,
+            namespace=namespace,
+            request_id=request_id,
+        )
+
+
+def _key_subject(key_id: str) -> str:
+    # Key ids are 24 characters; a claimed one may be anything: keep the throttle's
+    # memory bounded by size too, not only by count.
+    return f"key:{key_id[:_MAX_KEY_ID_CHARS]}"
 
 
 def equal_signatures(given: str, expected: str) -> bool:
@@ -194,6 +317,7 @@ def signed_request(request: Request, body: bytes) -> SignedRequest:
         raw_query=_decode(scope.get("query_string", b"")),
         headers=tuple((_decode(k).lower(), _decode(v)) for k, v in scope.get("headers", ())),
         body=body,
+        client=request.client.host if request.client else None,
     )
 
 
@@ -210,7 +334,16 @@ def native_authenticate(authenticator: Authenticator) -> Callable[[Request], Awa
         if isinstance(cached, Actor):
             return cached
         body = await request.body()
-        actor = await run_in_threadpool(authenticator.authenticate, signed_request(request, body))
+        namespace = request.path_params.get("namespace")
+        actor = await run_in_threadpool(
+            functools.partial(
+                authenticator.authenticate,
+                signed_request(request, body),
+                workspace=request.headers.get("workspace") if namespace else None,
+                namespace=str(namespace) if namespace else None,
+                request_id=getattr(request.state, "request_id", None),
+            )
+        )
         request.state.actor = actor
         return actor
 

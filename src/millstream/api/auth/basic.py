@@ -10,7 +10,7 @@ import base64
 import binascii
 
 from millstream.api.auth.authenticator import Claim, SignedRequest, equal_signatures
-from millstream.domain.errors import Unauthenticated
+from millstream.domain.errors import ErrorCode, Unauthenticated
 
 __all__ = ["BasicVerifier"]
 
@@ -18,6 +18,8 @@ _SCHEME = "basic "
 
 
 class BasicVerifier:
+    scheme = "HTTP Basic (AccessKeyId:secret)"  # named in the unsupported-scheme error
+
     def accepts(self, authorization: str) -> bool:
         return authorization[: len(_SCHEME)].lower() == _SCHEME
 
@@ -28,13 +30,13 @@ class BasicVerifier:
         except (binascii.Error, UnicodeDecodeError):
             raise Unauthenticated(
                 "malformed Basic credentials: send base64(AccessKeyId:secret)",
-                code="IncompleteSignature",
+                code=ErrorCode.MALFORMED_SIGNATURE,
             ) from None
         key_id, sep, secret = decoded.partition(":")
         if not sep or not key_id or not secret:
             raise Unauthenticated(
                 "malformed Basic credentials: send base64(AccessKeyId:secret)",
-                code="IncompleteSignature",
+                code=ErrorCode.MALFORMED_SIGNATURE,
             )
         return Claim(
             key_id=key_id,

@@ -1,20 +1,21 @@
 """Role checks at the API edge: namespace membership decides what a caller sees and changes.
 
 ``authorize`` is the rule (no role -> ``NotFound``, so the namespace's resources are
-invisible; a role without the permission -> ``PermissionDenied``). ``namespace_guard``
-turns it into a FastAPI dependency that a dialect's router can use as its
-``authenticate`` dependency unchanged: it authenticates, then, when the route has a
-``{namespace}`` path parameter, authorizes a read (GET/HEAD/OPTIONS) or a write (anything
-else) in the ``workspace`` header's workspace.
+invisible; a role without the permission -> ``PermissionDenied``). ``operation_guard``
+turns it into the guard of a dialect's routes: it authenticates, then, for an operation
+its dialect's table marks ``scoped``, checks the read or write permission the table
+declares in the scope the dialect's resolver found (path, header, query or JSON body).
+Read or write is never guessed from the method or the path: a POST may read
+(``ValidateSqlStatement``) and a GET may write (``GetPreSignedUrlForPutObject``).
 
-Wiring in the app factory (the native router needs no change)::
+Wiring (``api.app.create_api`` does this per dialect)::
 
-    authenticator = Authenticator(access, [Acs3Verifier(), RoaVerifier()])
-    guard = namespace_guard(
-        access, native_authenticate(authenticator),
-        default_workspace=settings.default_workspace,
-    )
-    app.include_router(build_router(services, authenticate=guard))
+    authenticate = native_authenticate(Authenticator(access, dialect.verifiers))
+    router = dialect.router(services, operation_guard(access, authenticate))
+
+``namespace_guard`` is for routes outside any dialect (no operation table): it reads the
+``{namespace}`` path parameter and the ``workspace`` header and treats every method but
+GET, HEAD and OPTIONS as a write.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from millstream.api.auth.authenticator import SAFE_METHODS
+from millstream.api.dialect.routing import call_of, resolved_scope
 from millstream.control.context import Actor, Scope
 from millstream.control.services.access import AccessService
 from millstream.domain.access import Permission, Role
+from millstream.domain.errors import InvalidInput
 
-__all__ = ["WORKSPACE_HEADER", "authorize", "is_write", "namespace_guard"]
+__all__ = ["WORKSPACE_HEADER", "authorize", "is_write", "namespace_guard", "operation_guard"]
 
 WORKSPACE_HEADER = "workspace"
 
@@ -40,8 +43,31 @@ def authorize(access: AccessService, actor: Actor, scope: Scope, *, write: bool)
 
 
 def is_write(request: Request) -> bool:
-    """Whether a call changes something: every method but GET, HEAD and OPTIONS."""
+    """For routes outside any dialect only: every method but GET, HEAD and OPTIONS."""
     return request.method.upper() not in SAFE_METHODS
+
+
+def operation_guard(
+    access: AccessService, authenticate: Callable[[Request], Awaitable[Actor]]
+) -> Callable[[Request], Awaitable[Actor]]:
+    """A dialect route's guard: the authenticated actor, authorized for the call's
+    operation in the call's scope."""
+
+    async def guarded(request: Request) -> Actor:
+        actor = await authenticate(request)
+        call = call_of(request)
+        if call is None:
+            raise RuntimeError("operation_guard guards dialect routes (DialectRoute) only")
+        if not call.operation.scoped:
+            return actor  # the service checks the caller itself (members, keys...)
+        scope = await resolved_scope(request)
+        if scope is None:
+            raise InvalidInput(f"{call.operation.name} needs a namespace")
+        write = call.operation.writes
+        await run_in_threadpool(authorize, access, actor, scope, write=write)
+        return actor
+
+    return guarded
 
 
 def namespace_guard(
@@ -51,11 +77,8 @@ def namespace_guard(
     default_workspace: str,
     write: Callable[[Request], bool] = is_write,
 ) -> Callable[[Request], Awaitable[Actor]]:
-    """A dependency: the authenticated actor, authorized for the route's namespace.
-
-    ``write`` decides per request whether a write permission is needed (override it
-    for a POST that only reads, such as a validation call).
-    """
+    """A dependency for routes outside any dialect: the authenticated actor, authorized
+    for the route's ``{namespace}`` path parameter (``write`` decides per request)."""
 
     async def guarded(request: Request) -> Actor:
         actor = await authenticate(request)

@@ -11,9 +11,20 @@ The two SDKs disagree in details, and both forms are accepted: the tea SDK signs
 path as it sends it (``/jobs%3Astart``) while the core SDK signs it unescaped, and a
 blank query value is ``k`` for one and ``k=`` for the other.
 
-Only ``Content-MD5`` covers the body, and the tea SDK does not send it for JSON bodies:
-such bodies are not protected by this scheme (ACS3, the default, always is). The
-``Date`` header is the timestamp; ``x-acs-signature-nonce`` is the nonce when present.
+What the signature does not cover is refused rather than trusted:
+
+- the body is covered only through ``Content-MD5``, so a request with a body must carry
+  it, and it must match the body (the core SDK sends it; the tea SDK's ``v2`` mode does
+  not, so its writes with a body are refused: use the default ACS3-HMAC-SHA256);
+- the ``workspace`` header is not signed (only ``x-acs-*`` headers are), so a request
+  naming a workspace other than the server's default must also send the same value in
+  the signed ``x-acs-workspace`` header; a swapped ``workspace`` header is refused.
+
+Still unprotected (ACS3 protects all of these): the ``Host`` header, headers other than
+``Accept``, ``Content-Type``, ``Date`` and ``x-acs-*``, and replay of a read within the
+clock-skew window. ``Date`` is the timestamp; ``x-acs-signature-nonce`` is the nonce when
+present. Operators turn ROA off per dialect with ``api.roa_enabled`` /
+``api.roa_disabled_dialects`` (``ApiSettings.roa_allowed``).
 """
 
 from __future__ import annotations
@@ -21,16 +32,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Iterable
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from urllib.parse import unquote, unquote_plus
 
-from millstream.api.auth.authenticator import Claim, SignedRequest, equal_signatures
-from millstream.domain.errors import Unauthenticated
+from millstream.api.auth.authenticator import (
+    Claim,
+    SignatureVerifier,
+    SignedRequest,
+    equal_signatures,
+)
+from millstream.domain.errors import ErrorCode, Unauthenticated
 
-__all__ = ["RoaVerifier", "string_to_sign"]
+__all__ = ["SIGNED_WORKSPACE_HEADER", "RoaVerifier", "configure_roa", "string_to_sign"]
 
 _PREFIX = "acs "
+SIGNED_WORKSPACE_HEADER = "x-acs-workspace"
+_WORKSPACE_HEADER = "workspace"
 
 
 def _resources(request: SignedRequest) -> list[str]:
@@ -64,6 +83,14 @@ def string_to_sign(request: SignedRequest, resource: str) -> str:
 
 
 class RoaVerifier:
+    """``default_workspace``: the workspace an unsigned ``workspace`` header may name
+    (None: every workspace header must be bound by ``x-acs-workspace``)."""
+
+    scheme = "acs AccessKeyId:signature (HMAC-SHA1)"  # named in the unsupported-scheme error
+
+    def __init__(self, *, default_workspace: str | None = None) -> None:
+        self._default_workspace = default_workspace
+
     def accepts(self, authorization: str) -> bool:
         return authorization.startswith(_PREFIX)
 
@@ -73,18 +100,27 @@ class RoaVerifier:
         if not key_id or not signature:
             raise Unauthenticated(
                 "malformed Authorization: expected 'acs <AccessKeyId>:<signature>'",
-                code="IncompleteSignature",
+                code=ErrorCode.MALFORMED_SIGNATURE,
             )
         try:
             timestamp = parsedate_to_datetime(request.header("date") or "")
         except (TypeError, ValueError):
             raise Unauthenticated(
                 "the Date header must be an RFC 7231 date like 'Mon, 23 Nov 2026 09:42:31 GMT'",
-                code="InvalidTimeStamp.Format",
+                code=ErrorCode.INVALID_TIMESTAMP,
             ) from None
         if timestamp.tzinfo is None:
             timestamp = timestamp.replace(tzinfo=UTC)
         digest = request.header("content-md5")
+        if digest is None and request.body:
+            raise Unauthenticated(
+                "a request signed with 'acs AK:signature' (ROA) that has a body must send "
+                "Content-MD5 (base64 MD5 of the body), the only part of ROA that covers "
+                "the body; the tea SDK's signature_algorithm='v2' does not send it: use "
+                "the default ACS3-HMAC-SHA256 signature",
+                code=ErrorCode.MALFORMED_SIGNATURE,
+            )
+        self._check_workspace(request)
         body_matches = digest is None or equal_signatures(
             digest.strip(), base64.b64encode(hashlib.md5(request.body).digest()).decode()
         )
@@ -95,6 +131,26 @@ class RoaVerifier:
             nonce=request.header("x-acs-signature-nonce"),
             body_matches=body_matches,
         )
+
+    def _check_workspace(self, request: SignedRequest) -> None:
+        """The unsigned ``workspace`` header may only name the default workspace, unless
+        the signed ``x-acs-workspace`` header says the same."""
+        workspace = request.header(_WORKSPACE_HEADER)
+        bound = request.header(SIGNED_WORKSPACE_HEADER)
+        if bound is not None:
+            if (workspace or "").strip() != bound.strip():
+                raise Unauthenticated(
+                    f"the workspace header must equal the signed {SIGNED_WORKSPACE_HEADER} header",
+                    code=ErrorCode.MALFORMED_SIGNATURE,
+                )
+            return
+        if workspace is not None and workspace.strip() != self._default_workspace:
+            raise Unauthenticated(
+                "the workspace header is not covered by a ROA ('acs AK:signature') "
+                f"signature: send the same value in the signed {SIGNED_WORKSPACE_HEADER} "
+                "header too, or use the default ACS3-HMAC-SHA256 signature",
+                code=ErrorCode.MALFORMED_SIGNATURE,
+            )
 
     def verify(self, request: SignedRequest, claim: Claim, secret: str) -> bool:
         matched = False
@@ -107,3 +163,19 @@ class RoaVerifier:
             # No early exit: every candidate costs the same whatever matches.
             matched |= equal_signatures(claim.signature, expected)
         return matched
+
+
+def configure_roa(
+    verifiers: Iterable[SignatureVerifier], *, default_workspace: str, enabled: bool = True
+) -> list[SignatureVerifier]:
+    """A dialect's verifiers as the app serves them: each ``RoaVerifier`` bound to the
+    server's default workspace, or left out when ROA is turned off for the dialect
+    (``ApiSettings.roa_allowed``)."""
+    configured: list[SignatureVerifier] = []
+    for verifier in verifiers:
+        if isinstance(verifier, RoaVerifier):
+            if enabled:
+                configured.append(RoaVerifier(default_workspace=default_workspace))
+        else:
+            configured.append(verifier)
+    return configured

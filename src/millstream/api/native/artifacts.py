@@ -13,9 +13,9 @@ namespace, and ``GetPreSignedUrlForPutObject`` exactly as the official SDK calls
 
 Uploads are streamed (the multipart body is parsed chunk by chunk straight into the
 store's temporary file), so a file is never held whole in memory and the size limit is
-enforced while it arrives. Every answer but a download is the native envelope
-(``NativeRoute``). The app includes this router before the native router, whose
-``/api/v2`` catch-all would otherwise answer these paths.
+enforced while it arrives. Every answer but a download is the native envelope.
+Issuing an upload URL is a write (operation table), whatever its method; the pre-signed
+PUT has no caller (its query signature is the credential), so it runs no guard.
 """
 
 # No ``from __future__ import annotations``: FastAPI must see the handlers' annotations.
@@ -24,25 +24,27 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
-from millstream.api.native.errors import NativeRoute, ok_response
-from millstream.api.native.routes import Authenticate
+from millstream.api.dialect import Guard, RequestContext, binding_of
+from millstream.api.native.errors import ok_response
+from millstream.api.native.routing import Ctx, native_router, not_enabled, ok
 from millstream.control.artifact_ports import ArtifactUpload, StoredArtifact
-from millstream.control.context import Actor, Scope
+from millstream.control.context import Scope
 from millstream.control.services.artifacts import PRESIGNED_UPLOAD_PREFIX, ArtifactService
 from millstream.domain.errors import InvalidInput
 
-__all__ = ["build_artifacts_router"]
+__all__ = ["build_artifacts_router", "router"]
 
-_PREFIX = "/api/v2/namespaces/{namespace}/artifacts"
+router = native_router()
+
+_PATH = "/api/v2/namespaces/{namespace}/artifacts"
 _FILE_FIELD = "file"
 _MAX_FIELD_BYTES = 4096  # small form fields (fileName) are kept in memory, files never
 
-Namespace = Annotated[str, Path(min_length=1, max_length=128)]
 Name = Annotated[str, Path(min_length=1, max_length=1024)]
 
 
@@ -58,128 +60,114 @@ def _wire(artifact: StoredArtifact) -> dict[str, Any]:
     }
 
 
+def _artifacts(ctx: RequestContext) -> ArtifactService:
+    if ctx.services.artifacts is None:
+        raise not_enabled("artifacts")
+    return ctx.services.artifacts
+
+
+@router.post(_PATH, name="UploadArtifact")
+async def upload_artifact(
+    ctx: Ctx,
+    request: Request,
+    file_name: Annotated[str | None, Query(alias="fileName")] = None,
+) -> JSONResponse:
+    artifacts, scope, actor = _artifacts(ctx), ctx.scope, ctx.actor
+    stored = await _receive_multipart(
+        request, lambda name: artifacts.begin_upload(scope, actor, file_name or name)
+    )
+    return ok(ctx, _wire(stored))
+
+
+@router.put(_PATH + "/{name:path}", name="PutArtifact")
+async def put_artifact(ctx: Ctx, request: Request, name: Name) -> JSONResponse:
+    upload = await run_in_threadpool(_artifacts(ctx).begin_upload, ctx.scope, ctx.actor, name)
+    return ok(ctx, _wire(await _receive_raw(request, upload)))
+
+
+@router.get(_PATH, name="ListArtifacts")
+def list_artifacts(ctx: Ctx) -> JSONResponse:
+    found = _artifacts(ctx).list(ctx.scope)
+    return ok(ctx, [_wire(a) for a in found], totalSize=len(found))
+
+
+@router.get(_PATH + "/{name:path}", name="DownloadArtifact")
+def download_artifact(ctx: Ctx, name: Name) -> StreamingResponse:
+    found, chunks = _artifacts(ctx).download(ctx.scope, name)
+    file_name = found.name.rsplit("/", 1)[-1]
+    return StreamingResponse(
+        chunks,
+        media_type="application/octet-stream",
+        headers={
+            "content-length": str(found.size),
+            "content-disposition": f"attachment; filename*=UTF-8''{quote(file_name)}",
+        },
+    )
+
+
+@router.delete(_PATH + "/{name:path}", name="DeleteArtifact")
+def delete_artifact(ctx: Ctx, name: Name) -> JSONResponse:
+    _artifacts(ctx).delete(ctx.scope, ctx.actor, name)
+    return ok(ctx)
+
+
+@router.get(
+    "/artifacts/v2/namespaces/{namespace}/getPreSignedUrlForPutObject",
+    name="GetPreSignedUrlForPutObject",
+)
+def get_pre_signed_url_for_put_object(
+    ctx: Ctx,
+    request: Request,
+    file_name: Annotated[str | None, Query(alias="fileName")] = None,
+) -> JSONResponse:
+    if not file_name:
+        raise InvalidInput("fileName is required")
+    presigned = _artifacts(ctx).presign_upload(ctx.scope, file_name)
+    base = (ctx.public_url or str(request.base_url)).rstrip("/")
+    return ok(ctx, {"jarUrl": presigned.uri, "preSignedUrl": base + presigned.path})
+
+
+@router.put(
+    PRESIGNED_UPLOAD_PREFIX + "/{workspace}/{namespace}/{name:path}", name="PutPreSignedObject"
+)
+async def put_presigned(
+    request: Request,
+    workspace: Annotated[str, Path(min_length=1, max_length=128)],
+    namespace: Annotated[str, Path(min_length=1, max_length=128)],
+    name: Name,
+    expires: Annotated[str, Query()] = "",
+    signature: Annotated[str, Query()] = "",
+) -> JSONResponse:
+    """The pre-signed URL: a plain PUT whose query signature is the only credential, so
+    no guard runs (and no caller is audited)."""
+    artifacts = binding_of(request).services.artifacts
+    if artifacts is None:
+        raise not_enabled("artifacts")
+    upload = await run_in_threadpool(
+        artifacts.begin_presigned_upload,
+        Scope(workspace=workspace, namespace=namespace),
+        name,
+        expires=expires,
+        signature=signature,
+    )
+    stored = await _receive_raw(request, upload)
+    return ok_response(request.state.request_id, _wire(stored))
+
+
 def build_artifacts_router(
     artifacts: ArtifactService,
-    authenticate: Authenticate,
+    authenticate: Guard,
     *,
     default_workspace: str,
-    authenticate_upload: Authenticate | None = None,
     public_url: str | None = None,
 ) -> APIRouter:
-    """The artifact routes. ``authenticate_upload`` (default ``authenticate``) guards the
-    upload routes: pass one that verifies headers without reading the body, or the
-    auth layer buffers whole uploads. ``public_url`` is the base of pre-signed URLs
-    (default: the URL the request came in on)."""
-    router = APIRouter(route_class=NativeRoute)
-    upload_auth = authenticate_upload or authenticate
+    """The artifact routes alone, over one service (tests and tools; the server serves
+    them as part of the native dialect)."""
+    from millstream.api.native.standalone import standalone_router
 
-    def scope_of(namespace: str, workspace: str | None) -> Scope:
-        return Scope(workspace=workspace or default_workspace, namespace=namespace)
-
-    @router.post(_PREFIX)
-    async def upload_artifact(
-        request: Request,
-        namespace: Namespace,
-        actor: Annotated[Actor, Depends(upload_auth)],
-        workspace: Annotated[str | None, Header()] = None,
-        file_name: Annotated[str | None, Query(alias="fileName")] = None,
-    ) -> JSONResponse:
-        scope = scope_of(namespace, workspace)
-        stored = await _receive_multipart(
-            request, lambda name: artifacts.begin_upload(scope, actor, file_name or name)
-        )
-        return ok_response(request.state.request_id, _wire(stored))
-
-    @router.put(_PREFIX + "/{name:path}")
-    async def put_artifact(
-        request: Request,
-        namespace: Namespace,
-        name: Name,
-        actor: Annotated[Actor, Depends(upload_auth)],
-        workspace: Annotated[str | None, Header()] = None,
-    ) -> JSONResponse:
-        upload = await run_in_threadpool(
-            artifacts.begin_upload, scope_of(namespace, workspace), actor, name
-        )
-        stored = await _receive_raw(request, upload)
-        return ok_response(request.state.request_id, _wire(stored))
-
-    @router.get(_PREFIX)
-    def list_artifacts(
-        request: Request,
-        namespace: Namespace,
-        actor: Annotated[Actor, Depends(authenticate)],  # noqa: ARG001 (authentication)
-        workspace: Annotated[str | None, Header()] = None,
-    ) -> JSONResponse:
-        found = artifacts.list(scope_of(namespace, workspace))
-        return ok_response(
-            request.state.request_id, [_wire(a) for a in found], totalSize=len(found)
-        )
-
-    @router.get(_PREFIX + "/{name:path}")
-    def download_artifact(
-        namespace: Namespace,
-        name: Name,
-        actor: Annotated[Actor, Depends(authenticate)],  # noqa: ARG001 (authentication)
-        workspace: Annotated[str | None, Header()] = None,
-    ) -> StreamingResponse:
-        found, chunks = artifacts.download(scope_of(namespace, workspace), name)
-        file_name = found.name.rsplit("/", 1)[-1]
-        return StreamingResponse(
-            chunks,
-            media_type="application/octet-stream",
-            headers={
-                "content-length": str(found.size),
-                "content-disposition": f"attachment; filename*=UTF-8''{quote(file_name)}",
-            },
-        )
-
-    @router.delete(_PREFIX + "/{name:path}")
-    def delete_artifact(
-        request: Request,
-        namespace: Namespace,
-        name: Name,
-        actor: Annotated[Actor, Depends(authenticate)],
-        workspace: Annotated[str | None, Header()] = None,
-    ) -> JSONResponse:
-        artifacts.delete(scope_of(namespace, workspace), actor, name)
-        return ok_response(request.state.request_id, None)
-
-    @router.get("/artifacts/v2/namespaces/{namespace}/getPreSignedUrlForPutObject")
-    def get_pre_signed_url_for_put_object(
-        request: Request,
-        namespace: Namespace,
-        actor: Annotated[Actor, Depends(authenticate)],  # noqa: ARG001 (authentication)
-        file_name: Annotated[str | None, Query(alias="fileName")] = None,
-        workspace: Annotated[str | None, Header()] = None,
-    ) -> JSONResponse:
-        if not file_name:
-            raise InvalidInput("fileName is required")
-        presigned = artifacts.presign_upload(scope_of(namespace, workspace), file_name)
-        base = (public_url or str(request.base_url)).rstrip("/")
-        data = {"jarUrl": presigned.uri, "preSignedUrl": base + presigned.path}
-        return ok_response(request.state.request_id, data)
-
-    @router.put(PRESIGNED_UPLOAD_PREFIX + "/{workspace}/{namespace}/{name:path}")
-    async def put_presigned(
-        request: Request,
-        workspace: Annotated[str, Path(min_length=1, max_length=128)],
-        namespace: Namespace,
-        name: Name,
-        expires: Annotated[str, Query()] = "",
-        signature: Annotated[str, Query()] = "",
-    ) -> JSONResponse:
-        upload = await run_in_threadpool(
-            artifacts.begin_presigned_upload,
-            Scope(workspace=workspace, namespace=namespace),
-            name,
-            expires=expires,
-            signature=signature,
-        )
-        stored = await _receive_raw(request, upload)
-        return ok_response(request.state.request_id, _wire(stored))
-
-    return router
+    return standalone_router(
+        [router], authenticate, default_workspace, public_url=public_url, artifacts=artifacts
+    )
 
 
 async def _receive_raw(request: Request, upload: ArtifactUpload) -> StoredArtifact:

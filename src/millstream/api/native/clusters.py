@@ -1,6 +1,7 @@
-"""Native routes for session clusters and deployment targets (ververica 2022-07-18).
+"""Wire models and mapping of native session clusters and deployment targets (ververica
+2022-07-18), used by ``session_clusters`` and ``deployment_targets`` (the routes).
 
-Paths, bodies and data shapes are the official SDK's (``SessionCluster``,
+Bodies and data shapes are the official SDK's (``SessionCluster``,
 ``SessionClusterStatus``, ``DeploymentTarget``, ``ResourceQuota``; the ops table in
 ``spec/ops/ververica-2022-07-18.tsv``). The SDK sends ``%3A`` for ``:``; the ASGI server
 decodes it, so routes declare ``/sessionclusters/{name}:start``.
@@ -9,24 +10,17 @@ Extension: the SDK's deployment-target body is a ``ResourceSpec`` (the quota's c
 memory). Millstream targets are external Flink session clusters, so the body also takes
 ``flinkRestUrl`` (e.g. a ``ResourceSpec`` subclass whose ``to_map`` adds it); the answer
 echoes it beside ``name``, ``namespace`` and ``quota``.
-
-Mounted through ``api.app.build_app(routers=[...])`` before the native catch-all.
 """
 
-# No ``from __future__ import annotations``: FastAPI must see the handlers' annotations.
+from typing import Any
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter
 from pydantic import Field
 
-from millstream.api.native import mappers, schemas
-from millstream.api.native.errors import NativeRoute, ok_response
-from millstream.control.context import Actor, Scope
-from millstream.control.services.clusters import ClusterService, SessionClusterPatch, TargetPatch
+from millstream.api.dialect import Guard
+from millstream.api.json_shape import JsonObject, StringList
+from millstream.api.native import mappers, schemas, states
+from millstream.control.services.clusters import ClusterService, SessionClusterPatch
 from millstream.domain.clusters import Cluster, ClusterStatus
 from millstream.domain.errors import InvalidInput
 from millstream.domain.resources import ResourceMode, ResourceSetting, ResourceSpec
@@ -37,13 +31,10 @@ __all__ = [
     "SessionClusterWire",
     "build_clusters_router",
     "cluster_to_wire",
+    "quota_from_wire",
+    "session_patch",
     "target_to_wire",
 ]
-
-Authenticate = Callable[[Request], Actor | Awaitable[Actor]]
-
-_PREFIX = "/api/v2/namespaces/{namespace}"
-Name = Annotated[str, Path(min_length=1, max_length=128)]
 
 
 # --------------------------------------------------------------------------- wire models
@@ -62,7 +53,7 @@ class SessionClusterRunningInfo(schemas.WireModel):
 
     started_at: int | None = None
     last_update_time: int | None = None
-    reference_deployment_ids: list[str] | None = None
+    reference_deployment_ids: StringList | None = None
 
 
 class SessionClusterStatus(schemas.WireModel):
@@ -83,8 +74,8 @@ class SessionClusterWire(schemas.WireModel):
     engine_version: str | None = None
     deployment_target_name: str | None = None
     basic_resource_setting: schemas.BasicResourceSetting | None = None
-    flink_conf: dict[str, Any] | None = None
-    labels: dict[str, Any] | None = None
+    flink_conf: JsonObject | None = None
+    labels: JsonObject | None = None
     logging: schemas.Logging | None = None
     status: SessionClusterStatus | None = None
     creator: str | None = None
@@ -208,7 +199,9 @@ def cluster_to_wire(cluster: Cluster, references: list[str]) -> SessionClusterWi
         labels=dict(cluster.labels),
         logging=mappers.logging_to_wire(cluster.logging),
         status=SessionClusterStatus(
-            current_session_cluster_status=status.value, failure=failure, running=running
+            current_session_cluster_status=states.CLUSTER_STATUSES[status],
+            failure=failure,
+            running=running,
         ),
         creator=cluster.creator,
         creator_name=cluster.creator,
@@ -219,7 +212,7 @@ def cluster_to_wire(cluster: Cluster, references: list[str]) -> SessionClusterWi
     )
 
 
-def _quota_from_wire(body: DeploymentTargetBody) -> ResourceSpec | None:
+def quota_from_wire(body: DeploymentTargetBody) -> ResourceSpec | None:
     if body.cpu is None and body.memory is None:
         return None
     if body.cpu is None or body.memory is None:
@@ -241,136 +234,18 @@ def target_to_wire(cluster: Cluster) -> DeploymentTargetWire:
     )
 
 
-# --------------------------------------------------------------------------- routes
+# --------------------------------------------------------------------------- standalone
 
 
-@dataclass(frozen=True, slots=True)
-class _Call:
-    request_id: str
-    scope: Scope
-    actor: Actor
+def build_clusters_router(cluster_service: ClusterService, authenticate: Guard) -> APIRouter:
+    """The session cluster and deployment target routes alone, over one service (tests
+    and tools; the server serves them as part of the native dialect)."""
+    from millstream.api.native import deployment_targets, session_clusters
+    from millstream.api.native.standalone import standalone_router
 
-    def ok(self, data: Any = None, **extra: Any) -> JSONResponse:
-        return ok_response(self.request_id, data, **extra)
-
-
-def _dump(model: schemas.WireModel) -> dict[str, Any]:
-    return model.model_dump(mode="json", by_alias=True)
-
-
-def build_clusters_router(cluster_service: ClusterService, authenticate: Authenticate) -> APIRouter:
-    """Session cluster and deployment target operations; ``authenticate`` is the
-    role-checking dependency (``api.app``'s guard)."""
-    router = APIRouter(route_class=NativeRoute)
-    service = cluster_service
-
-    def call(
-        request: Request,
-        namespace: Annotated[str, Path(min_length=1, max_length=128)],
-        actor: Annotated[Actor, Depends(authenticate)],
-        workspace: Annotated[str | None, Header()] = None,
-    ) -> _Call:
-        return _Call(
-            request_id=request.state.request_id,
-            scope=Scope(workspace=workspace or service.default_workspace, namespace=namespace),
-            actor=actor,
-        )
-
-    Ctx = Annotated[_Call, Depends(call)]
-
-    def wire(cluster: Cluster) -> dict[str, Any]:
-        return _dump(cluster_to_wire(cluster, service.reference_deployment_ids(cluster)))
-
-    # ------------------------------------------------------------------ session clusters
-
-    @router.post(_PREFIX + "/sessionclusters")
-    def create_session_cluster(ctx: Ctx, body: SessionClusterWire) -> JSONResponse:
-        if not body.name:
-            raise InvalidInput("name is required")
-        cluster = service.create_session_cluster(ctx.scope, ctx.actor, session_patch(body))
-        return ctx.ok(wire(cluster))
-
-    @router.get(_PREFIX + "/sessionclusters")
-    def list_session_clusters(ctx: Ctx) -> JSONResponse:
-        return ctx.ok([wire(c) for c in service.list_session_clusters(ctx.scope)])
-
-    @router.get(_PREFIX + "/sessionclusters/{session_cluster_name}")
-    def get_session_cluster(ctx: Ctx, session_cluster_name: Name) -> JSONResponse:
-        return ctx.ok(wire(service.get_session_cluster(ctx.scope, session_cluster_name)))
-
-    @router.patch(_PREFIX + "/sessionclusters/{session_cluster_name}")
-    def update_session_cluster(
-        ctx: Ctx, session_cluster_name: Name, body: SessionClusterWire
-    ) -> JSONResponse:
-        current = service.get_session_cluster(ctx.scope, session_cluster_name)
-        cluster = service.update_session_cluster(
-            ctx.scope, ctx.actor, session_cluster_name, session_patch(body, current)
-        )
-        return ctx.ok(wire(cluster))
-
-    @router.post(_PREFIX + "/sessionclusters/{session_cluster_name}:start")
-    def start_session_cluster(ctx: Ctx, session_cluster_name: Name) -> JSONResponse:
-        service.start_session_cluster(ctx.scope, ctx.actor, session_cluster_name)
-        return ctx.ok()
-
-    @router.post(_PREFIX + "/sessionclusters/{session_cluster_name}:stop")
-    def stop_session_cluster(ctx: Ctx, session_cluster_name: Name) -> JSONResponse:
-        service.stop_session_cluster(ctx.scope, ctx.actor, session_cluster_name)
-        return ctx.ok()
-
-    @router.delete(_PREFIX + "/sessionclusters/{session_cluster_name}")
-    def delete_session_cluster(ctx: Ctx, session_cluster_name: Name) -> JSONResponse:
-        cluster = service.delete_session_cluster(ctx.scope, ctx.actor, session_cluster_name)
-        return ctx.ok(_dump(cluster_to_wire(cluster, [])))
-
-    # ------------------------------------------------------------------ deployment targets
-
-    @router.post(_PREFIX + "/deployment-targets")
-    def create_deployment_target(
-        ctx: Ctx,
-        deployment_target_name: Annotated[str, Query(alias="deploymentTargetName", min_length=1)],
-        body: DeploymentTargetBody | None = None,
-    ) -> JSONResponse:
-        body = body or DeploymentTargetBody()
-        cluster = service.create_target(
-            ctx.scope,
-            ctx.actor,
-            deployment_target_name,
-            TargetPatch(flink_rest_url=body.flink_rest_url, quota=_quota_from_wire(body)),
-        )
-        return ctx.ok(_dump(target_to_wire(cluster)))
-
-    @router.get(_PREFIX + "/deployment-targets")
-    def list_deployment_targets(
-        ctx: Ctx,
-        page_index: Annotated[int, Query(alias="pageIndex", ge=1, le=1_000_000)] = 1,
-        page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 10,
-    ) -> JSONResponse:
-        found = service.list_targets(ctx.scope)
-        chunk = found[(page_index - 1) * page_size : page_index * page_size]
-        return ctx.ok(
-            [_dump(target_to_wire(c)) for c in chunk],
-            pageIndex=page_index,
-            pageSize=page_size,
-            totalSize=len(found),
-        )
-
-    @router.put(_PREFIX + "/deployment-targets/{deployment_target_name}")
-    def update_deployment_target(
-        ctx: Ctx, deployment_target_name: Name, body: DeploymentTargetBody | None = None
-    ) -> JSONResponse:
-        body = body or DeploymentTargetBody()
-        cluster = service.update_target(
-            ctx.scope,
-            ctx.actor,
-            deployment_target_name,
-            TargetPatch(flink_rest_url=body.flink_rest_url, quota=_quota_from_wire(body)),
-        )
-        return ctx.ok(_dump(target_to_wire(cluster)))
-
-    @router.delete(_PREFIX + "/deployment-targets/{deployment_target_name}")
-    def delete_deployment_target(ctx: Ctx, deployment_target_name: Name) -> JSONResponse:
-        cluster = service.delete_target(ctx.scope, ctx.actor, deployment_target_name)
-        return ctx.ok(_dump(target_to_wire(cluster)))
-
-    return router
+    return standalone_router(
+        [session_clusters.router, deployment_targets.router],
+        authenticate,
+        cluster_service.default_workspace,
+        clusters=cluster_service,
+    )

@@ -6,16 +6,19 @@ reads only those into ``ClientException``/``ServerException``. The request id is
 sent as the ``x-acs-request-id`` header.
 
 Domain errors map to a status by their class, most specific first (walking the MRO, as
-Starlette's ``_exception_handler.py`` looks handlers up). ``NativeRoute`` applies this to
-every route of the native router only, so other dialects mounted on the same app keep
-their own envelopes.
+Starlette's ``_exception_handler.py`` looks handlers up), and to a wire code by their
+neutral ``ErrorCode`` through ``NATIVE_CODES``, a total table that reproduces the codes
+the Ververica SDK and its users have always seen (``InvalidAccessKeyId.NotFound``,
+``DeploymentNotFound``...). ``NativeRoute`` applies this to every route of the native
+router only, so other dialects mounted on the same app keep their own envelopes.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from fastapi import Request, Response
@@ -26,21 +29,25 @@ from starlette.exceptions import HTTPException
 
 from millstream.domain.errors import (
     Conflict,
+    ErrorCode,
     InvalidInput,
     MillstreamError,
     NotFound,
     PayloadTooLarge,
     PermissionDenied,
+    Throttled,
     Unauthenticated,
     Unavailable,
 )
 
 __all__ = [
+    "NATIVE_CODES",
     "REQUEST_ID_HEADER",
     "STATUS_BY_ERROR",
     "NativeRoute",
     "error_envelope",
     "error_response",
+    "native_code",
     "new_request_id",
     "ok_response",
     "status_for",
@@ -59,7 +66,104 @@ STATUS_BY_ERROR: dict[type[MillstreamError], int] = {
     Conflict: 409,
     PayloadTooLarge: 413,
     Unavailable: 503,
+    Throttled: 429,
 }
+
+# Every ErrorCode has its wire code here (tests/unit/api/test_dialect_mappings.py checks
+# it); the values are the codes the native API answered before codes became neutral.
+NATIVE_CODES: Mapping[ErrorCode, str] = MappingProxyType(
+    {
+        ErrorCode.INTERNAL: "Internal",
+        ErrorCode.INVALID_INPUT: "InvalidParameter",
+        ErrorCode.INVALID_SQL: "InvalidSql",
+        ErrorCode.INVALID_ARTIFACT: "InvalidArtifact",
+        ErrorCode.UNKNOWN_VARIABLE: "UnknownVariable",
+        ErrorCode.NOT_FOUND: "NotFound",
+        ErrorCode.CONFLICT: "Conflict",
+        ErrorCode.JOB_ALREADY_LIVE: "JobAlreadyRunning",
+        ErrorCode.INVALID_TRANSITION: "InvalidJobStatus",
+        ErrorCode.STALE_VERSION: "ResourceVersionConflict",
+        ErrorCode.UNAUTHENTICATED: "Unauthenticated",
+        ErrorCode.PERMISSION_DENIED: "Forbidden",
+        ErrorCode.PAYLOAD_TOO_LARGE: "PayloadTooLarge",
+        ErrorCode.UNAVAILABLE: "ServiceUnavailable",
+        ErrorCode.ENGINE_UNAVAILABLE: "FlinkUnavailable",
+        ErrorCode.STORE_UNAVAILABLE: "StoreUnavailable",
+        ErrorCode.ENGINE_REJECTED: "FlinkError",
+        ErrorCode.NAMESPACE_NOT_FOUND: "NamespaceNotFound",
+        ErrorCode.DEPLOYMENT_NOT_FOUND: "DeploymentNotFound",
+        ErrorCode.DEPLOYMENT_NAME_TAKEN: "DeploymentNameExists",
+        ErrorCode.DEPLOYMENT_HAS_LIVE_JOB: "DeploymentHasLiveJob",
+        ErrorCode.UNSUPPORTED_RESOURCE_PLAN: "UnsupportedResourcePlan",
+        ErrorCode.INVALID_ENGINE_VERSION: "InvalidEngineVersion",
+        ErrorCode.JOB_NOT_FOUND: "JobNotFound",
+        ErrorCode.JOB_NOT_RUNNING: "JobNotRunning",
+        ErrorCode.JOB_NOT_STOPPABLE: "JobNotStoppable",
+        ErrorCode.JOB_NOT_SUBMITTED: "JobNotSubmitted",
+        ErrorCode.JOB_NOT_TERMINAL: "JobNotTerminal",
+        ErrorCode.SAVEPOINT_NOT_FOUND: "SavepointNotFound",
+        ErrorCode.SAVEPOINT_IN_PROGRESS: "SavepointInProgress",
+        ErrorCode.SAVEPOINT_IN_USE: "SavepointInUse",
+        ErrorCode.SAVEPOINT_NOT_COMPLETED: "SavepointNotCompleted",
+        ErrorCode.SAVEPOINT_OF_OTHER_DEPLOYMENT: "SavepointOfOtherDeployment",
+        ErrorCode.HOT_UPDATE_NOT_FOUND: "HotUpdateNotFound",
+        ErrorCode.HOT_UPDATE_IN_PROGRESS: "HotUpdateInProgress",
+        ErrorCode.HOT_UPDATE_NO_CHANGE: "HotUpdateNothingToChange",
+        ErrorCode.ARTIFACT_NOT_FOUND: "ArtifactNotFound",
+        ErrorCode.PRESIGNED_URL_INVALID: "InvalidSignature",
+        ErrorCode.PRESIGNED_URL_EXPIRED: "SignatureExpired",
+        ErrorCode.VARIABLE_NOT_FOUND: "VariableNotFound",
+        ErrorCode.VARIABLE_EXISTS: "VariableAlreadyExists",
+        ErrorCode.INVALID_VARIABLE_NAME: "InvalidVariableName",
+        ErrorCode.INVALID_VARIABLE_KIND: "InvalidVariableKind",
+        ErrorCode.INVALID_VARIABLE_VALUE: "InvalidVariableValue",
+        ErrorCode.INVALID_SECRET_KEY: "InvalidSecretKey",
+        ErrorCode.SECRET_KEY_MISMATCH: "SecretKeyMismatch",
+        ErrorCode.CLUSTER_NOT_FOUND: "ClusterNotFound",
+        ErrorCode.CLUSTER_IN_USE: "ClusterInUse",
+        ErrorCode.INVALID_CLUSTER_NAME: "InvalidClusterName",
+        ErrorCode.SESSION_CLUSTER_NOT_FOUND: "SessionClusterNotFound",
+        ErrorCode.SESSION_CLUSTER_NOT_STOPPED: "SessionClusterNotStopped",
+        ErrorCode.EXTERNAL_CLUSTER_NOT_FOUND: "DeploymentTargetNotFound",
+        ErrorCode.DEFAULT_CLUSTER_READ_ONLY: "DeploymentTargetReadOnly",
+        ErrorCode.CLUSTER_URL_REQUIRED: "FlinkRestUrlRequired",
+        ErrorCode.CLUSTER_URL_INVALID: "InvalidFlinkRestUrl",
+        ErrorCode.CLUSTER_URL_UNREACHABLE: "FlinkRestUrlUnreachable",
+        ErrorCode.FLINK_API_PATH_NOT_ALLOWED: "FlinkApiPathNotAllowed",
+        ErrorCode.FLINK_API_NOT_FOUND: "FlinkApiNotFound",
+        ErrorCode.FLINK_API_REJECTED: "FlinkApiRejected",
+        ErrorCode.QUEUE_NOT_FOUND: "QueueNotFound",
+        ErrorCode.QUEUE_EXISTS: "QueueAlreadyExists",
+        ErrorCode.QUEUE_IN_USE: "QueueInUse",
+        ErrorCode.QUEUE_NOT_ALLOWED: "QueueNotAllowed",
+        ErrorCode.JOB_TOO_LARGE: "InsufficientResources",
+        ErrorCode.INVALID_QUEUE: "InvalidQueue",
+        ErrorCode.INVALID_QUEUE_NAME: "InvalidQueueName",
+        ErrorCode.INVALID_QUEUE_CAPACITY: "InvalidQueueCapacity",
+        ErrorCode.JOB_LOG_NOT_FOUND: "JobLogNotFound",
+        ErrorCode.INVALID_LOG_KIND: "InvalidLogKind",
+        ErrorCode.INVALID_LOG_LEVEL: "InvalidLogLevel",
+        ErrorCode.INVALID_LOGGER_NAME: "InvalidLoggerName",
+        ErrorCode.INVALID_LOG_RETENTION: "InvalidLogReservePolicy",
+        ErrorCode.INVALID_LOG_TEMPLATE: "InvalidLog4jTemplate",
+        ErrorCode.USER_NOT_FOUND: "UserNotFound",
+        ErrorCode.USER_EXISTS: "UserAlreadyExists",
+        ErrorCode.MEMBER_NOT_FOUND: "MemberNotFound",
+        ErrorCode.MEMBER_EXISTS: "MemberAlreadyExists",
+        ErrorCode.INVALID_ROLE: "InvalidRole",
+        ErrorCode.ACCESS_KEY_NOT_FOUND: "AccessKeyNotFound",
+        ErrorCode.ACCESS_KEY_EXISTS: "AccessKeyAlreadyExists",
+        ErrorCode.UNKNOWN_ACCESS_KEY: "InvalidAccessKeyId.NotFound",
+        ErrorCode.ACCESS_KEY_DISABLED: "InvalidAccessKeyId.Inactive",
+        ErrorCode.MISSING_CREDENTIALS: "MissingAuthorization",
+        ErrorCode.MALFORMED_SIGNATURE: "IncompleteSignature",
+        ErrorCode.SIGNATURE_MISMATCH: "SignatureDoesNotMatch",
+        ErrorCode.INVALID_TIMESTAMP: "InvalidTimeStamp.Format",
+        ErrorCode.REQUEST_TIME_SKEWED: "RequestTimeTooSkewed",
+        ErrorCode.NONCE_REUSED: "SignatureNonceUsed",
+        ErrorCode.THROTTLED: "Throttling.User",
+    }
+)
 
 _INTERNAL_MESSAGE = "internal error; the server logged the details under this request id"
 
@@ -72,12 +176,18 @@ _STATUS_CODES = {
     409: "Conflict",
     413: "PayloadTooLarge",
     415: "UnsupportedMediaType",
+    429: "Throttling",
     503: "ServiceUnavailable",
 }
 
 
 def new_request_id() -> str:
     return str(uuid.uuid4()).upper()
+
+
+def native_code(code: ErrorCode) -> str:
+    """The native wire code of a domain error code."""
+    return NATIVE_CODES[code]
 
 
 def status_for(error: MillstreamError) -> int:
@@ -162,7 +272,7 @@ def error_response(exc: Exception, request_id: str) -> JSONResponse:
         if status == 500:
             _log.error("unmapped error %s (request %s)", exc.code, request_id, exc_info=exc)
             return error_envelope(request_id, 500, "InternalError", _INTERNAL_MESSAGE)
-        return error_envelope(request_id, status, exc.code, exc.message)
+        return error_envelope(request_id, status, native_code(exc.code), exc.message)
     if isinstance(exc, RequestValidationError):
         code, message = validation_message(exc)
         return error_envelope(request_id, 400, code, message)

@@ -1,76 +1,63 @@
-"""Log routes of the native dialect: GetLatestJobStartLog (the SDK's
-``GET .../deployments/{id}/latest_jobmanager_start_log``, ``data`` a string) and a
-Millstream extension to read a job's logs, also after it ended:
-``GET /api/v2/namespaces/{ns}/jobs/{job_id}/logs?kind=jobmanager|taskmanager|stdout``
-answering ``data: {jobId, kind, source, truncated, files: [{source, name, truncated}],
-content}``. Include this router before the native router (its ``/api/v2`` catch-all).
+"""Native log operations: GetLatestJobStartLog (the SDK's ``GET .../deployments/{id}/
+latest_jobmanager_start_log``, ``data`` a string) and Millstream's GetJobLogs to read a
+job's logs, also after it ended: ``GET /api/v2/namespaces/{ns}/jobs/{job_id}/logs?kind=
+jobmanager|taskmanager|stdout`` answering ``data: {jobId, kind, source, truncated,
+files: [{source, name, truncated}], content}``.
 """
 
 # No ``from __future__ import annotations``: FastAPI resolves the handlers' annotations.
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from millstream.api.native.errors import NativeRoute, ok_response
-from millstream.control.context import Actor, Scope
+from millstream.api.dialect import Guard, RequestContext
+from millstream.api.native.params import NAMESPACE, Identifier
+from millstream.api.native.routing import Ctx, native_router, not_enabled, ok
 from millstream.control.services.logs import LogKind, LogService
 
-__all__ = ["build_logs_router"]
+__all__ = ["build_logs_router", "router"]
 
-_PREFIX = "/api/v2/namespaces/{namespace}"
+router = native_router()
 
-Namespace = Annotated[str, Path(min_length=1, max_length=128)]
-Identifier = Annotated[str, Path(min_length=1, max_length=256)]
-Workspace = Annotated[str | None, Header()]
+
+def _logs(ctx: RequestContext) -> LogService:
+    if ctx.services.logs is None:
+        raise not_enabled("job logs")
+    return ctx.services.logs
+
+
+@router.get(
+    NAMESPACE + "/deployments/{deployment_id}/latest_jobmanager_start_log",
+    name="GetLatestJobStartLog",
+)
+def get_latest_job_start_log(ctx: Ctx, deployment_id: Identifier) -> JSONResponse:
+    return ok(ctx, _logs(ctx).latest_start_log(ctx.scope, deployment_id))
+
+
+@router.get(NAMESPACE + "/jobs/{job_id}/logs", name="GetJobLogs")
+def get_job_logs(
+    ctx: Ctx, job_id: Identifier, kind: Annotated[str | None, Query()] = None
+) -> JSONResponse:
+    log = _logs(ctx).job_log(ctx.scope, job_id, LogKind.parse(kind))
+    data = {
+        "jobId": log.job_id,
+        "kind": log.kind.value,
+        "source": log.source,
+        "truncated": any(f.truncated for f in log.files),
+        "files": [
+            {"source": f.source, "name": f.name, "truncated": f.truncated} for f in log.files
+        ],
+        "content": log.text,
+    }
+    return ok(ctx, data)
 
 
 def build_logs_router(
-    logs: LogService,
-    authenticate: Callable[[Request], Actor | Awaitable[Actor]],
-    *,
-    default_workspace: str = "default",
+    logs: LogService, authenticate: Guard, *, default_workspace: str = "default"
 ) -> APIRouter:
-    """The log routes; ``authenticate`` is the dependency the native router uses."""
-    router = APIRouter(route_class=NativeRoute)
-    Caller = Annotated[Actor, Depends(authenticate)]
+    """The log routes alone, over one service (tests and tools)."""
+    from millstream.api.native.standalone import standalone_router
 
-    def scope(namespace: str, workspace: str | None) -> Scope:
-        return Scope(workspace=workspace or default_workspace, namespace=namespace)
-
-    @router.get(_PREFIX + "/deployments/{deployment_id}/latest_jobmanager_start_log")
-    def get_latest_job_start_log(
-        request: Request,
-        actor: Caller,  # noqa: ARG001 (authentication)
-        namespace: Namespace,
-        deployment_id: Identifier,
-        workspace: Workspace = None,
-    ) -> JSONResponse:
-        text = logs.latest_start_log(scope(namespace, workspace), deployment_id)
-        return ok_response(request.state.request_id, text)
-
-    @router.get(_PREFIX + "/jobs/{job_id}/logs")
-    def get_job_logs(
-        request: Request,
-        actor: Caller,  # noqa: ARG001 (authentication)
-        namespace: Namespace,
-        job_id: Identifier,
-        kind: Annotated[str | None, Query()] = None,
-        workspace: Workspace = None,
-    ) -> JSONResponse:
-        log = logs.job_log(scope(namespace, workspace), job_id, LogKind.parse(kind))
-        data = {
-            "jobId": log.job_id,
-            "kind": log.kind.value,
-            "source": log.source,
-            "truncated": any(f.truncated for f in log.files),
-            "files": [
-                {"source": f.source, "name": f.name, "truncated": f.truncated} for f in log.files
-            ],
-            "content": log.text,
-        }
-        return ok_response(request.state.request_id, data)
-
-    return router
+    return standalone_router([router], authenticate, default_workspace, logs=logs)

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from millstream.api.native import schemas
+from millstream.api.native import schemas, states
 from millstream.control.engine_versions import EngineVersions
 from millstream.control.services import DeploymentPatch
 from millstream.domain.artifacts import Artifact, ArtifactKind, ExecutionMode
@@ -28,9 +28,11 @@ from millstream.domain.errors import InvalidInput, InvalidSql
 from millstream.domain.events import Event
 from millstream.domain.jobs import Job, RestoreKind, RestoreStrategy, StopStrategy
 from millstream.domain.resources import ResourceMode, ResourceSetting, ResourceSpec
+from millstream.domain.restarts import RestartPolicy
 from millstream.domain.savepoints import Savepoint, SavepointState
 
 __all__ = [
+    "RESTORE_KINDS",
     "artifact_from_wire",
     "artifact_to_wire",
     "batch_resource_from_wire",
@@ -43,7 +45,11 @@ __all__ = [
     "job_to_wire",
     "logging_from_wire",
     "logging_to_wire",
+    "require_artifact_file",
+    "restart_policy_from_wire",
+    "restart_policy_to_wire",
     "restore_from_wire",
+    "restore_kind_from_wire",
     "restore_to_wire",
     "savepoint_to_wire",
     "sql_invalid_to_wire",
@@ -88,6 +94,23 @@ def _label_text(value: Any) -> str:
 
 def execution_mode_from_wire(value: str) -> ExecutionMode:
     return _parse_enum(ExecutionMode, value, "executionMode")
+
+
+# The field each artifact kind cannot do without, by its wire path: the native message
+# names it (the domain's own message says the same in domain words).
+_REQUIRED_ARTIFACT_FIELDS: dict[ArtifactKind, tuple[str, str]] = {
+    ArtifactKind.SQLSCRIPT: ("sql_script", "artifact.sqlArtifact.sqlScript"),
+    ArtifactKind.JAR: ("jar_uri", "artifact.jarArtifact.jarUri"),
+    ArtifactKind.PYTHON: ("python_artifact_uri", "artifact.pythonArtifact.pythonArtifactUri"),
+}
+
+
+def require_artifact_file(artifact: Artifact) -> None:
+    """``InvalidInput`` naming the wire field when the artifact lacks what its kind runs
+    (routes call it before the service, whose own check says it in domain words)."""
+    attribute, field = _REQUIRED_ARTIFACT_FIELDS[artifact.kind]
+    if not str(getattr(artifact, attribute) or "").strip():
+        raise InvalidInput(f"{field} is required for kind {artifact.kind.value}")
 
 
 def artifact_from_wire(wire: schemas.Artifact, base: Artifact | None = None) -> Artifact:
@@ -307,16 +330,72 @@ def deployment_patch(
         cluster=None
         if wire.deployment_target is None
         else _cluster_from_wire(wire.deployment_target),
+        queue=wire.queue,
+        priority=wire.priority,
+        schedule_timeout_seconds=wire.schedule_timeout_seconds,
+        restart_policy=(
+            None
+            if wire.restart_policy is None
+            else restart_policy_from_wire(
+                wire.restart_policy, current.restart_policy if current else None
+            )
+        ),
         expected_version=wire.resource_version,
     )
+
+
+def restart_policy_from_wire(
+    wire: schemas.RestartPolicy, current: RestartPolicy | None = None
+) -> RestartPolicy:
+    """``restartPolicy`` merged onto the current policy (absent fields are kept)."""
+    base = current or RestartPolicy()
+    return RestartPolicy(
+        enabled=base.enabled if wire.enabled is None else wire.enabled,
+        max_restarts_per_hour=(
+            base.max_restarts_per_hour
+            if wire.max_restarts_per_hour is None
+            else wire.max_restarts_per_hour
+        ),
+    )
+
+
+def restart_policy_to_wire(policy: RestartPolicy) -> schemas.RestartPolicy:
+    return schemas.RestartPolicy(
+        enabled=policy.enabled, max_restarts_per_hour=policy.max_restarts_per_hour
+    )
+
+
+# ``restoreStrategy.kind`` on the wire -> domain. ``FROM_NEW`` and ``FROM_LATEST`` are the
+# names older SDK samples send; the error lists only the current ones.
+RESTORE_KINDS: dict[str, RestoreKind] = {
+    "NONE": RestoreKind.NONE,
+    "LATEST_SAVEPOINT": RestoreKind.LATEST_SAVEPOINT,
+    "LATEST_STATE": RestoreKind.LATEST_STATE,
+    "FROM_SAVEPOINT": RestoreKind.FROM_SAVEPOINT,
+    "FROM_NEW": RestoreKind.NONE,
+    "FROM_LATEST": RestoreKind.LATEST_STATE,
+}
+_RESTORE_KIND_NAMES = ("NONE", "LATEST_SAVEPOINT", "LATEST_STATE", "FROM_SAVEPOINT")
+
+
+def restore_kind_from_wire(value: str) -> RestoreKind:
+    """A wire ``restoreStrategy.kind`` (any case, aliases included) as a domain kind."""
+    kind = RESTORE_KINDS.get(value.upper())
+    if kind is None:
+        valid = ", ".join(_RESTORE_KIND_NAMES)
+        raise InvalidInput(f"unknown restoreStrategy.kind {value!r}; use one of {valid}")
+    return kind
 
 
 def restore_from_wire(wire: schemas.DeploymentRestoreStrategy | None) -> RestoreStrategy:
     """A restore strategy; absent (or without ``kind``) means start without state."""
     if wire is None:
         return RestoreStrategy()
+    kind = RestoreKind.NONE if not wire.kind else restore_kind_from_wire(wire.kind)
+    if kind is RestoreKind.FROM_SAVEPOINT and not wire.savepoint_id:
+        raise InvalidInput("restoreStrategy.savepointId is required with FROM_SAVEPOINT")
     strategy = RestoreStrategy(
-        kind=RestoreKind.NONE if not wire.kind else RestoreKind.parse(wire.kind),
+        kind=kind,
         savepoint_id=wire.savepoint_id or None,
         allow_non_restored_state=bool(wire.allow_non_restored_state),
         job_start_time_ms=wire.job_start_time_in_ms,
@@ -329,7 +408,7 @@ def stop_strategy_from_wire(value: str | None) -> StopStrategy:
     if not value:
         valid = ", ".join(strategy.value for strategy in StopStrategy)
         raise InvalidInput(f"stopStrategy is required; use one of {valid}")
-    return StopStrategy.parse(value)
+    return _parse_enum(StopStrategy, value, "stopStrategy")
 
 
 # --------------------------------------------------------------------------- domain -> wire
@@ -448,6 +527,10 @@ def deployment_to_wire(deployment: Deployment) -> schemas.Deployment:
         modified_at=_seconds_text(deployment.modified_at),
         job_summary=None,  # the services do not count jobs per deployment
         resource_version=deployment.version,
+        queue=deployment.queue,
+        priority=deployment.priority,
+        schedule_timeout_seconds=deployment.schedule_timeout_seconds,
+        restart_policy=restart_policy_to_wire(deployment.restart_policy),
     )
 
 
@@ -491,17 +574,29 @@ def _job_status(job: Job) -> schemas.JobStatus:
             failed_at=_seconds(job.failure.failed_at),
         )
     running = None
-    if job.observed_flink_status is not None or job.observed_restarts is not None:
+    observed = job.observed
+    if observed.state is not None or observed.restarts is not None:
         running = schemas.JobStatusRunning(
-            observed_flink_job_restarts=job.observed_restarts,
-            observed_flink_job_status=job.observed_flink_status,
+            observed_flink_job_restarts=observed.restarts,
+            observed_flink_job_status=(
+                None if observed.state is None else states.OBSERVED_STATES[observed.state]
+            ),
         )
     return schemas.JobStatus(
-        current_job_status=job.status.value,
+        current_job_status=states.JOB_STATUSES[job.status],
         failure=failure,
         running=running,
         risk_level=None,
         health_score=None,
+        reason=job.status_reason,
+        scheduling=schemas.JobScheduling(
+            queue=job.queue,
+            priority=job.priority,
+            cost_cu=job.cost_cu,
+            schedule_timeout_seconds=job.schedule_timeout_seconds,
+            enqueued_at=_seconds(job.enqueued_at),
+            admitted_at=_seconds(job.admitted_at),
+        ),
     )
 
 
@@ -557,9 +652,11 @@ def savepoint_to_wire(savepoint: Savepoint) -> schemas.Savepoint:
         description=savepoint.description,
         native_format=savepoint.native_format,
         savepoint_location=savepoint.location,
-        savepoint_origin=savepoint.origin.value,
+        savepoint_origin=states.SAVEPOINT_ORIGINS[savepoint.origin],
         stop_with_drain_enabled=savepoint.stop_with_drain,
-        status=schemas.SavepointStatus(state=savepoint.state.value, failure=failure),
+        status=schemas.SavepointStatus(
+            state=states.SAVEPOINT_STATES[savepoint.state], failure=failure
+        ),
         created_at=_seconds(savepoint.created_at),
         modified_at=_seconds(savepoint.modified_at),
     )

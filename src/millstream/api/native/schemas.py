@@ -5,16 +5,20 @@ Field names follow the official SDK ``alibabacloud_ververica20220718.models`` ex
 it mirrors. Sample payloads: seed 000 (StartJobWithParams, the full ``Job``) and seed 003
 (ListJobs). Request models ignore unknown fields: the SDK sends fields we do not use.
 
+Free-form JSON fields (``flinkConf``, ``labels``...) and lists are bounded by the types
+of ``api.json_shape`` (depth 32, 10,000 values, 1,000 list items): a request over a
+limit is a 400 naming the field.
+
 Only ``mappers.py`` converts between these models and the domain; routes never build
 domain objects from raw JSON.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from millstream.api.json_shape import MAX_LIST_ITEMS, JsonObject, JsonText, StringList
 
 __all__ = [
     "Artifact",
@@ -34,6 +38,7 @@ __all__ = [
     "Job",
     "JobFailure",
     "JobMetric",
+    "JobScheduling",
     "JobStartParameters",
     "JobStatus",
     "JobStatusRunning",
@@ -43,6 +48,7 @@ __all__ = [
     "LogReservePolicy",
     "Logging",
     "PythonArtifact",
+    "RestartPolicy",
     "Savepoint",
     "SavepointFailure",
     "SavepointStatus",
@@ -74,7 +80,7 @@ class SqlArtifact(WireModel):
     """SDK ``SqlArtifact``."""
 
     sql_script: str | None = None
-    additional_dependencies: list[str] | None = None
+    additional_dependencies: StringList | None = None
 
 
 class JarArtifact(WireModel):
@@ -83,7 +89,7 @@ class JarArtifact(WireModel):
     jar_uri: str | None = None
     entry_class: str | None = None
     main_args: str | None = None
-    additional_dependencies: list[str] | None = None
+    additional_dependencies: StringList | None = None
 
 
 class PythonArtifact(WireModel):
@@ -92,9 +98,9 @@ class PythonArtifact(WireModel):
     python_artifact_uri: str | None = None
     entry_module: str | None = None
     main_args: str | None = None
-    additional_dependencies: list[str] | None = None
-    additional_python_libraries: list[str] | None = None
-    additional_python_archives: list[str] | None = None
+    additional_dependencies: StringList | None = None
+    additional_python_libraries: StringList | None = None
+    additional_python_archives: StringList | None = None
 
 
 class Artifact(WireModel):
@@ -128,7 +134,7 @@ class ExpertResourceSetting(WireModel):
     """SDK ``ExpertResourceSetting``."""
 
     jobmanager_resource_setting_spec: BasicResourceSettingSpec | None = None
-    resource_plan: str | None = None
+    resource_plan: JsonText | None = None
 
 
 class StreamingResourceSetting(WireModel):
@@ -178,7 +184,9 @@ class Logging(WireModel):
     log4j2_configuration_template: str | None = Field(
         default=None, alias="log4j2ConfigurationTemplate"
     )
-    log4j_loggers: list[Log4jLogger] | None = Field(default=None, alias="log4jLoggers")
+    log4j_loggers: list[Log4jLogger] | None = Field(
+        default=None, alias="log4jLoggers", max_length=MAX_LIST_ITEMS
+    )
     log_reserve_policy: LogReservePolicy | None = None
 
 
@@ -201,6 +209,15 @@ class JobSummary(WireModel):
     failed: int | None = None
 
 
+class RestartPolicy(WireModel):
+    """Millstream extension ``Deployment.restartPolicy``: restart a job Flink reports
+    FAILED from its latest state, at most ``maxRestartsPerHour`` times an hour (off by
+    default). A partial object on update keeps the other field."""
+
+    enabled: bool | None = None
+    max_restarts_per_hour: int | None = None
+
+
 class Deployment(WireModel):
     """SDK ``Deployment``; request body of Create/UpdateDeployment and response data.
 
@@ -216,9 +233,9 @@ class Deployment(WireModel):
     artifact: Artifact | None = None
     execution_mode: str | None = None
     engine_version: str | None = None
-    flink_conf: dict[str, Any] | None = None
-    labels: dict[str, Any] | None = None
-    local_variables: list[LocalVariable] | None = None
+    flink_conf: JsonObject | None = None
+    labels: JsonObject | None = None
+    local_variables: list[LocalVariable] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
     logging: Logging | None = None
     streaming_resource_setting: StreamingResourceSetting | None = None
     batch_resource_setting: BatchResourceSetting | None = None
@@ -231,6 +248,14 @@ class Deployment(WireModel):
     modified_at: str | None = None
     job_summary: JobSummary | None = None
     resource_version: int | None = None
+    # Millstream extension (queues, DESIGN.md §5): the queue its jobs wait on ("" clears
+    # it: the cluster's default queue), their priority (higher first) and how long one
+    # may wait for room before it fails with SCHEDULE_TIMEOUT (0 clears it).
+    queue: str | None = None
+    priority: int | None = None
+    schedule_timeout_seconds: int | None = None
+    # Millstream extension: the restart policy its jobs get at start.
+    restart_policy: RestartPolicy | None = None
 
 
 # --------------------------------------------------------------------------- jobs
@@ -260,14 +285,30 @@ class JobStatusRunning(WireModel):
     observed_flink_job_status: str | None = None
 
 
+class JobScheduling(WireModel):
+    """Millstream extension: where a job stands in its queue and what it costs (CU)."""
+
+    queue: str | None = None
+    priority: int | None = None
+    cost_cu: float | None = None
+    schedule_timeout_seconds: int | None = None
+    enqueued_at: int | None = None
+    admitted_at: int | None = None
+
+
 class JobStatus(WireModel):
-    """SDK ``JobStatus``; ``riskLevel``/``healthScore`` are not computed here (null)."""
+    """SDK ``JobStatus``; ``riskLevel``/``healthScore`` are not computed here (null).
+
+    Millstream extension: ``reason`` (e.g. ``WAITING_FOR_RESOURCES`` while STARTING,
+    ``SCHEDULE_TIMEOUT`` once FAILED) and ``scheduling``."""
 
     current_job_status: str | None = None
     failure: JobFailure | None = None
     running: JobStatusRunning | None = None
     risk_level: str | None = None
     health_score: int | None = None
+    reason: str | None = None
+    scheduling: JobScheduling | None = None
 
 
 class JobMetric(WireModel):
@@ -294,8 +335,8 @@ class Job(WireModel):
     start_time: int | None = None
     end_time: int | None = None
     engine_version: str | None = None
-    flink_conf: dict[str, Any] | None = None
-    user_flink_conf: dict[str, Any] | None = None
+    flink_conf: JsonObject | None = None
+    user_flink_conf: JsonObject | None = None
     status: JobStatus | None = None
     metric: JobMetric | None = None
     session_cluster_name: str | None = None
@@ -304,7 +345,7 @@ class Job(WireModel):
     batch_resource_setting: BatchResourceSetting | None = None
     streaming_resource_setting: StreamingResourceSetting | None = None
     restore_strategy: DeploymentRestoreStrategy | None = None
-    local_variables: list[LocalVariable] | None = None
+    local_variables: list[LocalVariable] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
     created_at: str | None = None
     modified_at: str | None = None
 
@@ -314,9 +355,11 @@ class JobStartParameters(WireModel):
 
     deployment_id: str | None = None
     restore_strategy: DeploymentRestoreStrategy | None = None
-    local_variables: list[LocalVariable] | None = None
+    local_variables: list[LocalVariable] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
     job_id: str | None = None
     resource_queue_name: str | None = None
+    # Millstream extension: idempotent start (same as the x-millstream-client-token header).
+    client_token: str | None = None
 
 
 class StartJobRequestBody(WireModel):
@@ -328,7 +371,7 @@ class StartJobRequestBody(WireModel):
 
     deployment_id: str | None = None
     restore_strategy: DeploymentRestoreStrategy | None = None
-    resource_setting_spec: dict[str, Any] | None = None
+    resource_setting_spec: JsonObject | None = None
 
 
 class StopJobRequestBody(WireModel):
@@ -429,9 +472,9 @@ class SqlStatementWithContext(WireModel):
 
     statement: str | None = None
     batch_mode: bool | None = None
-    flink_configuration: dict[str, Any] | None = None
+    flink_configuration: JsonObject | None = None
     version_name: str | None = None
-    additional_dependencies: list[str] | None = None
+    additional_dependencies: StringList | None = None
 
 
 class ValidationErrorDetails(WireModel):

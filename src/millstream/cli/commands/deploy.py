@@ -19,6 +19,7 @@ from millstream.cli.options import OutputOpt, TimeoutOpt, WaitOpt
 from millstream.cli.output import render
 from millstream.cli.progress import wait_job
 from millstream.cli.restore import RestoreOpt, restore_strategy
+from millstream.cli.starting import start_job
 from millstream.cli.state import CliState, state_of
 from millstream.client import (
     Artifact,
@@ -125,7 +126,9 @@ def _deploy(
     if not start:
         render(state, deployment, output)
         return
-    job = client.start_job(deployment.deployment_id or "", restore=restore_strategy(restore))
+    job = start_job(
+        state, client, deployment.deployment_id or "", restore=restore_strategy(restore)
+    )
     state.err().print(f"Started job {job.job_id}")
     if wait:
         job = wait_job(state, client, job.job_id or "", frozenset({"RUNNING"}), timeout)

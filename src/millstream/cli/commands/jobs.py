@@ -1,6 +1,9 @@
-"""Jobs: ``jobs list|get|delete``, ``start``, ``stop`` and ``logs``.
+"""Jobs: ``jobs list|get|delete``, ``start``, ``stop``, ``suspend``, ``resume`` and ``logs``.
 
-A job may be given by id or by its deployment's name/id (then its newest job). ``logs``
+A job may be given by id or by its deployment's name/id (then its newest job). ``start``
+sends one client token per invocation, so its retries never start a second job
+(``cli/starting.py``). ``suspend`` stops a job with a savepoint and keeps it SUSPENDED;
+``resume`` runs that same job again from exactly that savepoint. ``logs``
 reads the job's logs route (JobManager, TaskManager or stdout, also after the job
 ended); on a server without that route it falls back to the JobManager log of the
 deployment's latest start (GetLatestJobStartLog).
@@ -21,6 +24,7 @@ from millstream.cli.output import render
 from millstream.cli.progress import wait_job
 from millstream.cli.resolve import resolve_deployment, resolve_job
 from millstream.cli.restore import RestoreOpt, restore_strategy
+from millstream.cli.starting import start_job
 from millstream.cli.state import CliState, state_of
 from millstream.client import Job, MillstreamClient, NotFoundError, UnexpectedStatusError
 from millstream.client.waiting import StatusCallback
@@ -31,6 +35,8 @@ jobs_app = typer.Typer(help="List, show and delete jobs (runs of a deployment)."
 
 JobArg = Annotated[str, typer.Argument(help="Job id, or a deployment name/id for its newest job.")]
 _STOPPED = frozenset({"CANCELLED", "FINISHED"})
+_SUSPENDED = frozenset({"SUSPENDED"})
+_RUNNING = frozenset({"RUNNING"})
 _TERMINAL = frozenset({"CANCELLED", "FINISHED", "FAILED"})
 # 404 codes the logs route itself answers (the job or its logs are gone); any other 404
 # means a server without the route.
@@ -95,6 +101,10 @@ def start(
         bool,
         typer.Option("--allow-non-restored-state", help="Skip state no operator claims."),
     ] = False,
+    queue: Annotated[
+        str | None,
+        typer.Option("--queue", help="Admit this job through this queue, not the deployment's."),
+    ] = None,
     wait: WaitOpt = False,
     timeout: TimeoutOpt = 300.0,
     output: OutputOpt = None,
@@ -104,10 +114,10 @@ def start(
     client = state.client()
     target = resolve_deployment(client, deployment)
     strategy = restore_strategy(restore, allow_non_restored_state=allow_non_restored_state)
-    job = client.start_job(target.deployment_id or "", restore=strategy)
+    job = start_job(state, client, target.deployment_id or "", restore=strategy, queue=queue)
     state.err().print(f"Started job {job.job_id} of {target.name}")
     if wait:
-        job = wait_job(state, client, job.job_id or "", frozenset({"RUNNING"}), timeout)
+        job = wait_job(state, client, job.job_id or "", _RUNNING, timeout)
     render(state, job, output)
 
 
@@ -129,8 +139,9 @@ def _strategy(savepoint: bool, drain: bool, cancel: bool) -> str:
     return "STOP_WITH_SAVEPOINT"
 
 
-def _stop_guard(job: Job) -> StatusCallback:
-    """Fails the wait when the job goes CANCELLING -> RUNNING: the stop failed."""
+def _stop_guard(job: Job, *, action: str = "stop", doing: str = "stopping") -> StatusCallback:
+    """Fails the wait when the job goes CANCELLING -> RUNNING: the stop (or suspend)
+    could not take its savepoint and the job kept running."""
     seen_cancelling = False
 
     def check(status: str | None) -> None:
@@ -139,12 +150,23 @@ def _stop_guard(job: Job) -> StatusCallback:
             seen_cancelling = True
         elif status == "RUNNING" and seen_cancelling:
             raise UnexpectedStatusError(
-                f"stopping job {job.job_id}",
+                f"{doing} job {job.job_id}",
                 status,
-                "the stop failed and the job kept running; see `millstream events`",
+                f"the {action} failed and the job kept running; see `millstream events`",
             )
 
     return check
+
+
+def _print_newest_savepoint(state: CliState, client: MillstreamClient, job_id: str) -> None:
+    taken = client.list_savepoints(job_id=job_id).items
+    if taken:
+        newest = max(taken, key=lambda s: s.created_at or 0)
+        state.err().print(
+            f"Savepoint {newest.savepoint_id} {newest.state or ''} at "
+            f"{newest.savepoint_location or '?'}",
+            highlight=False,
+        )
 
 
 def stop(
@@ -169,14 +191,45 @@ def stop(
     if wait:
         job = wait_job(state, client, job.job_id or "", _STOPPED, timeout, check=_stop_guard(job))
         if strategy != "NONE":
-            taken = client.list_savepoints(job_id=job.job_id).items
-            if taken:
-                newest = max(taken, key=lambda s: s.created_at or 0)
-                state.err().print(
-                    f"Savepoint {newest.savepoint_id} {newest.state or ''} at "
-                    f"{newest.savepoint_location or '?'}",
-                    highlight=False,
-                )
+            _print_newest_savepoint(state, client, job.job_id or "")
+    render(state, job, output)
+
+
+def suspend(
+    ctx: typer.Context,
+    ref: JobArg,
+    wait: WaitOpt = False,
+    timeout: TimeoutOpt = 300.0,
+    output: OutputOpt = None,
+) -> None:
+    """Suspend a RUNNING job: stop it with a savepoint and keep it to resume later."""
+    state = state_of(ctx)
+    client = state.client()
+    job = resolve_job(client, ref)
+    job = client.suspend_job(job.job_id or "")
+    state.err().print(f"Suspending job {job.job_id} (stop with savepoint)")
+    if wait:
+        guard = _stop_guard(job, action="suspend", doing="suspending")
+        job = wait_job(state, client, job.job_id or "", _SUSPENDED, timeout, check=guard)
+        _print_newest_savepoint(state, client, job.job_id or "")
+    render(state, job, output)
+
+
+def resume(
+    ctx: typer.Context,
+    ref: JobArg,
+    wait: WaitOpt = False,
+    timeout: TimeoutOpt = 300.0,
+    output: OutputOpt = None,
+) -> None:
+    """Resume a SUSPENDED job from its suspend savepoint (wait for RUNNING with --wait)."""
+    state = state_of(ctx)
+    client = state.client()
+    job = resolve_job(client, ref)
+    job = client.resume_job(job.job_id or "")
+    state.err().print(f"Resuming job {job.job_id} from its suspend savepoint")
+    if wait:
+        job = wait_job(state, client, job.job_id or "", _RUNNING, timeout)
     render(state, job, output)
 
 
@@ -253,4 +306,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(jobs_app, name="jobs")
     app.command()(start)
     app.command()(stop)
+    app.command()(suspend)
+    app.command()(resume)
     app.command()(logs)

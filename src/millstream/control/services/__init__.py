@@ -1,16 +1,31 @@
-"""Use cases, one module per resource; ``Services`` bundles them for the API dialects."""
+"""Use cases, one module per resource; ``Services`` bundles them for the API dialects.
+
+The composition root (``server.build_runtime``) fills every field; an API dialect reaches
+all it serves through this one bundle. Optional fields are ``None`` where a test or a tool
+wires only part of the server (the API then answers that the feature is not enabled).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from millstream.control.engine_versions import EngineVersions
+from millstream.control.services.access import AccessService
 from millstream.control.services.artifacts import ArtifactService
+from millstream.control.services.clusters import ClusterService
 from millstream.control.services.deployments import DeploymentPatch, DeploymentService
+from millstream.control.services.diagnosis import DiagnosisService
 from millstream.control.services.events import EventService
+from millstream.control.services.external_keys import ExternalKeys
+from millstream.control.services.folders import FolderService
+from millstream.control.services.hot_updates import HotUpdateService
 from millstream.control.services.jobs import JobService
+from millstream.control.services.locator import Locator
 from millstream.control.services.logs import LogService
+from millstream.control.services.packages import PackageService
+from millstream.control.services.queues import QueueService
 from millstream.control.services.savepoints import SavepointService
+from millstream.control.services.tags import TagService
 from millstream.control.services.variables import VariableService
 
 __all__ = [
@@ -37,3 +52,19 @@ class Services:
     variables: VariableService | None = None
     logs: LogService | None = None
     artifacts: ArtifactService | None = None
+    clusters: ClusterService | None = None
+    hot_updates: HotUpdateService | None = None
+    # Job diagnosis and the Flink REST proxy (FlinkApiProxy).
+    diagnosis: DiagnosisService | None = None
+    access: AccessService | None = None
+    queues: QueueService | None = None
+    # Secondary keys (numbers, names) of deployments and jobs for dialects without UUIDs.
+    external_keys: ExternalKeys | None = None
+    # The scope of a deployment, job or cluster named only by id (dialects with global ids).
+    locator: Locator | None = None
+    # The installation's default namespace (dialects whose requests may omit it).
+    default_namespace: str = "default-namespace"
+    # The catalog: folders, registered packages and resource tags.
+    folders: FolderService | None = None
+    packages: PackageService | None = None
+    tags: TagService | None = None

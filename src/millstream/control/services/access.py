@@ -1,9 +1,10 @@
 """Access use cases: users and their access keys, namespace members and roles, replay
 protection and the audit log.
 
-``api.auth`` calls ``resolve`` and ``accept`` on every signed request and ``role_for`` to
-authorize it; the native member routes, the admin keys API, the CLI (through the API) and
-the app factory's first start (``ensure_admin``) call the rest. Admin users are OWNER of
+``api.auth`` calls ``lookup`` and ``accept`` on every signed request (the console calls
+``resolve``) and ``role_for`` to authorize it; the native member routes, the admin keys
+API, the CLI (through the API) and the app factory's first start (``ensure_admin``) call
+the rest. Admin users are OWNER of
 every namespace; everyone else needs a ``Member`` row, and a namespace without one is
 invisible to them (``NotFound``, never a hint that it exists).
 """
@@ -29,8 +30,15 @@ from millstream.domain.access import (
     User,
     new_access_key_id,
     new_secret,
+    validate_user_name,
 )
-from millstream.domain.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
+from millstream.domain.errors import (
+    Conflict,
+    ErrorCode,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
 
 __all__ = [
     "ADMIN_NAME",
@@ -92,14 +100,16 @@ class AccessService:
         self._nonce_window = nonce_window
         self._prune_lock = threading.Lock()
         self._last_prune: datetime | None = None
+        self._decoy_ciphertext: bytes | None = None  # decrypted for unknown keys (lookup)
 
     # ------------------------------------------------------------------ users and keys
 
     def create_user(self, name: str, *, is_admin: bool = False) -> User:
+        validate_user_name(name)
         user = User(id=str(uuid.uuid4()), name=name, is_admin=is_admin, created_at=self._clock())
         with self._store.transaction() as repos:
             if repos.read_user_by_name(name=name) is not None:
-                raise Conflict(f"user {name!r} already exists", code="UserAlreadyExists")
+                raise Conflict(f"user {name!r} already exists", code=ErrorCode.USER_EXISTS)
             repos.create_user(user=user)
         return user
 
@@ -146,14 +156,16 @@ class AccessService:
             else:
                 if not caller.is_admin:
                     raise PermissionDenied(
-                        "only an admin can create keys for another user", code="Forbidden"
+                        "only an admin can create keys for another user",
+                        code=ErrorCode.PERMISSION_DENIED,
                     )
                 found = _find_user(repos, user)
                 if found is None and create_user:
+                    validate_user_name(user)
                     found = User(id=str(uuid.uuid4()), name=user, is_admin=False, created_at=now)
                     repos.create_user(user=found)
                 if found is None:
-                    raise NotFound(f"user {user!r} not found", code="UserNotFound")
+                    raise NotFound(f"user {user!r} not found", code=ErrorCode.USER_NOT_FOUND)
                 owner = found
             key = self._new_key(owner.id, secret, now)
             repos.create_key(key=key)
@@ -197,17 +209,39 @@ class AccessService:
             user = repos.read_user(user_id=key.user_id) if key is not None else None
         if key is None or user is None:
             raise Unauthenticated(
-                "the AccessKey ID does not exist", code="InvalidAccessKeyId.NotFound"
+                "the access key id does not exist", code=ErrorCode.UNKNOWN_ACCESS_KEY
             )
         if not key.active:
-            raise Unauthenticated(
-                "the AccessKey ID is disabled", code="InvalidAccessKeyId.Inactive"
-            )
+            raise Unauthenticated("the access key is disabled", code=ErrorCode.ACCESS_KEY_DISABLED)
         return ResolvedKey(
             key=key,
             actor=Actor(id=user.id, name=user.name),
             secret=self._cipher.decrypt(key.secret_ciphertext),
         )
+
+    def lookup(self, key_id: str) -> ResolvedKey | None:
+        """The key ``key_id`` whatever its status (None when unknown), for a verifier
+        that must check the signature before it may say anything about the key.
+
+        An unknown key costs what a known one does (a user read and a decryption), so
+        the time of the answer does not tell whether a key id exists.
+        """
+        with self._store.transaction() as repos:
+            key = repos.read_key(key_id=key_id)
+            user = repos.read_user(user_id=key.user_id if key is not None else "")
+        if key is None or user is None:
+            self._cipher.decrypt(self._decoy())
+            return None
+        return ResolvedKey(
+            key=key,
+            actor=Actor(id=user.id, name=user.name),
+            secret=self._cipher.decrypt(key.secret_ciphertext),
+        )
+
+    def _decoy(self) -> bytes:
+        if self._decoy_ciphertext is None:
+            self._decoy_ciphertext = self._cipher.encrypt(new_secret())
+        return self._decoy_ciphertext
 
     def accept(self, resolved: ResolvedKey, *, nonce: str | None) -> None:
         """Record a verified request: use its nonce (``SignatureNonceUsed`` on a replay)
@@ -225,7 +259,7 @@ class AccessService:
             ):
                 raise Unauthenticated(
                     "the signature nonce was already used; sign every request anew",
-                    code="SignatureNonceUsed",
+                    code=ErrorCode.NONCE_REUSED,
                 )
             if touch:
                 key = repos.read_key(key_id=resolved.key.id)
@@ -282,8 +316,8 @@ class AccessService:
             ):
                 raise Conflict(
                     f"{member!r} is already a member of namespace {scope.namespace!r}; "
-                    "use UpdateMember to change the role",
-                    code="MemberAlreadyExists",
+                    "change the member's role instead",
+                    code=ErrorCode.MEMBER_EXISTS,
                 )
             created = Member(scope.workspace, scope.namespace, user.id, role, now, now)
             repos.create_member(member=created)
@@ -356,7 +390,7 @@ class AccessService:
         key = repos.read_key(key_id=key_id)
         # Someone else's key is reported missing, not forbidden: ids are not disclosed.
         if key is None or (key.user_id != caller.id and not caller.is_admin):
-            raise NotFound(f"access key {key_id!r} not found", code="AccessKeyNotFound")
+            raise NotFound(f"access key {key_id!r} not found", code=ErrorCode.ACCESS_KEY_NOT_FOUND)
         return key
 
     def _prune_nonces(self, now: datetime) -> None:
@@ -381,14 +415,14 @@ def _find_user(repos: AccessRepositories, reference: str) -> User | None:
 def _require_user(repos: AccessRepositories, reference: str) -> User:
     user = _find_user(repos, reference)
     if user is None:
-        raise NotFound(f"user {reference!r} not found", code="UserNotFound")
+        raise NotFound(f"user {reference!r} not found", code=ErrorCode.USER_NOT_FOUND)
     return user
 
 
 def _require_caller(repos: AccessRepositories, actor: Actor) -> User:
     user = repos.read_user(user_id=actor.id)
     if user is None:
-        raise Unauthenticated("the caller's user no longer exists", code="UserNotFound")
+        raise Unauthenticated("the caller's user no longer exists", code=ErrorCode.USER_NOT_FOUND)
     return user
 
 
@@ -397,7 +431,7 @@ def _require_member_user(repos: AccessRepositories, member: str) -> User:
     reference = member.removeprefix(_MEMBER_PREFIX)
     user = _find_user(repos, reference)
     if user is None:
-        raise NotFound(f"user {member!r} not found", code="UserNotFound")
+        raise NotFound(f"user {member!r} not found", code=ErrorCode.USER_NOT_FOUND)
     return user
 
 
@@ -411,7 +445,7 @@ def _require_member(repos: AccessRepositories, scope: Scope, member: str) -> Mem
     if found is None:
         raise NotFound(
             f"{member!r} is not a member of namespace {scope.namespace!r}",
-            code="MemberNotFound",
+            code=ErrorCode.MEMBER_NOT_FOUND,
         )
     return found
 
@@ -422,7 +456,7 @@ def _require_namespace(repos: AccessRepositories, scope: Scope) -> None:
     ):
         raise NotFound(
             f"namespace {scope.namespace!r} not found in workspace {scope.workspace!r}",
-            code="NamespaceNotFound",
+            code=ErrorCode.NAMESPACE_NOT_FOUND,
         )
 
 
@@ -446,12 +480,12 @@ def _authorize(
         # Same answer as for a namespace that does not exist: nothing leaks.
         raise NotFound(
             f"namespace {scope.namespace!r} not found in workspace {scope.workspace!r}",
-            code="NamespaceNotFound",
+            code=ErrorCode.NAMESPACE_NOT_FOUND,
         )
     if not role.allows(permission):
         raise PermissionDenied(
             f"role {role.value} in namespace {scope.namespace!r} does not allow "
             f"{permission.value.replace('_', ' ')}; ask a namespace owner",
-            code="Forbidden",
+            code=ErrorCode.PERMISSION_DENIED,
         )
     return role

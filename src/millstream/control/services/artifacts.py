@@ -31,7 +31,7 @@ from millstream.control.context import Actor, Scope
 from millstream.control.ports import Store
 from millstream.control.services.common import require_namespace
 from millstream.domain.artifacts import Artifact
-from millstream.domain.errors import InvalidInput, PermissionDenied
+from millstream.domain.errors import ErrorCode, InvalidInput, PermissionDenied
 
 __all__ = ["PRESIGNED_UPLOAD_PREFIX", "ArtifactService", "PresignedUpload"]
 
@@ -107,7 +107,7 @@ class ArtifactService:
     def presign_upload(self, scope: Scope, name: str) -> PresignedUpload:
         """A time-limited URL for one plain ``PUT`` of ``name`` (no other credentials)."""
         if not name:
-            raise InvalidInput("fileName is required")
+            raise InvalidInput("an artifact upload needs a file name")
         self._require_namespace(scope)
         # Validates the name now, so a bad one is refused here and not at upload time.
         self._artifacts.begin_upload(
@@ -129,16 +129,20 @@ class ArtifactService:
     ) -> ArtifactUpload:
         """Check a pre-signed URL's expiry and signature, then start its upload."""
         if not expires.isdigit() or not signature:
-            raise PermissionDenied("the pre-signed URL is incomplete", code="InvalidSignature")
+            raise PermissionDenied(
+                "the pre-signed URL is incomplete", code=ErrorCode.PRESIGNED_URL_INVALID
+            )
         expected = self._sign(scope, name, int(expires))
         # Compare before looking at the time, so a forged URL never learns it was late.
         if not hmac.compare_digest(expected, signature):
             raise PermissionDenied(
-                "the pre-signed URL's signature does not match", code="InvalidSignature"
+                "the pre-signed URL's signature does not match",
+                code=ErrorCode.PRESIGNED_URL_INVALID,
             )
         if int(expires) < self._clock():
             raise PermissionDenied(
-                "the pre-signed URL has expired; ask for a new one", code="SignatureExpired"
+                "the pre-signed URL has expired; ask for a new one",
+                code=ErrorCode.PRESIGNED_URL_EXPIRED,
             )
         self._require_namespace(scope)
         return self._artifacts.begin_upload(

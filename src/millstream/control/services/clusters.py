@@ -31,7 +31,7 @@ from millstream.domain.clusters import (
     validate_cluster_name,
 )
 from millstream.domain.deployments import Logging
-from millstream.domain.errors import Conflict, EngineUnavailable, InvalidInput, NotFound
+from millstream.domain.errors import Conflict, EngineUnavailable, ErrorCode, InvalidInput, NotFound
 from millstream.domain.jobs import Job
 from millstream.domain.resources import ResourceMode, ResourceSetting, ResourceSpec
 
@@ -171,30 +171,30 @@ class ClusterService:
             ):
                 raise Conflict(
                     f"session cluster {name!r} is {cluster.status or 'STARTED'}: stop it "
-                    "(StopSessionCluster) and wait for STOPPED before deleting it",
-                    code="SessionClusterNotStopped",
+                    "and wait until it is STOPPED before deleting it",
+                    code=ErrorCode.SESSION_CLUSTER_NOT_STOPPED,
                 )
             repos.delete_cluster(cluster_id=cluster.id)
         return cluster
 
     def reference_deployment_ids(self, cluster: Cluster) -> list[str]:
-        """Deployments whose live jobs run on ``cluster`` (SDK ``referenceDeploymentIds``)."""
+        """Deployments whose live jobs run on ``cluster``."""
         with self._store.transaction() as repos:
             return sorted({job.deployment_id for job in self._live_jobs(repos, cluster)})
 
     # ------------------------------------------------------------------ deployment targets
 
     def create_target(self, scope: Scope, actor: Actor, name: str, patch: TargetPatch) -> Cluster:
-        validate_cluster_name(name, "deployment target")
+        validate_cluster_name(name, "external cluster")
         if not patch.flink_rest_url:
             raise InvalidInput(
-                "flinkRestUrl is required: a Millstream deployment target is a Flink session "
-                "cluster reached by its REST URL (send it beside cpu/memory in the body)",
-                code="FlinkRestUrlRequired",
+                "an external cluster needs its Flink REST URL (e.g. http://flink:8081): "
+                "Millstream reaches an external Flink session cluster only through it",
+                code=ErrorCode.CLUSTER_URL_REQUIRED,
             )
         url = self._check_url(patch.flink_rest_url)
         if patch.quota is not None:
-            patch.quota.validate("quota")
+            patch.quota.validate("the resource quota")
         now = self._clock()
         cluster = Cluster(
             id=str(uuid.uuid4()),
@@ -227,7 +227,7 @@ class ClusterService:
 
     def update_target(self, scope: Scope, actor: Actor, name: str, patch: TargetPatch) -> Cluster:
         if patch.quota is not None:
-            patch.quota.validate("quota")
+            patch.quota.validate("the resource quota")
         url = self._check_url(patch.flink_rest_url) if patch.flink_rest_url else None
         with self._store.transaction() as repos:
             cluster = self._target(repos, scope, name)
@@ -255,7 +255,10 @@ class ClusterService:
             cluster.engine_version = patch.engine_version
         if patch.resources is not None:
             if patch.resources.mode is not ResourceMode.BASIC:
-                raise InvalidInput("a session cluster takes basicResourceSetting only")
+                raise InvalidInput(
+                    "a session cluster takes BASIC resources only (parallelism and the "
+                    "JobManager and TaskManager sizes), not an EXPERT resource plan"
+                )
             patch.resources.validate()
             cluster.resources = patch.resources
         if patch.flink_conf is not None:
@@ -277,7 +280,7 @@ class ClusterService:
         ):
             raise NotFound(
                 f"session cluster {name!r} not found in namespace {scope.namespace!r}",
-                code="SessionClusterNotFound",
+                code=ErrorCode.SESSION_CLUSTER_NOT_FOUND,
             )
         return cluster
 
@@ -290,13 +293,13 @@ class ClusterService:
         ):
             if cluster is not None and cluster.name == DEFAULT_CLUSTER:
                 raise InvalidInput(
-                    "the default deployment target is configured by the server "
-                    "(flink.external_rest_url), not through the API",
-                    code="DeploymentTargetReadOnly",
+                    "the default cluster is configured by the server (setting "
+                    "flink.external_rest_url), not through the API",
+                    code=ErrorCode.DEFAULT_CLUSTER_READ_ONLY,
                 )
             raise NotFound(
-                f"deployment target {name!r} not found in namespace {scope.namespace!r}",
-                code="DeploymentTargetNotFound",
+                f"external cluster {name!r} not found in namespace {scope.namespace!r}",
+                code=ErrorCode.EXTERNAL_CLUSTER_NOT_FOUND,
             )
         return cluster
 
@@ -315,7 +318,7 @@ class ClusterService:
             raise Conflict(
                 f"cluster {cluster.name!r} cannot be {what}: {len(live)} job(s) still run on "
                 f"it (deployments {', '.join(names)}); stop them first",
-                code="ClusterInUse",
+                code=ErrorCode.CLUSTER_IN_USE,
             )
 
     def _check_url(self, url: str) -> str:
@@ -324,7 +327,8 @@ class ClusterService:
             self._probe.check(url)
         except EngineUnavailable as exc:
             raise InvalidInput(
-                f"flinkRestUrl {url} is not reachable as a Flink session cluster: {exc}",
-                code="FlinkRestUrlUnreachable",
+                f"{url} is not reachable as a Flink session cluster: {exc}; check the URL "
+                "and that the cluster is up",
+                code=ErrorCode.CLUSTER_URL_UNREACHABLE,
             ) from exc
         return url

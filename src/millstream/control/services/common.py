@@ -11,7 +11,7 @@ from millstream.control.context import Scope
 from millstream.control.ports import Repositories
 from millstream.domain.clusters import Cluster
 from millstream.domain.deployments import Deployment
-from millstream.domain.errors import InvalidInput, NotFound, StaleVersion
+from millstream.domain.errors import ErrorCode, InvalidInput, NotFound, StaleVersion
 from millstream.domain.events import Event, EventName
 from millstream.domain.jobs import Job
 from millstream.domain.namespaces import Namespace
@@ -33,7 +33,7 @@ def require_namespace(repos: Repositories, scope: Scope) -> Namespace:
     if found is None:
         raise NotFound(
             f"namespace {scope.namespace!r} not found in workspace {scope.workspace!r}",
-            code="NamespaceNotFound",
+            code=ErrorCode.NAMESPACE_NOT_FOUND,
         )
     return found
 
@@ -42,10 +42,10 @@ def resolve_cluster(repos: Repositories, scope: Scope, name: str | None) -> Clus
     cluster = repos.read_cluster(workspace=scope.workspace, name=name or DEFAULT_CLUSTER)
     if cluster is None or (cluster.namespace not in (None, scope.namespace)):
         if name is None:
-            raise NotFound("no default cluster is registered", code="ClusterNotFound")
+            raise NotFound("no default cluster is registered", code=ErrorCode.CLUSTER_NOT_FOUND)
         raise InvalidInput(
             f"unknown session cluster {name!r} in namespace {scope.namespace!r}",
-            code="ClusterNotFound",
+            code=ErrorCode.CLUSTER_NOT_FOUND,
         )
     return cluster
 

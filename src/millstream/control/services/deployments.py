@@ -20,13 +20,15 @@ from millstream.control.services.common import (
     resolve_cluster,
 )
 from millstream.control.services.logs import validate_logging
+from millstream.control.services.queues import place_job
 from millstream.control.services.variables import NamespaceVariables, ResolvedVariables
-from millstream.control.variables import merge_variables, substitute
+from millstream.control.variables import merge_variables, secrets_masked, substitute
 from millstream.domain.artifacts import Artifact, ArtifactKind, ExecutionMode
 from millstream.domain.deployments import Deployment, Logging
-from millstream.domain.errors import Conflict, InvalidInput, NotFound, UnknownVariable
+from millstream.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound, UnknownVariable
 from millstream.domain.events import EventName
 from millstream.domain.resources import ResourceSetting
+from millstream.domain.restarts import RestartPolicy
 
 __all__ = ["DeploymentPatch", "DeploymentService"]
 
@@ -47,6 +49,11 @@ class DeploymentPatch:
     logging: Logging | None = None
     local_variables: dict[str, str] | None = None
     cluster: str | None = None
+    restart_policy: RestartPolicy | None = None
+    # Queues (DESIGN.md §5): queue "" and scheduleTimeoutSeconds 0 clear the value.
+    queue: str | None = None
+    priority: int | None = None
+    schedule_timeout_seconds: int | None = None
     expected_version: int | None = None
 
     def apply(self, deployment: Deployment) -> Deployment:
@@ -55,7 +62,12 @@ class DeploymentPatch:
             for field in dataclasses.fields(self)
             if field.name != "expected_version" and getattr(self, field.name) is not None
         }
-        return dataclasses.replace(deployment, **changes)
+        updated = dataclasses.replace(deployment, **changes)
+        if updated.queue == "":
+            updated.queue = None
+        if updated.schedule_timeout_seconds == 0:
+            updated.schedule_timeout_seconds = None
+        return updated
 
 
 class DeploymentService:
@@ -78,9 +90,11 @@ class DeploymentService:
 
     def create(self, scope: Scope, actor: Actor, patch: DeploymentPatch) -> Deployment:
         if patch.name is None:
-            raise InvalidInput("name is required")
+            raise InvalidInput("a deployment needs a name")
         if patch.artifact is None:
-            raise InvalidInput("artifact is required")
+            raise InvalidInput(
+                "a deployment needs an artifact: the SQL script, JAR or Python file to run"
+            )
         self._check_artifact(scope, patch.artifact)
         now = self._clock()
         deployment = patch.apply(
@@ -100,13 +114,15 @@ class DeploymentService:
         with self._store.transaction() as repos:
             require_namespace(repos, scope)
             self._check(repos, deployment, namespace_variables)
+            if deployment.queue is not None:
+                _check_queue(repos, deployment)
             if repos.read_deployment_by_name(
                 workspace=scope.workspace, namespace=scope.namespace, name=deployment.name
             ):
                 raise Conflict(
                     f"a deployment named {deployment.name!r} already exists in namespace "
                     f"{scope.namespace!r}",
-                    code="DeploymentNameExists",
+                    code=ErrorCode.DEPLOYMENT_NAME_TAKEN,
                 )
             repos.create_deployment(deployment=deployment)
             record_event(
@@ -129,7 +145,9 @@ class DeploymentService:
                 workspace=scope.workspace, namespace=scope.namespace, name=name
             )
         if found is None:
-            raise NotFound(f"deployment named {name!r} not found", code="DeploymentNotFound")
+            raise NotFound(
+                f"deployment named {name!r} not found", code=ErrorCode.DEPLOYMENT_NOT_FOUND
+            )
         return found
 
     def list(
@@ -164,7 +182,7 @@ class DeploymentService:
                 raise Conflict(
                     f"deployment {deployment_id} is at version {current.version}, "
                     f"not {patch.expected_version}: re-read it and apply your change again",
-                    code="ResourceVersionConflict",
+                    code=ErrorCode.STALE_VERSION,
                 )
             updated = patch.apply(current)
             updated.modifier = actor.id
@@ -174,9 +192,11 @@ class DeploymentService:
             ):
                 raise Conflict(
                     f"a deployment named {updated.name!r} already exists",
-                    code="DeploymentNameExists",
+                    code=ErrorCode.DEPLOYMENT_NAME_TAKEN,
                 )
             self._check(repos, updated, namespace_variables)
+            if patch.queue and updated.queue is not None:  # a queue named now: usable?
+                _check_queue(repos, updated)
             repos.update_deployment(deployment=updated)
             record_event(
                 repos,
@@ -195,7 +215,7 @@ class DeploymentService:
                 raise Conflict(
                     f"deployment {deployment.name!r} has a live job ({live[0].id}, "
                     f"{live[0].status.value}): stop it before deleting the deployment",
-                    code="DeploymentHasLiveJob",
+                    code=ErrorCode.DEPLOYMENT_HAS_LIVE_JOB,
                 )
             repos.delete_deployment(deployment_id=deployment_id)
             record_event(
@@ -217,17 +237,44 @@ class DeploymentService:
         flink_conf: dict[str, Any] | None = None,
     ) -> None:
         """Plan a SQL script on the default cluster; InvalidSql with line/column if bad.
-        ``variables`` override the namespace's."""
+        ``variables`` override the namespace's. Anyone who may read may validate, so
+        Encrypted variables stand as the mask here: their values never reach the planner,
+        whose messages quote names and literals back."""
         namespace_variables = self._namespace_variables(scope)
         with self._store.transaction() as repos:
             require_namespace(repos, scope)
             cluster = resolve_cluster(repos, scope, None)
         text = substitute(
-            script, merge_variables(namespace_variables.values, variables or {}), where="sqlScript"
+            script,
+            merge_variables(namespace_variables.masked(), variables or {}),
+            where="the SQL script",
         )
-        self._engine.cluster(cluster).validate_sql(
-            text, execution_mode=execution_mode, flink_conf=flink_conf or {}
+        with secrets_masked(namespace_variables.secret_values()):
+            self._engine.cluster(cluster).validate_sql(
+                text, execution_mode=execution_mode, flink_conf=flink_conf or {}
+            )
+
+    def plan_sql(
+        self,
+        scope: Scope,
+        script: str,
+        *,
+        execution_mode: ExecutionMode = ExecutionMode.STREAMING,
+        flink_conf: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """``validate_sql`` answering Flink's JobGraph plan of the script (the foas
+        dialect's GetRawPlanJson). Encrypted variables stand as their mask, as there."""
+        namespace_variables = self._namespace_variables(scope)
+        with self._store.transaction() as repos:
+            require_namespace(repos, scope)
+            cluster = resolve_cluster(repos, scope, None)
+        text = substitute(
+            script, merge_variables(namespace_variables.masked(), {}), where="the SQL script"
         )
+        with secrets_masked(namespace_variables.secret_values()):
+            return self._engine.cluster(cluster).plan_sql(
+                text, execution_mode=execution_mode, flink_conf=flink_conf or {}
+            )
 
     def _check_artifact(self, scope: Scope, artifact: Artifact) -> None:
         """Missing jars / unreadable URIs are refused now, not when the job starts.
@@ -247,7 +294,7 @@ class DeploymentService:
         if found is None:
             raise NotFound(
                 f"deployment {deployment_id!r} not found in namespace {scope.namespace!r}",
-                code="DeploymentNotFound",
+                code=ErrorCode.DEPLOYMENT_NOT_FOUND,
             )
         return found
 
@@ -272,12 +319,23 @@ class DeploymentService:
                 script = substitute(
                     deployment.artifact.sql_script or "",
                     merge_variables(namespace.values, deployment.local_variables),
-                    where="sqlScript",
+                    where="the SQL script",
                 )
             except UnknownVariable:
                 return  # still undefined: supplied at start, where the script is planned
-            self._engine.cluster(cluster).validate_sql(
-                script,
-                execution_mode=deployment.execution_mode,
-                flink_conf=dict(deployment.flink_conf),
-            )
+            with secrets_masked(namespace.secret_values()):
+                self._engine.cluster(cluster).validate_sql(
+                    script,
+                    execution_mode=deployment.execution_mode,
+                    flink_conf=dict(deployment.flink_conf),
+                )
+
+
+def _check_queue(repos: Repositories, deployment: Deployment) -> None:
+    """The deployment's queue exists, admits its namespace and caps its cluster."""
+    place_job(
+        repos,
+        Scope(deployment.workspace, deployment.namespace),
+        queue_name=deployment.queue,
+        cluster_name=deployment.cluster,
+    )

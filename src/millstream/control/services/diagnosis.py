@@ -2,7 +2,8 @@
 
 Both only read: the job (and its cluster) from the store, then Flink through the
 ``JobInspector`` port. The rules live in ``domain.diagnosis``; the proxy's path policy
-is enforced by the inspector, at the last step before HTTP.
+(an explicit list of read-only Flink endpoints, ``engine.proxy_paths``) is enforced by the
+inspector, at the last step before HTTP.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from millstream.control.services.common import require_namespace, resolve_cluste
 from millstream.control.services.jobs import JobService
 from millstream.domain.clusters import Cluster
 from millstream.domain.diagnosis import Diagnosis, DiagnosisInput, diagnose
-from millstream.domain.errors import EngineUnavailable, InvalidInput, NotFound
+from millstream.domain.errors import EngineUnavailable, ErrorCode, InvalidInput, NotFound
 from millstream.domain.jobs import Job
 
 __all__ = ["DiagnosisReport", "DiagnosisService", "ProxyResource"]
@@ -48,10 +49,13 @@ class ProxyResource:
         normalized = (kind or "").strip().lower()
         if normalized not in _RESOURCE_TYPES:
             raise InvalidInput(
-                f"resourceType {kind!r} is not supported; use one of {', '.join(_RESOURCE_TYPES)}"
+                f"the Flink REST proxy cannot reach a {kind!r}; use one of "
+                f"{', '.join(_RESOURCE_TYPES)}"
             )
         if not resource_id or not resource_id.strip():
-            raise InvalidInput("resourceId is required")
+            raise InvalidInput(
+                "the Flink REST proxy needs the job's id or the session cluster's name"
+            )
         return cls(normalized, resource_id.strip())
 
 
@@ -72,7 +76,8 @@ class DiagnosisService:
         job, cluster = self._job_and_cluster(scope, job_id)
         if job.deployment_id != deployment_id:
             raise NotFound(
-                f"job {job_id!r} not found in deployment {deployment_id!r}", code="JobNotFound"
+                f"job {job_id!r} not found in deployment {deployment_id!r}",
+                code=ErrorCode.JOB_NOT_FOUND,
             )
         reachable = True
         snapshot = FlinkJobSnapshot(found=False)
@@ -86,7 +91,7 @@ class DiagnosisService:
             flink_state=snapshot.state,
             reachable=reachable,
             failure=job.failure.message if job.failure else None,
-            restarts=snapshot.restarts if snapshot.found else job.observed_restarts,
+            restarts=snapshot.restarts if snapshot.found else job.observed.restarts,
             uptime_ms=snapshot.uptime_ms,
             exceptions=snapshot.exceptions,
             checkpoints=snapshot.checkpoints,
@@ -104,7 +109,7 @@ class DiagnosisService:
             if job.flink_job_id is None:
                 raise NotFound(
                     f"job {job.id} has not been submitted to Flink yet ({job.status.value})",
-                    code="JobNotSubmitted",
+                    code=ErrorCode.JOB_NOT_SUBMITTED,
                 )
             return self._inspector.proxy_get(
                 cluster, _own_job_path(path, job), flink_job_id=job.flink_job_id
@@ -114,7 +119,7 @@ class DiagnosisService:
             try:
                 cluster = resolve_cluster(repos, scope, resource.id)
             except InvalidInput as exc:
-                raise NotFound(str(exc), code="SessionClusterNotFound") from exc
+                raise NotFound(str(exc), code=ErrorCode.SESSION_CLUSTER_NOT_FOUND) from exc
         return self._inspector.proxy_get(cluster, path, flink_job_id=None)
 
     def _job_and_cluster(self, scope: Scope, job_id: str) -> tuple[Job, Cluster]:

@@ -22,7 +22,7 @@ from millstream.control.notifier import Notifier
 from millstream.control.services.deployments import DeploymentPatch, DeploymentService
 from millstream.control.services.jobs import JobService
 from millstream.domain.artifacts import ExecutionMode
-from millstream.domain.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from millstream.domain.errors import Conflict, ErrorCode, InvalidInput, InvalidTransition, NotFound
 from millstream.domain.hot_updates import HotUpdate, HotUpdateChange, changed_settings
 from millstream.domain.jobs import DesiredState, JobStatus
 
@@ -79,15 +79,15 @@ class HotUpdateService:
                 f"job {job_id} is {job.status.value}"
                 f"{' and being stopped' if job.desired is DesiredState.STOPPED else ''}; "
                 "only a RUNNING job can be hot-updated",
-                code="JobNotRunning",
+                code=ErrorCode.JOB_NOT_RUNNING,
             )
         with self._store.transaction() as repos:
             active = repos.read_active_hot_updates(job_id=job_id)
         if active:
             raise Conflict(
                 f"job {job_id} already has a hot update in progress ({active[0].id}); "
-                "wait for its result (GetHotUpdateJobResult)",
-                code="HotUpdateInProgress",
+                "wait for its result before asking for another",
+                code=ErrorCode.HOT_UPDATE_IN_PROGRESS,
             )
         deployment = self._deployments.get(scope, job.deployment_id)
         current = deployment.resources
@@ -102,9 +102,9 @@ class HotUpdateService:
         if effective.is_empty:
             raise InvalidInput(
                 f"job {job_id} already runs with parallelism {job.resources.parallelism} and "
-                "the deployment's flinkConf: set rescaleJobParam.jobParallelism or "
-                "updateJobConfigParam.newFlinkConf, or update the deployment first",
-                code="HotUpdateNothingToChange",
+                "the deployment's Flink configuration: ask for a new parallelism or new "
+                "configuration entries, or update the deployment first",
+                code=ErrorCode.HOT_UPDATE_NO_CHANGE,
             )
         if target_parallelism != current.parallelism or target_conf != deployment.flink_conf:
             resources = dataclasses.replace(current, parallelism=target_parallelism)
@@ -138,7 +138,7 @@ class HotUpdateService:
             if repos.read_active_hot_updates(job_id=job_id):  # a concurrent request won
                 raise Conflict(
                     f"job {job_id} already has a hot update in progress",
-                    code="HotUpdateInProgress",
+                    code=ErrorCode.HOT_UPDATE_IN_PROGRESS,
                 )
             repos.create_hot_update(hot_update=hot_update)
         self._notifier.wake()
@@ -153,6 +153,6 @@ class HotUpdateService:
         ):
             raise NotFound(
                 f"hot update {hot_update_id!r} not found in namespace {scope.namespace!r}",
-                code="HotUpdateNotFound",
+                code=ErrorCode.HOT_UPDATE_NOT_FOUND,
             )
         return found

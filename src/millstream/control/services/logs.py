@@ -6,7 +6,11 @@ Logs are read through two ports: ``ClusterLogs`` (a live cluster's log files, fr
 for the embedded cluster or through Flink's REST API; ``engine.logs.FlinkLogReader``) and
 ``LogArchive`` (excerpts kept under ``<data_dir>/logs/<job_id>/``;
 ``engine.logs.FileLogArchive``). A job's log is its cluster's log between the job's
-start and end: on a shared session cluster it also holds other jobs' lines.
+start and end. On a cluster several namespaces share (no namespace of its own, not
+dedicated to the job, more than one namespace exists), that log also holds other
+namespaces' jobs' lines: only the records naming the job (its id or its Flink job id)
+are served or kept then (``own_records``), with a note saying so. Every text served or
+kept has the namespace's Encrypted variable values masked (``mask_secrets``).
 
 Callers: the native log routes (``job_log``, ``latest_start_log``), the reconciler when a
 job reaches a terminal status (``archive_job``) and the daemon once a minute (``sweep``).
@@ -14,10 +18,11 @@ job reaches a terminal status (``archive_job``) and the daemon once a minute (``
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -27,9 +32,11 @@ import jinja2
 from millstream.control.context import Scope
 from millstream.control.ports import Page, Repositories, Store
 from millstream.control.services.common import require_namespace
-from millstream.domain.clusters import Cluster
+from millstream.control.services.variables import NamespaceVariables
+from millstream.control.variables import mask_secrets
+from millstream.domain.clusters import Cluster, ClusterKind
 from millstream.domain.deployments import Logging
-from millstream.domain.errors import InvalidInput, MillstreamError, NotFound
+from millstream.domain.errors import ErrorCode, InvalidInput, MillstreamError, NotFound
 from millstream.domain.jobs import Job
 
 __all__ = [
@@ -47,6 +54,7 @@ __all__ = [
     "SweepReport",
     "is_expired",
     "normalize_level",
+    "own_records",
     "retention",
     "validate_logging",
 ]
@@ -60,6 +68,7 @@ MAX_EXPIRATION_DAYS = 3650
 DEFAULT_MAX_BYTES = 1024 * 1024
 _LOGGER_NAME = re.compile(r"[A-Za-z0-9_$][A-Za-z0-9_$.\-]*")
 _SLACK = timedelta(seconds=2)  # clocks of the control plane and Flink may differ a little
+_RECORD_START = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 
 
 class LogKind(enum.StrEnum):
@@ -76,7 +85,7 @@ class LogKind(enum.StrEnum):
         except ValueError:
             valid = ", ".join(kind.value for kind in cls)
             raise InvalidInput(
-                f"unknown log kind {value!r}; use one of {valid}", code="InvalidLogKind"
+                f"unknown log kind {value!r}; use one of {valid}", code=ErrorCode.INVALID_LOG_KIND
             ) from None
 
 
@@ -134,15 +143,15 @@ class LogArchive(Protocol):
 # --------------------------------------------------------------------------- policy
 
 
-def normalize_level(level: str, *, where: str = "loggerLevel") -> str:
+def normalize_level(level: str, *, where: str = "log level") -> str:
     """A log4j level in upper case, or ``InvalidInput`` naming the valid ones."""
     upper = level.strip().upper()
     if upper == "WARNING":
         upper = "WARN"
     if upper not in LOG_LEVELS:
         raise InvalidInput(
-            f"{where} {level!r} is not a log level; use one of {', '.join(LOG_LEVELS)}",
-            code="InvalidLogLevel",
+            f"{where}: {level!r} is not a log level; use one of {', '.join(LOG_LEVELS)}",
+            code=ErrorCode.INVALID_LOG_LEVEL,
         )
     return upper
 
@@ -151,20 +160,19 @@ def validate_logging(settings: Logging) -> None:
     """Reject logging settings that cannot become a log4j configuration (at create and
     update, before anything is stored)."""
     for index, (name, level) in enumerate(settings.log4j_loggers):
-        where = f"logging.log4jLoggers[{index}]"
-        normalize_level(level, where=f"{where}.loggerLevel")
+        where = f"logger #{index + 1}"
+        normalize_level(level, where=f"the level of {where} ({name or 'root'})")
         if name not in (ROOT_LOGGER, "root", "ROOT") and not _LOGGER_NAME.fullmatch(name):
             raise InvalidInput(
-                f"{where}.loggerName {name!r} is not a logger name (a class or package "
-                "such as org.apache.flink, or empty for the root logger)",
-                code="InvalidLoggerName",
+                f"{where}: {name!r} is not a logger name (a class or package such as "
+                "org.apache.flink, or empty for the root logger)",
+                code=ErrorCode.INVALID_LOGGER_NAME,
             )
     days = settings.log_reserve_expiration_days
     if days is not None and not 1 <= days <= MAX_EXPIRATION_DAYS:
         raise InvalidInput(
-            f"logging.logReservePolicy.expirationDays must be between 1 and "
-            f"{MAX_EXPIRATION_DAYS}, not {days}",
-            code="InvalidLogReservePolicy",
+            f"ended jobs' logs can be kept for 1 to {MAX_EXPIRATION_DAYS} days, not {days}",
+            code=ErrorCode.INVALID_LOG_RETENTION,
         )
     template = settings.log4j2_configuration_template
     if template and template.strip():
@@ -176,13 +184,13 @@ def _check_template(template: str) -> None:
         jinja2.Environment(autoescape=False).parse(template)
     except jinja2.TemplateSyntaxError as exc:
         raise InvalidInput(
-            f"logging.log4j2ConfigurationTemplate line {exc.lineno}: {exc.message}",
-            code="InvalidLog4jTemplate",
+            f"the log4j2 configuration template has an error on line {exc.lineno}: {exc.message}",
+            code=ErrorCode.INVALID_LOG_TEMPLATE,
         ) from exc
 
 
 def retention(settings: Logging) -> timedelta | None:
-    """How long an ended job's logs are kept (``logReservePolicy``); ``None``: not kept."""
+    """How long an ended job's logs are kept; ``None``: not kept."""
     if not settings.log_reserve_open_history:
         return None
     return timedelta(days=settings.log_reserve_expiration_days or DEFAULT_EXPIRATION_DAYS)
@@ -190,6 +198,34 @@ def retention(settings: Logging) -> timedelta | None:
 
 def is_expired(entry: ArchiveEntry, now: datetime) -> bool:
     return entry.expires_at <= now
+
+
+def own_records(text: str, ids: Collection[str], *, stamped: bool = True) -> tuple[str, bool]:
+    """The records of ``text`` that name one of ``ids``, and whether any was dropped. A
+    record is a stamped line with the unstamped lines after it (a stack trace), or, for
+    ``stamped=False`` (stdout), a single line."""
+    names = [i for i in ids if i]
+    kept: list[str] = []
+    dropped = False
+    record: list[str] = []
+
+    def close() -> None:
+        nonlocal dropped
+        if not record:
+            return
+        joined = "".join(record)
+        if any(name in joined for name in names):
+            kept.append(joined)
+        else:
+            dropped = True
+        record.clear()
+
+    for line in text.splitlines(keepends=True):
+        if not stamped or _RECORD_START.match(line):
+            close()
+        record.append(line)
+    close()
+    return "".join(kept), dropped
 
 
 # --------------------------------------------------------------------------- service
@@ -226,8 +262,10 @@ class LogService:
         *,
         max_bytes: int = DEFAULT_MAX_BYTES,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        variables: NamespaceVariables | None = None,
     ) -> None:
         self._store = store
+        self._variables = variables
         self._logs = logs
         self._archive = archive
         self._max_bytes = max_bytes
@@ -239,16 +277,19 @@ class LogService:
         with self._store.transaction() as repos:
             job = _read_job(repos, scope, job_id)
             cluster = repos.read_cluster(workspace=job.workspace, name=job.cluster)
+            shared = cluster is not None and _shared(repos, cluster, job)
         if job.is_terminal and (kept := self._archive.read(job.id, kind)) is not None:
-            return JobLog(job.id, kind, "archive", kept)
+            return JobLog(job.id, kind, "archive", self._masked(job, kept))
         if cluster is None:
             raise NotFound(
                 f"the logs of job {job_id} are gone: its cluster {job.cluster!r} no longer "
-                "exists and logReservePolicy.openHistory was off",
-                code="JobLogNotFound",
+                "exists and the deployment did not keep the logs of ended jobs",
+                code=ErrorCode.JOB_LOG_NOT_FOUND,
             )
         files = self._read(cluster, kind, self._window(job, from_start=False))
-        return JobLog(job.id, kind, "cluster", files)
+        if shared:
+            files = _own_files(files, job, cluster, stamped=kind is not LogKind.STDOUT)
+        return JobLog(job.id, kind, "cluster", self._masked(job, files))
 
     def latest_start_log(self, scope: Scope, deployment_id: str) -> str:
         """The JobManager log of the deployment's newest job, from its start on."""
@@ -260,7 +301,7 @@ class LogService:
             if deployment is None:
                 raise NotFound(
                     f"deployment {deployment_id!r} not found in namespace {scope.namespace!r}",
-                    code="DeploymentNotFound",
+                    code=ErrorCode.DEPLOYMENT_NOT_FOUND,
                 )
             jobs, _ = repos.read_jobs(
                 workspace=scope.workspace,
@@ -270,19 +311,24 @@ class LogService:
             )
             if not jobs:
                 raise NotFound(
-                    f"deployment {deployment.name!r} has never been started", code="JobNotFound"
+                    f"deployment {deployment.name!r} has never been started",
+                    code=ErrorCode.JOB_NOT_FOUND,
                 )
             job = jobs[0]
             cluster = repos.read_cluster(workspace=job.workspace, name=job.cluster)
+            shared = cluster is not None and _shared(repos, cluster, job)
         if job.is_terminal and (kept := self._archive.read(job.id, LogKind.JOBMANAGER)):
-            return kept[0].text
+            return self._masked(job, kept[:1])[0].text
         if cluster is None:
             raise NotFound(
                 f"the start log of job {job.id} is gone with its cluster {job.cluster!r}",
-                code="JobLogNotFound",
+                code=ErrorCode.JOB_LOG_NOT_FOUND,
             )
         window = self._window(job, from_start=True)
-        return self._logs.jobmanager_log(cluster, window).text
+        files = [self._logs.jobmanager_log(cluster, window)]
+        if shared:
+            files = _own_files(files, job, cluster, stamped=True)
+        return self._masked(job, files)[0].text
 
     def archive_job(self, job: Job) -> bool:
         """Keep an ended job's logs if its ``logReservePolicy`` says so; True if kept.
@@ -292,10 +338,17 @@ class LogService:
             return False
         with self._store.transaction() as repos:
             cluster = repos.read_cluster(workspace=job.workspace, name=job.cluster)
+            shared = cluster is not None and _shared(repos, cluster, job)
         if cluster is None:
             return False
         window = self._window(job, from_start=False)
         logs = {kind: self._read(cluster, kind, window) for kind in LogKind}
+        if shared:
+            logs = {
+                kind: _own_files(files, job, cluster, stamped=kind is not LogKind.STDOUT)
+                for kind, files in logs.items()
+            }
+        logs = {kind: self._masked(job, files) for kind, files in logs.items()}
         now = self._clock()
         self._archive.save(ArchiveEntry(job.id, now, now + keep), logs)
         return True
@@ -338,6 +391,15 @@ class LogService:
             from_start=from_start,
         )
 
+    def _masked(self, job: Job, files: Sequence[LogFile]) -> list[LogFile]:
+        """``files`` with the namespace's Encrypted variable values masked."""
+        if self._variables is None:
+            return list(files)
+        secrets = self._variables.resolve(Scope(job.workspace, job.namespace)).secret_values()
+        if not secrets:
+            return list(files)
+        return [dataclasses.replace(f, text=mask_secrets(f.text, secrets)) for f in files]
+
     def _read(self, cluster: Cluster, kind: LogKind, window: LogWindow) -> list[LogFile]:
         if kind is LogKind.JOBMANAGER:
             return [self._logs.jobmanager_log(cluster, window)]
@@ -346,11 +408,38 @@ class LogService:
         return self._logs.stdout(cluster, window)
 
 
+def _shared(repos: Repositories, cluster: Cluster, job: Job) -> bool:
+    """Whether other namespaces' jobs may write to ``cluster``'s logs."""
+    if cluster.namespace is not None or cluster.kind is ClusterKind.DEDICATED:
+        return False
+    if cluster.job_id is not None and cluster.job_id == job.id:
+        return False
+    return len(repos.read_namespaces()) > 1
+
+
+def _own_files(
+    files: Sequence[LogFile], job: Job, cluster: Cluster, *, stamped: bool
+) -> list[LogFile]:
+    ids = [job.id, job.flink_job_id or ""]
+    found = []
+    for log in files:
+        text, dropped = own_records(log.text, ids, stamped=stamped)
+        if dropped:
+            text = (
+                f"[Millstream: cluster {cluster.name!r} is shared by several namespaces; only "
+                f"the lines naming job {job.id} are shown. Run the deployment on a session "
+                "cluster of its own namespace to see its whole log.]\n" + text
+            )
+        found.append(dataclasses.replace(log, text=text))
+    return found
+
+
 def _read_job(repos: Repositories, scope: Scope, job_id: str) -> Job:
     require_namespace(repos, scope)
     job = repos.read_job(job_id=job_id)
     if job is None or (job.workspace, job.namespace) != (scope.workspace, scope.namespace):
         raise NotFound(
-            f"job {job_id!r} not found in namespace {scope.namespace!r}", code="JobNotFound"
+            f"job {job_id!r} not found in namespace {scope.namespace!r}",
+            code=ErrorCode.JOB_NOT_FOUND,
         )
     return job

@@ -11,7 +11,7 @@ from millstream.control.notifier import Notifier
 from millstream.control.ports import Engine, Page, Repositories, Store
 from millstream.control.services.common import record_event, require_namespace
 from millstream.control.services.deployments import DeploymentService
-from millstream.domain.errors import Conflict, NotFound
+from millstream.domain.errors import Conflict, ErrorCode, NotFound
 from millstream.domain.events import Event, EventName
 from millstream.domain.jobs import DesiredState, JobStatus
 from millstream.domain.savepoints import Savepoint, SavepointOrigin, SavepointState
@@ -53,7 +53,7 @@ class SavepointService:
             if not running:
                 raise Conflict(
                     f"deployment {deployment.name!r} has no RUNNING job to take a savepoint of",
-                    code="JobNotRunning",
+                    code=ErrorCode.JOB_NOT_RUNNING,
                 )
             job = running[0]
             savepoint = Savepoint(
@@ -108,14 +108,14 @@ class SavepointService:
                 raise Conflict(
                     f"savepoint {savepoint_id} is still being taken; delete it once it "
                     "completed or failed",
-                    code="SavepointInProgress",
+                    code=ErrorCode.SAVEPOINT_IN_PROGRESS,
                 )
             for job in repos.read_active_jobs(deployment_id=savepoint.deployment_id):
                 if savepoint.location and job.restored_from == savepoint.location:
                     raise Conflict(
                         f"savepoint {savepoint_id} is the state live job {job.id} restored "
                         "from; stop the job before deleting it",
-                        code="SavepointInUse",
+                        code=ErrorCode.SAVEPOINT_IN_USE,
                     )
             repos.delete_savepoint(savepoint_id=savepoint_id)
             repos.create_event(
@@ -135,7 +135,7 @@ class SavepointService:
         ):
             raise NotFound(
                 f"savepoint {savepoint_id!r} not found in namespace {scope.namespace!r}",
-                code="SavepointNotFound",
+                code=ErrorCode.SAVEPOINT_NOT_FOUND,
             )
         return found
 

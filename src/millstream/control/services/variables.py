@@ -19,7 +19,7 @@ from typing import Protocol
 from millstream.control.access_ports import SecretCipher
 from millstream.control.context import Actor, Scope
 from millstream.control.ports import Page
-from millstream.domain.errors import Conflict, InvalidInput, NotFound
+from millstream.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from millstream.domain.variables import (
     MASK,
     Variable,
@@ -70,6 +70,15 @@ class ResolvedVariables:
     def public(self) -> dict[str, str]:
         """The values that may be stored and shown (Plain variables)."""
         return {name: value for name, value in self.values.items() if name not in self.secret}
+
+    def secret_values(self) -> tuple[str, ...]:
+        """The clear values of the Encrypted variables: what ``mask_secrets`` hides."""
+        return tuple(value for name, value in self.values.items() if name in self.secret)
+
+    def masked(self) -> dict[str, str]:
+        """Every variable, with Encrypted ones standing as ``MASK``: enough to plan a
+        script without handing its secrets to the planner (SQL validation)."""
+        return {name: MASK if name in self.secret else v for name, v in self.values.items()}
 
 
 class NamespaceVariables(Protocol):
@@ -194,7 +203,7 @@ class VariableService:
         if not repos.namespace_exists(workspace=scope.workspace, namespace=scope.namespace):
             raise NotFound(
                 f"namespace {scope.namespace!r} not found in workspace {scope.workspace!r}",
-                code="NamespaceNotFound",
+                code=ErrorCode.NAMESPACE_NOT_FOUND,
             )
 
     def _read(self, repos: VariableRepositories, scope: Scope, name: str) -> Variable:
@@ -203,7 +212,7 @@ class VariableService:
         if found is None:
             raise NotFound(
                 f"variable {name!r} not found in namespace {scope.namespace!r}",
-                code="VariableNotFound",
+                code=ErrorCode.VARIABLE_NOT_FOUND,
             )
         return found
 
@@ -212,11 +221,12 @@ def _exists(scope: Scope, name: str) -> Conflict:
     return Conflict(
         f"a variable named {name!r} already exists in namespace {scope.namespace!r}; "
         "update it instead",
-        code="VariableAlreadyExists",
+        code=ErrorCode.VARIABLE_EXISTS,
     )
 
 
 def _needs_value(name: str, kind: VariableKind) -> InvalidInput:
     return InvalidInput(
-        f"changing variable {name!r} to {kind.value} needs its value", code="InvalidVariableValue"
+        f"changing variable {name!r} to {kind.value} needs its value",
+        code=ErrorCode.INVALID_VARIABLE_VALUE,
     )

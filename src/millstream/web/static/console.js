@@ -61,6 +61,27 @@
     if (ok) setTimeout(function () { ok.remove(); }, 6000);
   });
 
+  // Behaviours the templates declare with data-* attributes: the Content-Security-Policy
+  // allows no inline handlers, so they are wired here, delegated (htmx swaps content in).
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (!target || !target.hasAttribute) return;
+    if (target.hasAttribute("data-submit-on-change") && target.form) target.form.submit();
+    if (target.hasAttribute("data-savepoint-toggle") && target.form) {
+      var pick = target.form.querySelector(".savepoint-pick");
+      if (pick) pick.hidden = target.value !== "FROM_SAVEPOINT";
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target && event.target.closest ? event.target.closest("[data-dismiss]") : null;
+    if (button && button.parentElement) button.parentElement.remove();
+  });
+  document.addEventListener("submit", function (event) {
+    if (event.target && event.target.hasAttribute && event.target.hasAttribute("data-no-submit")) {
+      event.preventDefault();
+    }
+  });
+
   // A request that never reached the server (network down, server restarting).
   document.addEventListener("htmx:sendError", function () {
     var flash = document.getElementById("flash");

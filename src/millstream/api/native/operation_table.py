@@ -1,0 +1,99 @@
+"""Every operation the native dialect serves, read or write (``api.dialect.operations``).
+
+Names are the official SDK's action names (``spec/ops/ververica-2022-07-18.tsv``), plus
+Millstream's extensions (artifact files, job logs, access keys, audit). A route is named
+after its operation (``@router.get(path, name="GetJob")``); RBAC and the audit log
+decide from this table alone. Reads that are POSTs (``ValidateSqlStatement``) and writes
+that are GETs (``GetPreSignedUrlForPutObject`` hands out an upload URL) are declared as
+what they do.
+"""
+
+from millstream.api.dialect.operations import OperationTable, read, write
+
+__all__ = ["OPERATIONS"]
+
+OPERATIONS = OperationTable(
+    "native",
+    [
+        # deployments
+        write("CreateDeployment"),
+        read("GetDeployment"),
+        read("ListDeployments"),
+        read("GetDeploymentsByName"),
+        read("GetDeploymentsByLabel"),
+        write("UpdateDeployment"),
+        write("UpdateDeploymentByName"),
+        write("DeleteDeployment"),
+        write("DeleteDeploymentByName"),
+        # jobs
+        write("StartJobWithParams"),
+        write("StartJob"),
+        read("ListJobs"),
+        read("GetJob"),
+        write("StopJob"),
+        write("SuspendJob"),  # Millstream extension
+        write("ResumeJob"),  # Millstream extension
+        write("DeleteJob"),
+        write("HotUpdateJob"),
+        read("GetHotUpdateJobResult"),
+        read("GetJobDiagnosis"),
+        read("FlinkApiProxy"),
+        read("GetLatestJobStartLog"),
+        read("GetJobLogs"),
+        # savepoints, events
+        write("CreateSavepoint"),
+        read("GetSavepoint"),
+        read("ListSavepoints"),
+        write("DeleteSavepoint"),
+        read("GetEvents"),
+        # SQL and engine versions: validation only reads, whatever its method
+        read("ValidateSqlStatement"),
+        read("ListEngineVersionMetadata", scoped=False),
+        # artifacts (files of a namespace)
+        write("UploadArtifact"),
+        write("PutArtifact"),
+        read("ListArtifacts"),
+        read("DownloadArtifact"),
+        write("DeleteArtifact"),
+        write("GetPreSignedUrlForPutObject"),  # issues an upload URL: a write
+        # the pre-signed PUT itself: no caller, the URL's signature is the credential
+        write("PutPreSignedObject", scoped=False),
+        # session clusters and deployment targets
+        write("CreateSessionCluster"),
+        read("ListSessionClusters"),
+        read("GetSessionCluster"),
+        write("UpdateSessionCluster"),
+        write("StartSessionCluster"),
+        write("StopSessionCluster"),
+        write("DeleteSessionCluster"),
+        write("CreateDeploymentTarget"),
+        read("ListDeploymentTargets"),
+        write("UpdateDeploymentTarget"),
+        write("DeleteDeploymentTarget"),
+        # variables
+        write("CreateVariable"),
+        read("ListVariables"),
+        write("UpdateVariable"),
+        write("DeleteVariable"),
+        # members: AccessService checks the caller's role itself (owners manage)
+        write("CreateMember", scoped=False),
+        write("UpdateMember", scoped=False),
+        read("ListMembers", scoped=False),
+        read("GetMember", scoped=False),
+        write("DeleteMember", scoped=False),
+        read("ListEditableNamespace", scoped=False),
+        # Millstream's admin API (api.admin): keys and audit, checked by AccessService
+        write("CreateAccessKey", scoped=False),
+        read("ListAccessKeys", scoped=False),
+        write("DisableAccessKey", scoped=False),
+        write("EnableAccessKey", scoped=False),
+        write("RevokeAccessKey", scoped=False),
+        read("ReadAuditLog", scoped=False),
+        # queues (installation-wide CU quotas): the queue routes check writers themselves
+        read("ListQueues", scoped=False),
+        read("GetQueue", scoped=False),
+        write("CreateQueue", scoped=False),
+        write("UpdateQueue", scoped=False),
+        write("DeleteQueue", scoped=False),
+    ],
+)

@@ -1,0 +1,212 @@
+"""The reconciler's tick: observe every cluster once, decide per job, act in parallel.
+
+``Reconciler.run_iteration`` (called by ``control.daemon``) reads the live jobs, the
+in-flight savepoints and the clusters; lets ``ManagedClusters`` make managed cluster
+processes match their desired state; observes every cluster its jobs use with ONE
+``/jobs/overview`` call (``Observer``); decides per job (``domain.decisions``) and
+hands each decision to its handler (``JobActions``, ``Savepoints``, ``Observer``) on a
+bounded thread pool. One failing job never stops the others: a handler's error is logged
+and the job is decided again next tick, from the store plus a fresh observation.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from millstream.control.admission import Admitter, waits
+from millstream.control.cluster_ports import ClusterProcesses
+from millstream.control.ports import Engine, FlinkCluster, ObservedJob, Store
+from millstream.control.reconciler.actions import Act, Context, Handler, TickReport
+from millstream.control.reconciler.clusters import ManagedClusters
+from millstream.control.reconciler.jobs import JobActions
+from millstream.control.reconciler.observer import Observer
+from millstream.control.reconciler.savepoints import Savepoints
+from millstream.control.services.variables import NamespaceVariables
+from millstream.domain.clusters import Cluster
+from millstream.domain.decisions import Step, decide
+from millstream.domain.errors import EngineUnavailable, StaleVersion
+from millstream.domain.jobs import Job, JobStatus
+from millstream.domain.savepoints import Savepoint, SavepointOrigin
+
+__all__ = ["Reconciler"]
+
+_log = logging.getLogger(__name__)
+
+ClusterKey = tuple[str, str]
+
+
+class Reconciler:
+    def __init__(
+        self,
+        store: Store,
+        engine: Engine,
+        *,
+        max_concurrency: int = 8,
+        details_interval: float = 5.0,
+        details_budget: int = 200,
+        unreachable_backoff: float = 0.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        processes: ClusterProcesses | None = None,
+        per_job_clusters: bool = False,
+        default_slots: int = 1,
+        variables: NamespaceVariables | None = None,
+        on_job_ended: Sequence[Callable[[Job], object]] = (),
+    ) -> None:
+        self._ctx = Context(store, engine, clock, variables)
+        self._observer = Observer(
+            self._ctx,
+            details_interval=details_interval,
+            details_budget=details_budget,
+            unreachable_backoff=unreachable_backoff,
+        )
+        self._clusters = ManagedClusters(
+            self._ctx, processes, per_job_clusters=per_job_clusters, default_slots=default_slots
+        )
+        self._jobs = JobActions(
+            self._ctx,
+            self._observer,
+            self._clusters,
+            variables=variables,
+            on_job_ended=on_job_ended,
+        )
+        self._savepoints = Savepoints(self._ctx)
+        self._admitter = Admitter(store, clock=clock)
+        self._handlers: dict[Step, Handler] = {
+            Step.NOTHING: self._nothing,
+            Step.SUBMIT: self._jobs.submit,
+            Step.RESUBMIT: self._jobs.submit,
+            Step.RESUME: self._jobs.submit,
+            Step.RESTART: self._jobs.submit,
+            Step.OBSERVE: self._observer.observe_job,
+            Step.CANCEL: self._jobs.cancel,
+            Step.STOP_WITH_SAVEPOINT: self._savepoints.stop_with_savepoint,
+            Step.POLL_STOP: self._savepoints.poll_stop,
+            Step.CONCLUDE: self._jobs.conclude,
+        }
+        self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="act")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    @property
+    def unreachable_clusters(self) -> set[str]:
+        return self._observer.unreachable
+
+    # ------------------------------------------------------------------ the tick
+
+    def run_iteration(self) -> TickReport:
+        started = time.monotonic()
+        report = TickReport()
+        with self._ctx.store.transaction() as repos:
+            jobs = repos.read_active_jobs()
+            pending = repos.read_pending_savepoints()
+            clusters = {(c.workspace, c.name): c for c in repos.read_clusters()}
+        # Admission (queues) first, so a job admitted now is submitted in this tick; it
+        # writes onto ``jobs`` (read again only when the pass failed half-way).
+        if self._admitter.run_iteration(jobs).stale:
+            with self._ctx.store.transaction() as repos:
+                jobs = repos.read_active_jobs()
+        jobs = [job for job in jobs if not job.is_terminal]  # e.g. a schedule timeout
+        report.jobs = len(jobs)
+        self._observer.new_tick()
+        pending_ids = frozenset(savepoint.id for savepoint in pending)
+        reconcile_job = functools.partial(self._reconcile_job, pending=pending_ids)
+        by_cluster: dict[ClusterKey, list[Job]] = defaultdict(list)
+        for job in jobs:
+            by_cluster[(job.workspace, job.cluster)].append(job)
+        self._clusters.reconcile(clusters, by_cluster)
+
+        work: list[Callable[[], Step]] = []
+        for key, cluster_jobs in by_cluster.items():
+            cluster = clusters.get(key)
+            if cluster is None:
+                _log.warning(
+                    "jobs %s reference unknown cluster %s", [j.id for j in cluster_jobs], key
+                )
+                continue
+            if not cluster.ready:
+                work.extend(self._clusters.waiting(cluster, cluster_jobs, reconcile_job))
+                continue
+            flink = self._ctx.engine.cluster(cluster)
+            rows = self._observer.observe_cluster(flink, cluster, cluster_jobs)
+            if rows is None:
+                report.clusters_unreachable.append(cluster.name)
+                continue
+            report.clusters_observed += 1
+            for job in cluster_jobs:
+                row = rows.get(job.flink_job_id or "")
+                if waits(job):  # queued without room: nothing to do until admitted
+                    report.count(Step.NOTHING)
+                    continue
+                if self._observer.idle(job, row):  # the common case at scale: decided here
+                    report.count(Step.NOTHING)
+                    continue
+                work.append(functools.partial(reconcile_job, job, row, flink, cluster))
+        work.extend(self._user_savepoints(jobs, pending, clusters))
+
+        for step in self._pool.map(self._guard, work):
+            report.count(step)
+        report.seconds = time.monotonic() - started
+        return report
+
+    def _user_savepoints(
+        self, jobs: list[Job], pending: list[Savepoint], clusters: dict[ClusterKey, Cluster]
+    ) -> list[Callable[[], Step]]:
+        """Pending savepoints users asked for; a stop's own savepoint is its job's work."""
+        stop_savepoints = {job.stop_savepoint_id for job in jobs if job.stop_savepoint_id}
+        return [
+            functools.partial(self._savepoints.reconcile_savepoint, savepoint, clusters)
+            for savepoint in pending
+            if savepoint.id not in stop_savepoints
+            and savepoint.origin is not SavepointOrigin.STOP_WITH_SAVEPOINT
+        ]
+
+    @staticmethod
+    def _guard(action: Callable[[], Step]) -> Step:
+        """One failing job must not stop the others: log and retry next tick."""
+        try:
+            return action()
+        except StaleVersion:
+            return Step.NOTHING  # a user changed the job meanwhile; re-read next tick
+        except EngineUnavailable as exc:
+            _log.info("Flink unavailable, will retry: %s", exc)
+            return Step.NOTHING
+        except Exception:
+            _log.exception("reconciler action failed; retrying next tick")
+            return Step.NOTHING
+
+    # ------------------------------------------------------------------ one job
+
+    def _reconcile_job(
+        self,
+        job: Job,
+        row: ObservedJob | None,
+        flink: FlinkCluster,
+        cluster: Cluster | None,
+        *,
+        pending: frozenset[str],
+    ) -> Step:
+        """Decide on the job as read at the start of the tick; every write that follows is
+        guarded by the job's version, so a user's concurrent change wins (StaleVersion)."""
+        stop_pending = job.stop_savepoint_id is not None and job.stop_savepoint_id in pending
+        # the row we have is for the JobID current at observation time
+        if row is not None and row.flink_job_id != job.flink_job_id:
+            row = None
+        decision = decide(
+            job,
+            row.state if row else None,
+            stop_savepoint_pending=stop_pending,
+            now=self._ctx.clock(),
+        )
+        self._handlers[decision.step](Act(job, row, flink, decision, cluster))
+        return decision.step
+
+    def _nothing(self, act: Act) -> None:
+        if act.row is not None and act.job.status is not JobStatus.SUSPENDED:
+            self._observer.observe_job(act)
