@@ -51,6 +51,7 @@ from millstream.control.services.folders import FolderService
 from millstream.control.services.hot_updates import HotUpdateService
 from millstream.control.services.locator import Locator
 from millstream.control.services.logs import LogService
+from millstream.control.services.namespaces import NamespaceService
 from millstream.control.services.packages import PackageService
 from millstream.control.services.queues import QueueService
 from millstream.control.services.tags import TagService
@@ -73,6 +74,7 @@ from millstream.store.catalog import SqlCatalogStore
 from millstream.store.cipher import SECRET_KEY_FILE, load_cipher
 from millstream.store.external_keys import SqlExternalKeyStore
 from millstream.store.hot_updates import SqlHotUpdateStore
+from millstream.store.namespaces import SqlNamespaceStore
 from millstream.store.variables import SqlVariableStore
 from millstream.web import build_console, derive_session_key
 
@@ -267,6 +269,11 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         folders=FolderService(catalog),
         packages=PackageService(catalog, services.artifacts),
         tags=TagService(catalog),
+        namespaces=NamespaceService(
+            SqlNamespaceStore(store.engine),
+            access,
+            protected=[(settings.default_workspace, settings.default_namespace)],
+        ),
     )
     reconciler = Reconciler(
         store,

@@ -1,4 +1,4 @@
-"""Issue 13's resource operations (folders, packages, queues, clusters, tags) through the
+"""Issue 13's resource operations (folders, packages, queues, clusters, tags, projects) through the
 official ``aliyun-python-sdk-foas`` SDK, unchanged, against a REAL Millstream server
 process (``millstream.server.serve``, the production wiring), configured as
 sdk-wire-notes.md §2A says (``AcsClient(ak, sk, region)``, ``set_endpoint``,
@@ -27,9 +27,11 @@ from aliyunsdkfoas.request.v20181111 import (
     BindQueueRequest,
     CreateFolderRequest,
     CreatePackageRequest,
+    CreateProjectRequest,
     CreateQueueRequest,
     DeleteFolderRequest,
     DeletePackageRequest,
+    DeleteProjectRequest,
     DeleteQueueRequest,
     GetClusterDetailsRequest,
     GetClusterEngineVersionsRequest,
@@ -37,18 +39,22 @@ from aliyunsdkfoas.request.v20181111 import (
     GetClusterResourceRequest,
     GetFolderRequest,
     GetPackageRequest,
+    GetProjectRequest,
     GetRefPackageJobRequest,
     ListChildFolderRequest,
     ListClusterRequest,
     ListPackageRequest,
     ListProjectBindQueueRequest,
     ListProjectBindQueueResourceRequest,
+    ListProjectRequest,
     ListTagResourcesRequest,
     MVFolderRequest,
     TagResourcesRequest,
     UnbindQueueRequest,
     UntagResourcesRequest,
     UpdatePackageRequest,
+    UpdateProjectConfigRequest,
+    UpdateProjectRequest,
     UpdateQueueRequest,
 )
 from tests.e2e.conftest import free_port, start_server, stop_server, wait_healthy
@@ -276,3 +282,46 @@ def test_xml_answers_parse(foas: Foas) -> None:
     root = ElementTree.fromstring(foas.raw(request))
     assert root.tag == "GetClusterQueueInfoResponse"
     assert "root.default" in [e.text for e in root.iter("QueueName")]
+
+
+def _named(cls: Any, project: str, **fields: Any) -> Any:
+    request = cls()
+    request.set_projectName(project)
+    for key, value in fields.items():
+        getattr(request, f"set_{key}")(value)
+    return request
+
+
+def test_projects_round_trip(foas: Foas) -> None:
+    create = CreateProjectRequest.CreateProjectRequest()
+    create.set_name("compat-project")
+    create.set_description("through the SDK")
+    create.set_deployType("cell")
+    foas.call(create)
+    got = foas.call(_named(GetProjectRequest.GetProjectRequest, "compat-project"))["Project"]
+    assert (got["Name"], got["Description"], got["State"]) == (
+        "compat-project",
+        "through the SDK",
+        "ENABLE",
+    )
+    listed = foas.call(ListProjectRequest.ListProjectRequest())
+    assert {"default", "compat-project"} <= {p["Name"] for p in listed["Projects"]["Project"]}
+    foas.call(
+        _named(UpdateProjectRequest.UpdateProjectRequest, "compat-project", globalJobConfig="a=b")
+    )
+    config = UpdateProjectConfigRequest.UpdateProjectConfigRequest()
+    config.set_ProjectName("compat-project")
+    config.set_IsOpenBatchSQL(False)
+    foas.call(config)
+    got = foas.call(_named(GetProjectRequest.GetProjectRequest, "compat-project"))["Project"]
+    assert got["GlobalJobConfig"] == "a=b"
+    foas.call(_named(CreateFolderRequest.CreateFolderRequest, "compat-project", path="/x"))
+
+    error = foas.error(create)
+    assert (error.get_http_status(), error.get_error_code()) == (409, "Project.AlreadyExists")
+    error = foas.error(_named(DeleteProjectRequest.DeleteProjectRequest, "default"))
+    assert (error.get_http_status(), error.get_error_code()) == (409, "Project.InUse")
+
+    foas.call(_named(DeleteProjectRequest.DeleteProjectRequest, "compat-project"))
+    error = foas.error(_named(GetProjectRequest.GetProjectRequest, "compat-project"))
+    assert (error.get_http_status(), error.get_error_code()) == (404, "Project.NotFound")

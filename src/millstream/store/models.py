@@ -79,6 +79,12 @@ class NamespaceRow(Base):
     workspace: Mapped[str] = mapped_column(_NAME)
     name: Mapped[str] = mapped_column(_NAME)
     created_at: Mapped[datetime]
+    # The namespace's profile (migration 0011), NULL for namespaces made before it.
+    description: Mapped[str | None] = mapped_column(Text)
+    attributes: Mapped[dict[str, Any] | None]
+    creator: Mapped[str | None] = mapped_column(_NAME)
+    modifier: Mapped[str | None] = mapped_column(_NAME)
+    modified_at: Mapped[datetime | None]
 
 
 class DeploymentRow(Base):

@@ -304,6 +304,11 @@ async def test_seed_002_creates_a_jar_job(dli: Dli, world: World) -> None:
     )
     assert deployment.queue == "testqueue"
     assert deployment.artifact.jar_uri == "javaQueueStream.jar"
+    # The same name again (another body: an identical write would be a replay) is 409
+    # DLI.0006 in DLI's words.
+    status, error = await dli.error("POST", "/streaming/flink-jobs", {**SEED_002, "desc": "again"})
+    assert (status, error["error_code"]) == (409, "DLI.0006")
+    assert error["error_msg"] == "a Flink job named 'test' already exists in this project"
 
 
 async def test_show_renders_every_setting(dli: Dli) -> None:
@@ -395,8 +400,7 @@ async def test_run_stop_with_savepoint_and_resume_from_it(dli: Dli, world: World
     assert again == [
         {
             "is_success": False,
-            "message": f"job {job_id}: job {job_id} is already running (job_submitting); "
-            "stop it first",
+            "message": f"job {job_id}: already running (job_submitting); stop it first",
         }
     ]
 

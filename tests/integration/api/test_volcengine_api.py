@@ -358,6 +358,7 @@ async def test_savepoint_cancel_and_restore_from_it(volc: Volc, world: World) ->
         "CreateGWSSavepoint", {"Id": created["Id"], "Description": "x"}
     )
     assert (status, error["Code"]) == (409, "OperationDenied.InstanceNotRunning")
+    assert error["Message"].startswith(f"application {created['Id']} ('orders') has no RUNNING")
     world.set_job_status(job_id, JobStatus.RUNNING)
     taken = await volc.ok("CreateGWSSavepoint", {"Id": created["Id"], "Description": "before"})
     assert taken["InstanceId"] == created["InstanceId"]

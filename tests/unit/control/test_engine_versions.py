@@ -34,7 +34,9 @@ def test_unknown_version_is_rejected_with_the_valid_list() -> None:
     assert caught.value.code == ErrorCode.INVALID_ENGINE_VERSION
 
 
-@pytest.mark.parametrize("requested", ["FLINK_VERSION_9_99", "FLINK_VERSION_1_18", "FLINK_VERSION_"])
+@pytest.mark.parametrize(
+    "requested", ["FLINK_VERSION_9_99", "FLINK_VERSION_1_18", "FLINK_VERSION_"]
+)
 def test_only_the_volcengine_sdks_engine_versions_are_aliased(requested: str) -> None:
     # The SDK enumerates FLINK_VERSION_1_11/1_16/1_17; anything else must not start a job.
     with pytest.raises(InvalidInput, match="is not available here") as caught:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from millstream.config import FlinkSettings
 from millstream.engine.adoption import FoundCluster, adoption_verdict, config_fingerprint
+from millstream.engine.local_cluster import LocalCluster
+from millstream.engine.runtime import FlinkRuntime
 
 PORT = 18081
 VERSION = "2.3.0"
@@ -124,3 +128,19 @@ def test_fingerprint_ignores_the_rpc_port_chosen_per_start() -> None:
 )
 def test_fingerprint_changes_with_what_a_start_decides(change: dict[str, Any]) -> None:
     assert fingerprint(**change) != OURS
+
+
+def _cluster(tmp_path: Path, **flink: Any) -> LocalCluster:
+    home = tmp_path / "flink-home"
+    (home / "conf").mkdir(parents=True, exist_ok=True)
+    (home / "conf" / "config.yaml").write_text("taskmanager:\n  numberOfTaskSlots: 1\n")
+    runtime = FlinkRuntime(home=home, version=VERSION, java_home=None)
+    settings = FlinkSettings(rest_port=PORT, **flink)
+    return LocalCluster(data_dir=tmp_path / "data", flink=settings, runtime=runtime)
+
+
+def test_a_restart_with_the_same_settings_expects_the_same_fingerprint(tmp_path: Path) -> None:
+    first = _cluster(tmp_path)._fingerprint()
+    assert _cluster(tmp_path)._fingerprint() == first  # the free RPC port aside, identical
+    assert _cluster(tmp_path, checkpoint_interval="7s")._fingerprint() != first
+    assert _cluster(tmp_path, taskmanager_slots=2)._fingerprint() != first

@@ -141,7 +141,16 @@ def _create(
         spec["sql_body"] = template_sql(project, int(template_id))
     patch = deployment_patch(kind, spec)
     _check_queue(project, spec)
-    deployment = project.services.deployments.create(project.scope, project.actor, patch)
+    try:
+        deployment = project.services.deployments.create(project.scope, project.actor, patch)
+    except Conflict as exc:
+        if exc.code is not ErrorCode.DEPLOYMENT_NAME_TAKEN:
+            raise
+        # The domain's message names a deployment and a namespace; say it in DLI's words.
+        raise Conflict(
+            f"a Flink job named {body.name!r} already exists in this project",
+            code=ErrorCode.DEPLOYMENT_NAME_TAKEN,
+        ) from None
     number = project.ids.job_id(deployment.id)
     return ok_json(
         ctx.request_id, "A Flink job is created successfully.", job=job_status(number, None)
@@ -387,8 +396,8 @@ def _run(request: Request, ctx: RequestContext, project_id: str, body: BatchRun)
                 # The domain's message names a deployment and a job UUID; a DLI user
                 # knows this job by its integer id and DLI status.
                 live = _current_run(project, deployment)
-                raise JobAlreadyLive(
-                    f"job {job_id} is already running ({status_of(live)}); stop it first"
+                raise JobAlreadyLive(  # ``_each`` puts "job <id>: " in front
+                    f"already running ({status_of(live)}); stop it first"
                 ) from None
         return f"The request for submitting job {job_id} is delivered successfully."
 

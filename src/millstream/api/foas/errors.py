@@ -42,9 +42,12 @@ from millstream.domain.errors import (
 
 __all__ = [
     "FOAS_CODES",
+    "FOLDER_NOT_FOUND",
     "INTERNAL",
     "INVALID_PARAMETER",
     "NOT_IMPLEMENTED",
+    "PROJECT_EXISTS",
+    "PROJECT_IN_USE",
     "STATUS_BY_ERROR",
     "FoasEnvelope",
     "FoasError",
@@ -70,6 +73,9 @@ JOB_INVALID_STATE = "Job.InvalidState"
 INSTANCE_NOT_FOUND = "Instance.NotFound"
 INSTANCE_INVALID_STATE = "Instance.InvalidState"
 PROJECT_NOT_FOUND = "Project.NotFound"
+PROJECT_EXISTS = "Project.AlreadyExists"
+PROJECT_IN_USE = "Project.InUse"
+FOLDER_NOT_FOUND = "Folder.NotFound"
 INVALID_SQL = "Job.InvalidSql"
 PACKAGE_NOT_FOUND = "Package.NotFound"
 CLUSTER_NOT_FOUND = "Cluster.NotFound"
@@ -221,13 +227,10 @@ class FoasError(Exception):
         self.message = message
 
 
-def not_implemented(operation: str) -> FoasError:
-    """A documented operation this server does not serve (yet)."""
-    return FoasError(
-        501,
-        NOT_IMPLEMENTED,
-        f"{operation} (foas 2018-11-11) is not implemented by this Millstream server yet",
-    )
+def not_implemented(operation: str, reason: str | None = None) -> FoasError:
+    """A documented operation this server does not serve (yet), and why if known."""
+    message = f"{operation} (foas 2018-11-11) is not implemented by this Millstream server"
+    return FoasError(501, NOT_IMPLEMENTED, f"{message}: {reason}" if reason else f"{message} yet")
 
 
 def status_for(error: MillstreamError) -> int:

@@ -47,6 +47,7 @@ from millstream.api.foas.mappers import (
     spec_of,
 )
 from millstream.api.foas.routing import INSTANCE, JOB, PROJECT, Params, foas_router, read_params
+from millstream.api.foas.scan import package_locations
 from millstream.api.foas.states import EXPECT_STATES, PAUSED, RUNNING, TERMINATED, actual_state
 from millstream.control.ports import Page
 from millstream.control.services.diagnosis import ProxyResource
@@ -166,7 +167,7 @@ def _with_run_parameters(
     properties = parse_properties(spec.get("properties"))
     properties.update({str(k): str(v) for k, v in run.items()})
     spec["properties"] = "\n".join(f"{k}={v}" for k, v in properties.items())
-    patch = deployment_patch(spec, project.scope, name=None)
+    patch = deployment_patch(spec, project.scope, name=None, locations=package_locations(project))
     return project.services.deployments.update(project.scope, project.actor, deployment.id, patch)
 
 

@@ -32,7 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from millstream.api.dialect import Context, RequestContext
 from millstream.api.foas.context import Project, open_project
 from millstream.api.foas.envelope import ok
-from millstream.api.foas.errors import INVALID_PARAMETER, FoasError
+from millstream.api.foas.errors import FOLDER_NOT_FOUND, INVALID_PARAMETER, FoasError
 from millstream.api.foas.mappers import (
     AUTOSCALE,
     COMMITTED,
@@ -41,10 +41,13 @@ from millstream.api.foas.mappers import (
     spec_of,
     spec_update,
 )
+from millstream.api.foas.project_profiles import batch_sql_allowed
 from millstream.api.foas.queues import job_queue
 from millstream.api.foas.routing import JOB, PROJECT, Params, foas_router, read_params
+from millstream.api.foas.scan import package_locations
 from millstream.api.foas.states import JOB_STATES
 from millstream.control.ports import Page
+from millstream.control.services import DeploymentPatch
 from millstream.domain.artifacts import ArtifactKind, ExecutionMode
 from millstream.domain.deployments import Deployment
 from millstream.domain.errors import Conflict, ErrorCode, NotFound
@@ -97,12 +100,55 @@ def _all_deployments(project: Project) -> list[Deployment]:
 # ----------------------------------------------------------------- create / update
 
 
+def _check_folder(project: Project, spec: dict[str, Any]) -> None:
+    """``folderId`` names a folder of the project (0 is the root ``/``)."""
+    raw = spec.get("folderId")
+    folders = project.services.folders
+    if raw is None or folders is None:
+        return
+    try:
+        folder_id = int(str(raw))
+    except ValueError:
+        raise FoasError(
+            400, INVALID_PARAMETER, f"folderId must be an integer, not {str(raw)[:40]!r}"
+        ) from None
+    try:
+        folders.get_by_id(project.scope, folder_id)
+    except NotFound:
+        raise FoasError(
+            404,
+            FOLDER_NOT_FOUND,
+            f"folder {folder_id} does not exist in project {project.name!r}: create it "
+            "(CreateFolder, GetFolder shows its id) or use 0, the root folder '/'",
+        ) from None
+
+
+def _check_batch_sql(project: Project, spec: dict[str, Any]) -> None:
+    """UpdateProjectConfig ``IsOpenBatchSQL=False`` turns batch SQL jobs off."""
+    batch = str(spec.get("jobType") or "").upper() == "FLINK_BATCH"
+    sql = str(spec.get("apiType") or "").upper() == "SQL"
+    if batch and sql and not batch_sql_allowed(project):
+        raise FoasError(
+            400,
+            "OperationDenied",
+            f"batch SQL jobs are turned off in project {project.name!r} "
+            "(UpdateProjectConfig IsOpenBatchSQL=True turns them on)",
+        )
+
+
+def _patch(project: Project, spec: dict[str, Any], *, name: str | None) -> DeploymentPatch:
+    """The deployment the job's fields describe, once the project's rules allow them."""
+    _check_folder(project, spec)
+    _check_batch_sql(project, spec)
+    return deployment_patch(spec, project.scope, name=name, locations=package_locations(project))
+
+
 def _create(request: Request, ctx: RequestContext, project_name: str, params: Params) -> Response:
     name = params.required("jobName")
     params.required("apiType")
     project = open_project(request, ctx, project_name)
     spec = spec_update(params)
-    patch = deployment_patch(spec, project.scope, name=name)
+    patch = _patch(project, spec, name=name)
     queue = job_queue(project.services, spec.get("queueName"))
     patch = dataclasses.replace(patch, queue=queue)
     project.services.deployments.create(project.scope, project.actor, patch)
@@ -118,7 +164,7 @@ async def create_job(projectName: str, request: Request, ctx: Context) -> Respon
 def _rewrite(
     project: Project, deployment: Deployment, spec: dict[str, Any], *, queue: bool = False
 ) -> Deployment:
-    patch = deployment_patch(spec, project.scope, name=None)
+    patch = _patch(project, spec, name=None)
     if queue:
         # "" clears the deployment's queue: the default queue.
         named = job_queue(project.services, spec.get("queueName"))

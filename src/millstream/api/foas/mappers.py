@@ -10,8 +10,10 @@ is derived from them (``deployment_patch``):
   ``apiType DATASTREAM``: ``code`` holds ``key=value`` lines (``--``/``#`` comments)
   with ``blink.main.class`` (the entry class; ``properties`` may set it too) and
   ``blink.main.jar`` (the jar, else the first of ``packages``); ``packages`` are
-  artifact names of the project's artifact store (``artifacts://ws/ns/name``), the ones
-  that are not the main jar are additional dependencies;
+  package names: a package registered with a location (CreatePackage's OSS bucket and
+  path) is used from there (``locations``, the caller looks them up), any other name is a
+  file of the project's artifact store (``artifacts://ws/ns/name``); the ones that are
+  not the main jar are additional dependencies;
 - ``jobType`` ``FLINK_STREAM``/``FLINK_BATCH`` -> the execution mode;
 - ``properties`` (``key=value`` or ``key:value`` lines, or a JSON object) -> Flink
   configuration: the document's ``blink.*`` keys with an Apache Flink equivalent are
@@ -209,7 +211,12 @@ def _packages(spec: Mapping[str, Any]) -> list[str]:
     return [p.strip() for p in str(spec.get("packages") or "").split(",") if p.strip()]
 
 
-def _artifact(spec: dict[str, Any], scope: Scope, properties: Mapping[str, str]) -> Artifact:
+def _artifact(
+    spec: dict[str, Any],
+    scope: Scope,
+    properties: Mapping[str, str],
+    locations: Mapping[str, str],
+) -> Artifact:
     extra = {SPEC_KEY: json.dumps(spec, sort_keys=True)}
     code = str(spec.get("code") or "")
     if _api_type(spec) is ApiType.SQL:
@@ -223,7 +230,9 @@ def _artifact(spec: dict[str, Any], scope: Scope, properties: Mapping[str, str])
         raise InvalidInput("a DATASTREAM job needs its jar: blink.main.jar in code, or packages")
 
     def uri(name: str) -> str:
-        return name if "://" in name else artifact_uri(scope.workspace, scope.namespace, name)
+        if "://" in name:
+            return name
+        return locations.get(name) or artifact_uri(scope.workspace, scope.namespace, name)
 
     return Artifact(
         kind=ArtifactKind.JAR,
@@ -234,12 +243,19 @@ def _artifact(spec: dict[str, Any], scope: Scope, properties: Mapping[str, str])
     )
 
 
-def deployment_patch(spec: dict[str, Any], scope: Scope, *, name: str | None) -> DeploymentPatch:
-    """The whole deployment a foas job's fields describe (create and update alike)."""
+def deployment_patch(
+    spec: dict[str, Any],
+    scope: Scope,
+    *,
+    name: str | None,
+    locations: Mapping[str, str] | None = None,
+) -> DeploymentPatch:
+    """The whole deployment a foas job's fields describe (create and update alike);
+    ``locations``: package name -> location of the project's registered packages."""
     properties = parse_properties(spec.get("properties"))
     return DeploymentPatch(
         name=name,
-        artifact=_artifact(spec, scope, properties),
+        artifact=_artifact(spec, scope, properties, locations or {}),
         execution_mode=_execution_mode(spec),
         engine_version=_engine_version(spec),
         description=str(spec.get("description") or ""),

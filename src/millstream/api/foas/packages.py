@@ -219,7 +219,11 @@ def _delete(request: Request, ctx: RequestContext, name: str, package_name: str)
     project = open_project(request, ctx, name)
 
     def users(package: Package) -> list[str]:
-        return [d.name for d in all_deployments(project) if uses_package(d, project, package.name)]
+        return [
+            d.name
+            for d in all_deployments(project)
+            if uses_package(d, project, package.name, package.location)
+        ]
 
     try:
         _service(project).delete(project.scope, project.actor, package_name, users=users)
@@ -241,7 +245,11 @@ def _jobs(
     page_index, page_size = _paging(params)
     project = open_project(request, ctx, name)
     package = _service(project).get(project.scope, package_name)
-    using = [d for d in all_deployments(project) if uses_package(d, project, package.name)]
+    using = [
+        d
+        for d in all_deployments(project)
+        if uses_package(d, project, package.name, package.location)
+    ]
     using.sort(key=lambda d: d.name)
     shown = using[(page_index - 1) * page_size : page_index * page_size]
     return ok(

@@ -22,6 +22,7 @@ from millstream.control.services.hot_updates import HotUpdateService
 from millstream.control.services.jobs import JobService
 from millstream.control.services.locator import Locator
 from millstream.control.services.logs import LogService
+from millstream.control.services.namespaces import NamespaceService
 from millstream.control.services.packages import PackageService
 from millstream.control.services.queues import QueueService
 from millstream.control.services.savepoints import SavepointService
@@ -68,3 +69,5 @@ class Services:
     folders: FolderService | None = None
     packages: PackageService | None = None
     tags: TagService | None = None
+    # Namespace profiles, creation and deletion (administrators).
+    namespaces: NamespaceService | None = None

@@ -164,3 +164,20 @@ def test_table_io_splits_created_tables_into_inputs_and_outputs() -> None:
         ("snk", {"connector": "print", "x": "y"})
     ]
     assert io["Dims"] == []
+
+
+def test_registered_packages_are_used_from_their_location() -> None:
+    spec = {
+        "apiType": "DATASTREAM",
+        "code": "blink.main.class=com.example.Main",
+        "packages": "udf.jar,words.txt,https://example.com/x.jar",
+    }
+    locations = {"udf.jar": "oss://bucket/path/a.jar"}
+    artifact = deployment_patch(spec, SCOPE, name="j", locations=locations).artifact
+    assert artifact is not None
+    assert artifact.jar_uri == "oss://bucket/path/a.jar"
+    # An unregistered name is a file of the artifact store; a URI stays itself.
+    assert artifact.additional_dependencies == (
+        "artifacts://ws/ns/words.txt",
+        "https://example.com/x.jar",
+    )
