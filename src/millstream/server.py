@@ -273,6 +273,7 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
             SqlNamespaceStore(store.engine),
             access,
             protected=[(settings.default_workspace, settings.default_namespace)],
+            artifacts=services.artifacts,
         ),
     )
     reconciler = Reconciler(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,19 @@ def _flink_state(server: ServerHandle, flink_job_id: str) -> str:
     return str(job["state"])
 
 
+def _settled_flink_state(server: ServerHandle, flink_job_id: str, timeout: float = 15) -> str:
+    """The run's state once Flink's ``/jobs/<id>`` catches up. That handler answers from
+    Flink's execution-graph cache (``web.refresh-interval``, 3 s by default), so it can
+    still say RUNNING after ``/jobs/overview`` - what the reconciler reads - shows the
+    run ended."""
+    deadline = time.monotonic() + timeout
+    state = _flink_state(server, flink_job_id)
+    while state in {"RUNNING", "CREATED", "INITIALIZING"} and time.monotonic() < deadline:
+        time.sleep(0.5)
+        state = _flink_state(server, flink_job_id)
+    return state
+
+
 def _wait_suspended(api: Api, job_id: str) -> dict[str, Any]:
     """Wait for exactly SUSPENDED; any terminal state ends the wait at once (and fails)."""
     job = api.wait_job(
@@ -84,7 +98,7 @@ def test_suspend_and_resume_restores_from_the_suspend_savepoint(
     suspended = _wait_suspended(api, job_id)
     assert suspended["endTime"] is None
     # Flink ended the run by stop-with-savepoint (not a cancel, not still running).
-    assert _flink_state(millstream_server, first_flink_job) == "FINISHED"
+    assert _settled_flink_state(millstream_server, first_flink_job) == "FINISHED"
     savepoints = api.ok("GET", "savepoints", params={"deploymentId": dep_id})
     (suspend_savepoint,) = [s for s in savepoints if s["savepointOrigin"] == "STOP_WITH_SAVEPOINT"]
     assert suspend_savepoint["status"]["state"] == "COMPLETED"

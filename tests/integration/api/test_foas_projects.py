@@ -8,6 +8,7 @@ namespace service).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -40,14 +41,20 @@ from aliyunsdkfoas.request.v20181111 import (
 from millstream.api.app import create_api
 from millstream.api.foas import FOAS
 from millstream.api.native import NATIVE
-from millstream.control.context import Actor, Scope
+from millstream.control.context import SYSTEM, Actor, Scope
+from millstream.control.engine_versions import DEFAULT_ALIASES, EngineVersions
+from millstream.control.services import DeploymentService
 from millstream.control.services.namespaces import NamespaceService
 from millstream.domain.access import Role
+from millstream.domain.artifacts import Artifact
 from millstream.domain.variables import Variable, VariableKind
+from millstream.engine.artifacts import FsspecArtifactStore
+from millstream.engine.uris import ArtifactResolver
 from millstream.store.access import SqlAccessStore
 from millstream.store.catalog import SqlCatalogStore
 from millstream.store.namespaces import SqlNamespaceStore
 from millstream.store.variables import SqlVariableStore
+from tests.fakes import FakeEngine
 from tests.integration.api.test_foas_resources import HOST, NS, SQL, WS, Foas, World
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -59,7 +66,10 @@ def world(tmp_path: Path) -> Iterator[World]:
     built.services = dataclasses.replace(
         built.services,
         namespaces=NamespaceService(
-            SqlNamespaceStore(built.store.engine), built.access, protected=[(WS, NS)]
+            SqlNamespaceStore(built.store.engine),
+            built.access,
+            protected=[(WS, NS)],
+            artifacts=built.services.artifacts,
         ),
     )
     yield built
@@ -143,6 +153,11 @@ async def test_project_round_trip_create_get_list_update_delete(foas: Foas, worl
         _request(CreateFolderRequest.CreateFolderRequest, projectName="etl", path="/daily")
     )
     variables = SqlVariableStore(world.store.engine)
+    artifacts = world.services.artifacts
+    assert artifacts is not None
+    upload = artifacts.begin_upload(Scope(WS, "etl"), SYSTEM, "udf.jar")
+    upload.write(b"PK\x03\x04")
+    upload.commit()
     now = datetime.now(UTC)
     with variables.transaction() as repos:
         repos.create_variable(
@@ -165,6 +180,7 @@ async def test_project_round_trip_create_get_list_update_delete(foas: Foas, worl
     assert [p["Name"] for p in listed["Projects"]["Project"]] == ["default"]
     # The name can be used again: a new, empty project.
     await foas.ok(_create_project("etl"))
+    assert artifacts.list(Scope(WS, "etl")) == []
     got = (await foas.ok(_request(GetProjectRequest.GetProjectRequest, projectName="etl")))[
         "Project"
     ]
@@ -360,3 +376,66 @@ async def test_autoscale_says_there_is_no_autoscaler(foas: Foas) -> None:
         status, error = await foas.error(request)
         assert (status, error["Code"]) == (501, "NotImplemented")
         assert "no autoscaler" in error["Message"]
+
+
+class _ResolvingChecker:
+    """The artifact check of a create/update, reduced to the real URI resolution (the
+    production checker also opens the jar to find its entry class)."""
+
+    def __init__(self, resolver: ArtifactResolver) -> None:
+        self.resolver = resolver
+
+    def check_artifact(self, artifact: Artifact, *, workspace: str, namespace: str) -> None:
+        for uri in (artifact.jar_uri, *artifact.additional_dependencies):
+            if uri:
+                self.resolver.resolve(uri, workspace=workspace, namespace=namespace)
+
+
+async def test_a_package_location_goes_through_the_artifact_resolver(
+    world: World, tmp_path: Path
+) -> None:
+    resolver = ArtifactResolver(
+        FsspecArtifactStore(str(tmp_path / "artifacts")),
+        cache_dir=tmp_path / "cache",
+        scheme_map={"oss://mapped/": f"{WS}/{NS}"},
+    )
+    world.services = dataclasses.replace(
+        world.services,
+        deployments=DeploymentService(
+            world.store,
+            FakeEngine(),
+            EngineVersions(installed=["flink-2.3.0"], aliases=DEFAULT_ALIASES),
+            artifacts=_ResolvingChecker(resolver),
+        ),
+    )
+    world.upload("a.jar")
+    async with _client(world) as foas:
+        await _use_packages(foas)
+
+
+@contextlib.asynccontextmanager
+async def _client(world: World) -> AsyncIterator[Foas]:
+    app = create_api(world.services, world.access, dialects=[NATIVE, FOAS], max_body_bytes=8192)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=f"http://{HOST}") as client:
+        yield Foas(client, world.admin.key.id, world.admin.secret)
+
+
+async def _use_packages(foas: Foas) -> None:
+    for name, bucket in (("mapped.jar", "mapped"), ("elsewhere.jar", "unmapped")):
+        await foas.ok(
+            _request(
+                CreatePackageRequest.CreatePackageRequest,
+                projectName="default",
+                packageName=name,
+                type="JAR",
+                ossBucket=f"{bucket}.oss-cn-hangzhou-internal.aliyuncs.com",
+                ossPath="a.jar",
+            )
+        )
+    datastream = {"apiType": "DATASTREAM", "code": "blink.main.class=com.example.Main"}
+    await foas.ok(_job("default", "good", packages="mapped.jar", **datastream))
+    status, error = await foas.error(_job("default", "bad", packages="elsewhere.jar", **datastream))
+    assert (status, error["Code"]) == (400, "InvalidParameter")
+    assert "oss://unmapped/a.jar" in error["Message"]
+    assert "scheme_map" in error["Message"]

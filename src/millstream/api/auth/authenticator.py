@@ -1,10 +1,12 @@
 """The scheme-agnostic authentication layer every dialect plugs its signature verifier into.
 
 ``Authenticator.authenticate(SignedRequest)`` picks the verifier whose scheme the
-``Authorization`` header names, checks the timestamp (±15 minutes), the body digest and
-the signature with the key's secret (looked up through ``AccessService``), then spends the
-request's nonce so it cannot be replayed. Every failure is ``Unauthenticated``; messages
-never say which part of a signature matched.
+``Authorization`` header names (for a request without one, the ``QuerySignatureVerifier``
+that recognises its query signature, if the dialect lists one), checks the timestamp
+(±15 minutes), the body digest and the signature with the key's secret (looked up
+through ``AccessService``), then spends the request's nonce so it cannot be replayed.
+Every failure is ``Unauthenticated``; messages never say which part of a signature
+matched.
 
 Nothing is said about a key before its signature verified: an unknown key id, a wrong
 secret, a tampered body and a disabled key with a wrong secret all get the one
@@ -30,7 +32,7 @@ import hmac
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
@@ -48,6 +50,7 @@ __all__ = [
     "SAFE_METHODS",
     "Authenticator",
     "Claim",
+    "QuerySignatureVerifier",
     "SignatureVerifier",
     "SignedRequest",
     "equal_signatures",
@@ -128,6 +131,18 @@ class SignatureVerifier(Protocol):
         ...
 
 
+@runtime_checkable
+class QuerySignatureVerifier(SignatureVerifier, Protocol):
+    """A scheme signed in the request itself, without ``Authorization`` header (the
+    foas document's ``Signature`` query parameter, ``api.auth.rpc_query``). Only the
+    dialects that list such a verifier accept such requests."""
+
+    def accepts_query(self, request: SignedRequest) -> bool:
+        """Whether ``request``, which has no ``Authorization`` header, is signed in this
+        verifier's scheme."""
+        ...
+
+
 class Authenticator:
     """Looks keys up and runs the verifiers; shared by every dialect."""
 
@@ -184,6 +199,16 @@ class Authenticator:
     def _claim(self, request: SignedRequest) -> tuple[SignatureVerifier, Claim]:
         authorization = request.header("authorization")
         if not authorization:
+            by_query = next(
+                (
+                    v
+                    for v in self._verifiers
+                    if isinstance(v, QuerySignatureVerifier) and v.accepts_query(request)
+                ),
+                None,
+            )
+            if by_query is not None:
+                return by_query, by_query.claim(request)
             raise Unauthenticated(
                 "the request is not signed: send an Authorization header made with an "
                 "AccessKey ID and secret",

@@ -28,7 +28,7 @@ from millstream.api.dli.ids import Ids
 from millstream.control.context import Actor, Scope
 from millstream.control.ports import Page
 from millstream.control.services import Services
-from millstream.domain.errors import ErrorCode, NotFound
+from millstream.domain.errors import ErrorCode, NotFound, PermissionDenied
 
 __all__ = ["PROJECT_HEADER", "Project", "open_project", "project_scope"]
 
@@ -87,9 +87,26 @@ def open_project(request: Request, ctx: RequestContext, project_id: str) -> Proj
     Blocking (reads the store): call it from the thread pool."""
     _check_project_id(request, project_id)
     services = ctx.services
-    scope = project_scope(services, project_id)
-    if services.access is not None:
-        authorize(services.access, ctx.actor, scope, write=ctx.operation.writes)
+    try:
+        scope = project_scope(services, project_id)
+        if services.access is not None:
+            authorize(services.access, ctx.actor, scope, write=ctx.operation.writes)
+    except NotFound as exc:
+        if exc.code is not ErrorCode.NAMESPACE_NOT_FOUND:
+            raise
+        # The domain names a namespace and a workspace; a DLI user knows a project id.
+        # No role and no such project answer alike, so nothing leaks.
+        raise NotFound(
+            f"project {project_id!r} does not exist or your access key has no role in it",
+            code=ErrorCode.NAMESPACE_NOT_FOUND,
+        ) from None
+    except PermissionDenied:
+        needed = "write (editor)" if ctx.operation.writes else "read (viewer)"
+        raise PermissionDenied(
+            f"your access key's role in project {project_id!r} does not allow "
+            f"{ctx.operation.name}: it needs {needed} access; ask the project's owner",
+            code=ErrorCode.PERMISSION_DENIED,
+        ) from None
     request.state.scope = scope  # what the audit log records
     return Project(
         project_id=project_id,

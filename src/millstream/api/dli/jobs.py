@@ -54,7 +54,7 @@ from millstream.api.dli.schemas import (
     SavepointAction,
     SqlJob,
 )
-from millstream.api.dli.states import status_of
+from millstream.api.dli.states import LIST_STATUSES, status_of
 from millstream.api.dli.templates import template_sql
 from millstream.control.ports import Page
 from millstream.domain.deployments import Deployment
@@ -69,7 +69,7 @@ from millstream.domain.errors import (
 from millstream.domain.jobs import Job, JobStatus, RestoreKind, RestoreStrategy, StopStrategy
 from millstream.domain.savepoints import SavepointState
 
-__all__ = ["router"]
+__all__ = ["current_run", "deployment_of", "router"]
 
 router = dli_router()
 
@@ -77,12 +77,17 @@ JobId = Annotated[int, Path(ge=0)]
 _PAGE = 500
 _MAX_LIMIT = 100
 _TRUE = {"true": True, "false": False}
+_MAX_NAME = 57
+# Every job_type value the SDK documents for list_flink_jobs (SQL edge jobs never match).
+LIST_JOB_TYPES = frozenset(
+    {"flink_sql_job", "flink_opensource_sql_job", "flink_sql_edge_job", "flink_jar_job"}
+)
 
 
 # ----------------------------------------------------------------- reading
 
 
-def _deployment(project: Project, job_id: int) -> Deployment:
+def deployment_of(project: Project, job_id: int) -> Deployment:
     """The deployment a DLI job id names, in the caller's project."""
     try:
         deployment_id = project.ids.deployment_id(job_id)
@@ -93,7 +98,7 @@ def _deployment(project: Project, job_id: int) -> Deployment:
         ) from None
 
 
-def _current_run(project: Project, deployment: Deployment) -> Job | None:
+def current_run(project: Project, deployment: Deployment) -> Job | None:
     """The deployment's newest job (its current or last run)."""
     jobs, _ = project.services.jobs.list(project.scope, deployment.id, Page(0, 1))
     return jobs[0] if jobs else None
@@ -166,7 +171,7 @@ def _update(
     body: JarJob | SqlJob,
 ) -> JSONResponse:
     project = open_project(request, ctx, project_id)
-    deployment = _deployment(project, job_id)
+    deployment = deployment_of(project, job_id)
     if kind_of(deployment) is not kind:
         other = "update_flink_sql_job" if kind is JobKind.JAR else "update_flink_jar_job"
         raise InvalidInput(f"job {job_id} is a {kind_of(deployment).value}: use {other}")
@@ -255,12 +260,15 @@ def _list(request: Request, ctx: RequestContext, project_id: str) -> JSONRespons
     if order not in {"asc", "desc"}:
         raise DialectError(400, BAD_PARAMETER, f"order must be asc or desc, not {order!r}")
     tags = _tags_filter(query.get("tags"))
+    _check_filters(request)
     project = open_project(request, ctx, project_id)
+    # A queue that does not exist is a typo, not a filter that matches nothing.
+    _check_queue(project, {"queue_name": query.get("queue_name")})
     deployments = _all_deployments(project)
     numbers = project.ids.job_ids(d.id for d in deployments)
     rows: list[tuple[int, Deployment, Job | None]] = []
     for deployment in deployments:
-        job = _current_run(project, deployment)
+        job = current_run(project, deployment)
         if not _matches(request, deployment, job, tags):
             continue
         rows.append((numbers[deployment.id], deployment, job))
@@ -276,10 +284,34 @@ def _list(request: Request, ctx: RequestContext, project_id: str) -> JSONRespons
     )
 
 
+def _one_of(request: Request, name: str, valid: frozenset[str]) -> None:
+    raw = request.query_params.get(name)
+    if raw and raw not in valid:
+        raise DialectError(
+            400,
+            BAD_PARAMETER,
+            f"{name} {raw[:64]!r} is not valid: use one of {', '.join(sorted(valid))}",
+        )
+
+
+def _check_filters(request: Request) -> None:
+    """Filters with a closed set of values refuse any other (an empty list would hide
+    the typo); ``name`` has DLI's length limit, ``root_job_id`` is a job id."""
+    _one_of(request, "status", LIST_STATUSES)
+    _one_of(request, "job_type", LIST_JOB_TYPES)
+    name = request.query_params.get("name") or ""
+    if len(name) > _MAX_NAME:
+        raise DialectError(400, BAD_PARAMETER, f"name has at most {_MAX_NAME} characters")
+    _int_param(request, "root_job_id", -1, 0, 2**63 - 1)
+
+
 def _matches(
     request: Request, deployment: Deployment, job: Job | None, tags: dict[str, str]
 ) -> bool:
     query = request.query_params
+    if query.get("root_job_id"):
+        # Only edge jobs have a parent job; Millstream runs none (root_id is -1).
+        return False
     name = query.get("name")
     if name and name.lower() not in deployment.name.lower():
         return False
@@ -305,8 +337,8 @@ async def list_flink_jobs(project_id: str, request: Request, ctx: Context) -> JS
 
 def _show(request: Request, ctx: RequestContext, project_id: str, job_id: int) -> JSONResponse:
     project = open_project(request, ctx, project_id)
-    deployment = _deployment(project, job_id)
-    job = _current_run(project, deployment)
+    deployment = deployment_of(project, job_id)
+    job = current_run(project, deployment)
     detail = flink_job(
         deployment,
         job,
@@ -329,8 +361,8 @@ def _execution_graph(
     request: Request, ctx: RequestContext, project_id: str, job_id: int
 ) -> JSONResponse:
     project = open_project(request, ctx, project_id)
-    deployment = _deployment(project, job_id)
-    job = _current_run(project, deployment)
+    deployment = deployment_of(project, job_id)
+    job = current_run(project, deployment)
     if job is None or job.flink_job_id is None:
         raise InvalidInput(
             f"job {job_id} has no execution graph: it has not been submitted to Flink yet",
@@ -367,7 +399,7 @@ def _item(ok: bool, message: str) -> dict[str, Any]:
 
 def _each(project: Project, job_ids: list[int], act: Any) -> list[dict[str, Any]]:
     """Resolve every id first (an unknown one fails the request), then act on each."""
-    deployments = [(job_id, _deployment(project, job_id)) for job_id in job_ids]
+    deployments = [(job_id, deployment_of(project, job_id)) for job_id in job_ids]
     results = []
     for job_id, deployment in deployments:
         try:
@@ -384,7 +416,7 @@ def _run(request: Request, ctx: RequestContext, project_id: str, body: BatchRun)
     )
 
     def run(job_id: int, deployment: Deployment) -> str:
-        current = _current_run(project, deployment)
+        current = current_run(project, deployment)
         if current is not None and current.status is JobStatus.SUSPENDED:
             project.services.jobs.resume(project.scope, project.actor, current.id)
         else:
@@ -395,7 +427,7 @@ def _run(request: Request, ctx: RequestContext, project_id: str, body: BatchRun)
             except JobAlreadyLive:
                 # The domain's message names a deployment and a job UUID; a DLI user
                 # knows this job by its integer id and DLI status.
-                live = _current_run(project, deployment)
+                live = current_run(project, deployment)
                 raise JobAlreadyLive(  # ``_each`` puts "job <id>: " in front
                     f"already running ({status_of(live)}); stop it first"
                 ) from None
@@ -415,9 +447,19 @@ def _stop(request: Request, ctx: RequestContext, project_id: str, body: BatchSto
     strategy = StopStrategy.STOP_WITH_SAVEPOINT if body.trigger_savepoint else StopStrategy.NONE
 
     def stop(job_id: int, deployment: Deployment) -> str:
-        current = _current_run(project, deployment)
+        current = current_run(project, deployment)
         if current is None or current.is_terminal:
             raise InvalidInput(f"job {job_id} is not running", code=ErrorCode.JOB_NOT_RUNNING)
+        if body.trigger_savepoint and current.status is JobStatus.STARTING:
+            # Flink takes a savepoint only of a running job: stopping a job that is still
+            # starting "with a savepoint" would answer success and then leave it running
+            # once the savepoint fails. Say so now; nothing is changed.
+            raise InvalidInput(  # ``_each`` puts "job <id>: " in front
+                f"still {status_of(current)}: Flink takes a savepoint only once the job is "
+                "job_running; nothing was stopped. Stop it without trigger_savepoint, or "
+                "retry once it runs",
+                code=ErrorCode.JOB_NOT_RUNNING,
+            )
         project.services.jobs.stop(project.scope, project.actor, current.id, strategy)
         return f"The request for stopping job {job_id} is delivered successfully."
 
@@ -436,7 +478,7 @@ def _delete_one(project: Project, job_id: int, deployment: Deployment) -> None:
     except Conflict as exc:
         if exc.code is not ErrorCode.DEPLOYMENT_HAS_LIVE_JOB:
             raise
-        live = _current_run(project, deployment)
+        live = current_run(project, deployment)
         raise Conflict(
             f"job {job_id} is still running ({status_of(live)}): stop it before deleting it",
             code=ErrorCode.DEPLOYMENT_HAS_LIVE_JOB,
@@ -445,7 +487,7 @@ def _delete_one(project: Project, job_id: int, deployment: Deployment) -> None:
 
 def _delete(request: Request, ctx: RequestContext, project_id: str, job_id: int) -> JSONResponse:
     project = open_project(request, ctx, project_id)
-    _delete_one(project, job_id, _deployment(project, job_id))
+    _delete_one(project, job_id, deployment_of(project, job_id))
     return ok_json(ctx.request_id, "The job is deleted successfully.")
 
 
@@ -481,7 +523,7 @@ def _savepoint(
     request: Request, ctx: RequestContext, project_id: str, job_id: int, body: SavepointAction
 ) -> JSONResponse:
     project = open_project(request, ctx, project_id)
-    deployment = _deployment(project, job_id)
+    deployment = deployment_of(project, job_id)
     if body.action != "1":
         raise InvalidInput(f'savepoint action {body.action!r} is not supported: use "1" (trigger)')
     project.services.savepoints.create(project.scope, project.actor, deployment.id)

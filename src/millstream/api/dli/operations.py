@@ -41,9 +41,9 @@ OPERATIONS = OperationTable(
         read("ShowQueue", scoped=False),
         write("CreateQueue", scoped=False),
         write("DeleteQueue", scoped=False),
-        # Not served yet (``unserved``: 501); declared so they answer in the envelope.
         read("ShowFlinkMetric", scoped=False),
         read("CreateFlinkSqlJobGraph", scoped=False),
+        # Not served (``unserved``: 501 with the reason); declared to answer in the envelope.
         write("ImportFlinkJobSavepoint", scoped=False),
     ],
 )

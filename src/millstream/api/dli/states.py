@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 from millstream.domain.jobs import DesiredState, Job, JobStatus, StopStrategy
 
-__all__ = ["DESCRIPTIONS", "DRAFT", "JOB_STATES", "LIVE_STATES", "status_of"]
+__all__ = ["DESCRIPTIONS", "DRAFT", "JOB_STATES", "LIST_STATUSES", "LIVE_STATES", "status_of"]
 
 DRAFT = "job_init"
 SUBMIT_FAILED = "job_submit_fail"
@@ -53,6 +53,19 @@ DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
         SAVEPOINTING: "Creating a savepoint",
         "job_finish": "Completed",
         "job_idle": "Idle: stopped with a savepoint, a run resumes it",
+    }
+)
+
+# Every status the SDK documents as a list_flink_jobs filter: the ones above and DLI's
+# own (downloading, stop failed, arrears) that Millstream never shows; those filter to
+# an empty list, any other value is refused.
+LIST_STATUSES = frozenset(
+    DESCRIPTIONS.keys()
+    | {
+        "job_downloading",
+        "job_cancel_fail",
+        "job_arrearage_stopped",
+        "job_arrearage_recovering",
     }
 )
 

@@ -2,16 +2,20 @@
 (``aliyun-python-sdk-foas``), one package.
 
 ROA REST under ``/api/v2/projects/...`` and ``/api/v2/clusters...`` with the SDK's
-``acs AK:signature`` HMAC-SHA1 (``api.auth.roa``) and form-urlencoded bodies
+``acs AK:signature`` HMAC-SHA1 (``api.auth.roa``) or the document's own query signature
+for people who sign by hand (``api.auth.rpc_query``), and form-urlencoded bodies
 (``routing``); the ``{"RequestId", ...}`` envelope with ``{"Code", "Message",
 "HostId"}`` errors, JSON or XML (``envelope``, ``errors``); the state table
-(``states``); integer instance ids (``ids``); projects -> namespaces (``context``,
-``projects``); jobs -> deployments by ``jobName`` (``jobs``, ``mappers``); instances ->
-jobs (``instances``); queues (``queues``); the operations not built yet answer 501
-``NotImplemented`` (``unbuilt``). ``FOAS`` is the value the server lists among its dialects.
+(``states``); integer instance ids (``ids``); projects -> namespaces and their profiles
+(``context``, ``projects``, ``project_profiles``); jobs -> deployments by ``jobName``
+(``jobs``, ``mappers``); instances -> jobs (``instances``); queues (``queues``),
+clusters, folders, packages, tags (``scan``: what jobs refer to); the operations not
+built answer 501 ``NotImplemented`` with the reason (``unbuilt``, and the cluster resizes
+in ``clusters``). ``FOAS`` is the value the server lists among its dialects.
 """
 
 from millstream.api.auth.roa import RoaVerifier
+from millstream.api.auth.rpc_query import RpcQueryVerifier
 from millstream.api.dialect import Dialect
 from millstream.api.foas import (
     clusters,
@@ -50,7 +54,7 @@ FOAS = Dialect(
         tags.router,
         unbuilt.router,
     ],
-    verifiers=[RoaVerifier()],
+    verifiers=[RoaVerifier(), RpcQueryVerifier()],
     # Longer than the native dialect's "/api/v2/": failures under these paths (unknown
     # paths, wrong methods, 413) answer in the foas envelope.
     prefixes=(

@@ -3,7 +3,13 @@ CommitJob and OfflineJob over the project's deployments, named by ``jobName``.
 
 - CreateJob makes the deployment (``mappers.deployment_patch``); the name is the
   deployment's name, unique in the project (``Job.AlreadyExists``); ``queueName`` is
-  the deployment's queue (``queues.job_queue``: an unknown one is ``Queue.NotFound``).
+  the deployment's queue (``queues.job_queue``: an unknown one is ``Queue.NotFound``);
+  ``folderId`` must name a folder of the project (``Folder.NotFound``; 0 is ``/``);
+  ``packages`` registered with a location (CreatePackage's OSS bucket and path) are used
+  from there (``scan.package_locations``), so the artifact checks of the deployment
+  service resolve them like any artifact URI; a batch SQL job is refused in a project
+  whose batch SQL was turned off (UpdateProjectConfig, ``project_profiles``). UpdateJob
+  checks the same.
 - UpdateJob merges the fields it sends into the job's foas fields and rewrites the
   deployment from them; a running instance keeps what it was started with.
 - DeleteJob deletes the deployment; with a live instance it is refused

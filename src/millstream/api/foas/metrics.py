@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +35,7 @@ from millstream.api.foas.instances import instance_of
 from millstream.api.foas.jobs import deployment_named
 from millstream.api.foas.routing import JOB, Params, foas_router, read_params
 from millstream.api.foas.states import actual_state
-from millstream.control.services.diagnosis import ProxyResource
+from millstream.control.services.job_metrics import JobMetrics
 from millstream.domain.errors import ErrorCode, InvalidInput, Unavailable
 from millstream.domain.jobs import Job, JobStatus
 
@@ -107,55 +106,19 @@ def _query(params: Params) -> tuple[int | None, int | None, list[str]]:
 
 
 class _Flink:
-    """Reads one running job's metrics through the diagnosis service's Flink proxy."""
+    """Reads one running job's metrics (``control.services.job_metrics``, through the
+    diagnosis service's Flink proxy)."""
 
     def __init__(self, project: Project, job: Job) -> None:
         diagnosis = project.services.diagnosis
         if diagnosis is None:
             raise Unavailable("this server does not reach Flink's REST API")
-        self._get: Callable[[str], Any] = lambda path: diagnosis.proxy(
-            project.scope, ProxyResource("jobs", job.id), f"/jobs/{job.id}{path}"
-        )
-        self._plan: dict[str, Any] | None = None
-
-    def _vertices(self, which: str) -> list[str]:
-        if self._plan is None:
-            self._plan = dict(self._get("/plan").get("plan") or {})
-        nodes = [n for n in self._plan.get("nodes") or [] if isinstance(n, dict)]
-        feeding = {
-            str(i.get("id")) for n in nodes for i in n.get("inputs") or [] if isinstance(i, dict)
-        }
-        if which == "sources":
-            return [str(n["id"]) for n in nodes if not n.get("inputs")]
-        if which == "sinks":
-            return [str(n["id"]) for n in nodes if str(n["id"]) not in feeding]
-        return [str(n["id"]) for n in nodes]
+        self._metrics = JobMetrics(diagnosis, project.scope, job)
 
     def value(self, source: Source) -> float | None:
         if not source.vertices:
-            rows = self._get(f"/metrics?get={source.flink}")
-            return _first(rows, "value")
-        values = []
-        for vertex in self._vertices(source.vertices):
-            rows = self._get(
-                f"/vertices/{vertex}/subtasks/metrics?get={source.flink}&agg={source.aggregate}"
-            )
-            found = _first(rows, source.aggregate)
-            if found is not None:
-                values.append(found)
-        if not values:
-            return None
-        return sum(values) if source.aggregate == "sum" else max(values)
-
-
-def _first(rows: Any, field: str) -> float | None:
-    for row in rows if isinstance(rows, list) else []:
-        if isinstance(row, dict) and row.get(field) is not None:
-            try:
-                return float(row[field])
-            except (TypeError, ValueError):
-                return None
-    return None
+            return self._metrics.job_metric(source.flink)
+        return self._metrics.over_vertices(source.flink, source.vertices, source.aggregate)
 
 
 def _metrics(

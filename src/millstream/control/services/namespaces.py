@@ -7,7 +7,9 @@ namespace's OWNER (a member row, so the role outlives a later loss of admin righ
 Changing the profile needs the OWNER role there. A deletion is refused, naming what is
 in the way, while the namespace has deployments, live jobs, session clusters or a queue
 bound to it alone (unbinding that queue would open it to every namespace); the
-installation's default namespace is never deleted. Without an access service (tests,
+installation's default namespace is never deleted. A deletion also removes the
+namespace's files from the artifact store (``artifacts``), so a namespace created later
+under the same name starts empty. Without an access service (tests,
 tools wiring part of the server) every caller may. The API dialects call it through
 ``Services.namespaces``; the rows live behind ``NamespaceStore``.
 """
@@ -19,6 +21,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 
+from millstream.control.artifact_ports import StoredArtifact
 from millstream.control.context import Actor, Scope
 from millstream.control.namespace_ports import NamespaceRepositories, NamespaceStore
 from millstream.domain.access import Member, Permission, Role, User
@@ -30,7 +33,14 @@ from millstream.domain.namespace_profiles import (
 )
 from millstream.domain.namespaces import validate_name
 
-__all__ = ["NamespaceAccess", "NamespaceService"]
+__all__ = ["NamespaceAccess", "NamespaceArtifacts", "NamespaceService"]
+
+
+class NamespaceArtifacts(Protocol):
+    """What the service needs of ``ArtifactService``: the namespace's stored files."""
+
+    def list(self, scope: Scope) -> list[StoredArtifact]: ...
+    def delete(self, scope: Scope, actor: Actor, name: str) -> None: ...
 
 
 class NamespaceAccess(Protocol):
@@ -48,6 +58,7 @@ class NamespaceService:
         access: NamespaceAccess | None,
         *,
         protected: Collection[tuple[str, str]] = (),
+        artifacts: NamespaceArtifacts | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
@@ -55,6 +66,7 @@ class NamespaceService:
         # (workspace, namespace) pairs that are never deleted: the installation's defaults.
         self._protected = frozenset(protected)
         self._clock = clock
+        self._artifacts = artifacts
 
     def create(
         self,
@@ -130,14 +142,14 @@ class NamespaceService:
                 code=ErrorCode.CONFLICT,
             )
         with self._store.transaction() as repos:
-            _require(repos, scope)
-            blockers = repos.read_use(workspace=scope.workspace, name=scope.namespace).blockers()
-            if blockers:
-                raise Conflict(
-                    f"namespace {scope.namespace!r} cannot be deleted: it still has "
-                    + "; ".join(blockers),
-                    code=ErrorCode.CONFLICT,
-                )
+            _require_unused(repos, scope)
+        if self._artifacts is not None:
+            # Files live outside the database: removed once nothing is in the way (and
+            # while the namespace still exists, which the artifact service requires).
+            for stored in self._artifacts.list(scope):
+                self._artifacts.delete(scope, actor, stored.name)
+        with self._store.transaction() as repos:
+            _require_unused(repos, scope)  # again: a job may have been created meanwhile
             repos.delete_namespace(workspace=scope.workspace, name=scope.namespace)
 
     def _require_admin(self, actor: Actor, what: str) -> None:
@@ -157,3 +169,13 @@ def _require(repos: NamespaceRepositories, scope: Scope) -> NamespaceProfile:
             code=ErrorCode.NAMESPACE_NOT_FOUND,
         )
     return profile
+
+
+def _require_unused(repos: NamespaceRepositories, scope: Scope) -> None:
+    _require(repos, scope)
+    blockers = repos.read_use(workspace=scope.workspace, name=scope.namespace).blockers()
+    if blockers:
+        raise Conflict(
+            f"namespace {scope.namespace!r} cannot be deleted: it still has " + "; ".join(blockers),
+            code=ErrorCode.CONFLICT,
+        )
