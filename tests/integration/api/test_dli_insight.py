@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,7 +37,10 @@ from tests.integration.api.test_dli_api import (
     Dli,
     World,
     build_app,
+    world,
 )
+
+__all__ = ["world"]  # the SQLite + PostgreSQL fixture, re-exported for this module
 
 FLINK_ID = "c" * 32
 SOURCE, SINK = "a" * 32, "b" * 32
@@ -90,13 +92,6 @@ class FakeInspector:
         if value is None:
             return []
         return [{"id": query["get"], query["agg"]: value}]
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    built = World(tmp_path)
-    yield built
-    built.close()
 
 
 @pytest.fixture
@@ -186,6 +181,9 @@ async def test_gen_graph_refuses_a_jar_job_and_unknown_ids(dli: Dli) -> None:
     job_id = await _sql_job(dli)
     response = await _gen_graph(dli, job_id, {"parallel_number": 0})
     assert (response.status_code, response.json()["error_code"]) == (400, "DLI.0001")
+    response = await _gen_graph(dli, job_id, {"flink_version": "0.9"})
+    assert (response.status_code, response.json()["error_code"]) == (400, "DLI.0001")
+    assert "flink-0.9" in response.json()["error_msg"]
 
 
 # ----------------------------------------------------------------- metrics
@@ -316,3 +314,16 @@ async def test_stop_with_savepoint_of_a_starting_job_says_so_and_stops_nothing(
     assert stopped[0]["is_success"] is True
     shown = await dli.ok("GET", f"/streaming/jobs/{job_id}")
     assert shown["job_detail"]["status"] == "job_savepointing"
+
+
+async def test_list_queues_filters_refuse_unknown_values(dli: Dli) -> None:
+    everything = await dli.ok("GET", "/queues", query=[("queue_type", "general")])
+    assert "default" in {q["queue_name"] for q in everything["queues"]}
+    assert everything["queues"] == (await dli.ok("GET", "/queues"))["queues"]
+    # Millstream's queues run Flink jobs: no SQL queues, and none has tags.
+    assert (await dli.ok("GET", "/queues", query=[("queue_type", "sql")]))["queues"] == []
+    assert (await dli.ok("GET", "/queues", query=[("tags", "a=b")]))["queues"] == []
+    for name, value in [("queue_type", "spark"), ("with-priv", "yes"), ("tags", "a")]:
+        status, error = await dli.error("GET", "/queues", query=[(name, value)])
+        assert (status, error["error_code"]) == (400, "DLI.0001")
+        assert name in error["error_msg"]

@@ -5,7 +5,9 @@ The SQL is the body's ``sql_body``, else the job's own; ``parallel_number`` (els
 job's parallelism) is the plan's default parallelism. Planning goes through
 ``DeploymentService.plan_sql`` on the project's cluster, so it is Flink's real JobGraph,
 planned by the installation's engine (``flink_version`` is checked like a job's but
-does not pick another planner). The answer is the SDK's
+does not pick another planner; ``cu_number``, ``tm_cus``, ``tm_slot_num``,
+``operator_config``, ``graph_type`` and the static estimator's settings shape no JobGraph
+and are accepted as they are). The answer is the SDK's
 ``CreateFlinkSqlJobGraphResponse``: ``stream_graph`` is a JSON text (the SDK types it as a
 string) ``{"job_name", "type", "nodes": [{"id", "name", "parallelism", "inputs"}],
 "edges": [{"source", "target", "ship_strategy"}]}``, nodes in Flink's order. SQL the

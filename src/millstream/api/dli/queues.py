@@ -10,7 +10,9 @@ case with dashes, so ``queue_name`` maps by lower-casing and ``_`` -> ``-``
 (``testQueue`` is ``testqueue``, ``my_queue`` is ``my-queue``) everywhere, jobs'
 ``queue_name`` included. A queue created here runs on the default cluster and is open to
 the project's namespace only; creating or deleting one needs an administrator or the
-owner of that namespace. Listing shows the queues the project may use.
+owner of that namespace. Listing shows the queues the project may use: all of them are
+``general`` queues (they run Flink jobs) without tags, so ``queue_type=sql`` and any
+``tags`` filter list none; an unknown ``queue_type`` or a malformed filter is a 400.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from millstream.api.dialect import Context, RequestContext
 from millstream.api.dli.context import Project, open_project
 from millstream.api.dli.envelope import ok_json
+from millstream.api.dli.errors import BAD_PARAMETER, DialectError
 from millstream.api.dli.mappers import millstream_queue
 from millstream.api.dli.routing import V1, dli_router, parse_body
 from millstream.api.dli.schemas import CreateQueue
@@ -35,6 +38,7 @@ __all__ = ["router"]
 
 router = dli_router()
 
+_QUEUE_TYPES = frozenset({"sql", "general", "all"})
 _SHOW_KEYS = {
     "queue_name": "queueName",
     "queue_type": "queueType",
@@ -87,9 +91,36 @@ def _visible(project: Project, usage: QueueUsage) -> bool:
     return usage.queue.allows(project.scope.workspace, project.scope.namespace)
 
 
+def _list_filters(request: Request) -> bool:
+    """Whether the list's filters can match Millstream's queues; a value outside the SDK's
+    documented ones is a 400 (an empty list would hide the typo)."""
+    query = request.query_params
+    queue_type = (query.get("queue_type") or "all").lower()
+    if queue_type not in _QUEUE_TYPES:
+        raise DialectError(
+            400,
+            BAD_PARAMETER,
+            f"queue_type {queue_type[:32]!r} is not valid: use one of "
+            f"{', '.join(sorted(_QUEUE_TYPES))}",
+        )
+    for flag in ("with-priv", "with-charge-info"):
+        raw = (query.get(flag) or "false").lower()
+        if raw not in {"true", "false"}:
+            raise DialectError(400, BAD_PARAMETER, f"{flag} must be true or false, not {raw!r}")
+    tags = query.get("tags") or ""
+    for part in tags.split(",") if tags else []:
+        key, sep, _ = part.partition("=")
+        if not sep or not key.strip():
+            raise DialectError(400, BAD_PARAMETER, f"tags filter {part!r} is not key=value")
+    # Millstream's queues run Flink jobs (DLI's "general" queues) and carry no tags.
+    return queue_type != "sql" and not tags
+
+
 def _list(request: Request, ctx: RequestContext, project_id: str) -> JSONResponse:
+    can_match = _list_filters(request)
     project = open_project(request, ctx, project_id)
-    shown = [_wire(u) for u in _queues(project).list() if _visible(project, u)]
+    usages = _queues(project).list() if can_match else []
+    shown = [_wire(u) for u in usages if _visible(project, u)]
     return ok_json(ctx.request_id, "", queues=shown)
 
 
