@@ -150,6 +150,7 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         request_timeout=settings.flink.request_timeout,
         artifacts=resolver,
         python_executable=settings.flink.python_executable,
+        os_user=flink_user,
     )
     local: LocalCluster | None = None
     if settings.flink.external_rest_url:

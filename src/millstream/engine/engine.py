@@ -8,6 +8,7 @@ through an ``ArtifactResolver`` (default: the store at ``<data_dir>/artifacts``)
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import threading
@@ -22,6 +23,7 @@ from millstream.domain.errors import InvalidInput
 from millstream.engine.artifact_checks import EngineArtifactChecker
 from millstream.engine.artifacts import FsspecArtifactStore
 from millstream.engine.flink_cluster import RestFlinkCluster
+from millstream.engine.flink_user import OsUser, hand_over
 from millstream.engine.jar_submitter import JarSubmitter
 from millstream.engine.jars import JarCache
 from millstream.engine.python_submitter import PythonSubmitter
@@ -48,8 +50,10 @@ class FlinkEngine:
         request_timeout: float,
         artifacts: ArtifactResolver | None = None,
         python_executable: str | None = None,
+        os_user: OsUser | None = None,
     ) -> None:
         self._runtime = runtime
+        self._os_user = os_user
         self._timeout = request_timeout
         self._state_root = (data_dir / "state").resolve()
         self._sql = SqlSubmitter(SqlRunnerJar(runtime=runtime, cache_dir=data_dir / "jars"))
@@ -141,7 +145,16 @@ class FlinkEngine:
     def _state_dir(self, kind: str, deployment_id: str) -> Path:
         if not _SAFE_ID.fullmatch(deployment_id):
             raise InvalidInput(f"deployment id {deployment_id!r} cannot name a directory")
-        return self._state_root / kind / deployment_id
+        path = self._state_root / kind / deployment_id
+        if self._os_user is not None:
+            # Made here and handed to the Flink user, so Flink never has to create it
+            # under a kind directory another process (an external cluster running as
+            # someone else) created first and Flink's user cannot write into.
+            with contextlib.suppress(FileExistsError):  # not a directory: Flink says so
+                path.mkdir(parents=True, exist_ok=True)
+            if path.is_dir() and path.stat().st_uid != self._os_user.uid:
+                hand_over(path, self._os_user)
+        return path
 
     def _local_state_path(self, location: str) -> Path:
         # Flink reports "file:/abs/path", we hand out "file:///abs/path"; both parse.
