@@ -62,7 +62,7 @@ from millstream.domain.queues import cluster_capacity_cu
 from millstream.engine.artifacts import FsspecArtifactStore, load_signing_key
 from millstream.engine.cluster_manager import ClusterManager, FlinkProbe
 from millstream.engine.engine import FlinkEngine
-from millstream.engine.flink_user import flink_os_user, prepare_data_dir
+from millstream.engine.flink_user import can_reach, flink_os_user, prepare_data_dir
 from millstream.engine.inspect import FlinkInspector
 from millstream.engine.local_cluster import LocalCluster
 from millstream.engine.logs import FileLogArchive, FlinkLogReader
@@ -124,11 +124,22 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
     """Migrate the store, start (or reach) Flink, wire services and the reconciler."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # Before anything writes there: Flink's own user, and a data dir it cannot read.
+    flink_runtime = FlinkRuntime.detect(settings.flink.flink_home)
     flink_user = flink_os_user(settings.flink.os_user)
+    if flink_user is not None and not can_reach(flink_runtime.home / "bin", flink_user):
+        # Isolation needs a Flink distribution its user can run (a virtualenv under a
+        # 0700 directory is not): say so and run Flink as the server's user.
+        _log.warning(
+            "the Flink user %r cannot reach the Flink distribution %s: Flink runs as the "
+            "server's user, and jobs can read what the server can; install Millstream "
+            "where that user may read it to isolate them",
+            flink_user.name,
+            flink_runtime.home,
+        )
+        flink_user = None
     prepare_data_dir(settings.data_dir, flink_user, visible_root=settings.flink.visible_root)
     upgrade(settings.store_url)
     store = SqlStore(settings.store_url)
-    flink_runtime = FlinkRuntime.detect(settings.flink.flink_home)
     artifact_settings = settings.artifacts
     resolver = ArtifactResolver(
         FsspecArtifactStore(

@@ -26,6 +26,8 @@ import pytest
 from millstream import server
 from millstream.config import Settings
 from millstream.control.services.access import IssuedKey
+from millstream.engine.flink_user import can_reach, flink_os_user
+from millstream.engine.runtime import FlinkRuntime
 from tests.security.engine_stack import NS, EngineStack, engine_stack
 
 pytestmark = [
@@ -42,6 +44,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineStack]:
+    user = flink_os_user("millstream-flink")
+    if user is None or not can_reach(FlinkRuntime.detect().home / "bin", user):
+        pytest.skip("the Flink OS user cannot reach this checkout's Flink distribution")
     with engine_stack(
         tmp_path_factory.mktemp("isolation") / "data",
         None,  # its own embedded Flink, started as the Flink OS user
