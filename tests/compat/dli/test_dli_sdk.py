@@ -44,7 +44,7 @@ __all__ = ["api", "millstream_server"]  # the fixtures, re-exported for this mod
 
 pytestmark = pytest.mark.flink
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 PROJECT = "0123456789abcdef0123456789abcdef"
 STOPPED = {"job_cancel_success", "job_running_exception", "job_submit_fail", "job_finish"}
 

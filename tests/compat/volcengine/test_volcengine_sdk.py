@@ -40,7 +40,7 @@ __all__ = ["api", "millstream_server"]  # the fixtures, re-exported for this mod
 
 pytestmark = pytest.mark.flink
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 TERMINAL = {"STOPPED", "FAILED", "FINISHED"}
 
 
