@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from aliyunsdkfoas.request.v20181111 import (
+    CommitJobRequest,
     CreateJobRequest,
     GetInstanceHistoryAutoScalePlanContentRequest,
     GetInstanceHistoryAutoScalePlanListRequest,
@@ -253,3 +254,25 @@ async def test_plans_are_listed_and_shown_with_their_inputs(foas: Foas, world: W
         _request(content_request, instanceId=str(number), planName=newer.name)
     )
     assert status == 404
+
+
+async def test_commit_job_switches_the_autoscaler_only_when_it_names_is_on_off(
+    foas: Foas, world: World
+) -> None:
+    await _create_job(foas)
+    service = world.services.autoscale
+    assert service is not None
+    deployment = world.services.deployments.get_by_name(Scope(WS, NS), "orders")
+
+    def config() -> AutoscaleConfig:
+        assert service is not None
+        return service.config(Scope(WS, NS), deployment.id)
+
+    await foas.ok(_request(CommitJobRequest.CommitJobRequest, isOnOff="True"))
+    assert (config().enabled, config().recommend_only) == (True, False)
+    await foas.ok(_request(CommitJobRequest.CommitJobRequest, maxCU="2"))  # no isOnOff
+    assert config().enabled is True
+    await foas.ok(_request(CommitJobRequest.CommitJobRequest, isOnOff="True", recommendOnly="True"))
+    assert (config().enabled, config().recommend_only) == (True, True)
+    await foas.ok(_request(CommitJobRequest.CommitJobRequest, isOnOff="False"))
+    assert config().enabled is False

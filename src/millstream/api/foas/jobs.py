@@ -55,6 +55,7 @@ from millstream.api.foas.states import JOB_STATES
 from millstream.control.ports import Page
 from millstream.control.services import DeploymentPatch
 from millstream.domain.artifacts import ArtifactKind, ExecutionMode
+from millstream.domain.autoscale import AutoscaleConfigPatch
 from millstream.domain.deployments import Deployment
 from millstream.domain.errors import Conflict, ErrorCode, NotFound
 from millstream.domain.jobs import Job, JobStatus
@@ -201,8 +202,11 @@ async def update_job(
 
 
 def _autoscale(params: Params) -> dict[str, Any]:
-    """CommitJob's AutoScale settings, kept and shown as the instances' ``AutoScaleParams``
-    (Millstream has no autoscaler yet: they are recorded, not acted on)."""
+    """CommitJob's AutoScale settings, kept and shown as the instances' ``AutoScaleParams``.
+    ``isOnOff`` and ``recommendOnly`` also switch the job's autoscaler (``_switch``);
+    ``maxCU``, ``configure`` and the suspend periods are recorded only: the autoscaler's
+    bounds are parallelisms (UpdateAutoScaleConfig), and "1 CU = 1 core + 4 GB" says
+    nothing of how many cores one parallel instance of this job takes."""
     max_cu = params.text("maxCU")
     limit: float | None = None
     if max_cu is not None:
@@ -240,9 +244,27 @@ def _set_committed(
             )
     spec = {**spec_of(deployment), COMMITTED: committed}
     if autoscale is not None:
+        if autoscale.pop(_SWITCH, False):
+            _switch(project, deployment, autoscale)
         spec[AUTOSCALE] = autoscale
     _rewrite(project, deployment, spec)
     return ok(ctx.request_id)
+
+
+_SWITCH = "switch"  # internal: whether CommitJob named isOnOff (never stored)
+
+
+def _switch(project: Project, deployment: Deployment, autoscale: dict[str, Any]) -> None:
+    """CommitJob's ``isOnOff`` turns the job's autoscaler on or off (and ``recommendOnly``
+    keeps it to recording plans), as UpdateAutoScaleConfig's ``autoscale.enable`` does.
+    Validated first (a batch job cannot be autoscaled): a refused switch commits nothing."""
+    service = project.services.autoscale
+    if service is None:
+        return  # a server without an autoscaler: the settings stay recorded only
+    patch = AutoscaleConfigPatch(
+        enabled=bool(autoscale["isOnOff"]), recommend_only=bool(autoscale["recommendOnly"])
+    )
+    service.update_config(project.scope, project.actor, deployment.id, patch)
 
 
 @router.put(JOB + "/commit", name="CommitJob")
@@ -252,7 +274,11 @@ async def commit_job(
     request: Request,
     ctx: Context,
 ) -> Response:
-    autoscale = _autoscale(await read_params(request))
+    params = await read_params(request)
+    autoscale = _autoscale(params)
+    # Only a CommitJob that names isOnOff switches the autoscaler: committing again
+    # without it keeps what UpdateAutoScaleConfig set.
+    autoscale[_SWITCH] = params.text("isOnOff") is not None
     return await run_in_threadpool(
         _set_committed, request, ctx, projectName, jobName, True, autoscale
     )
