@@ -1,7 +1,7 @@
 """Browser-side protections of the console: the security headers every console response
 carries and the same-origin check of state-changing requests.
 
-``console._ConsoleRoute`` applies both to every route under ``/console``.
+``route.ConsoleRoute`` applies both to every route under ``/console``.
 
 - ``Content-Security-Policy``: scripts and styles only from the console itself (no
   inline scripts: the templates carry no ``on*=`` handlers, ``static/console.js`` wires

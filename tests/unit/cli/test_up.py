@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from millstream.cli.main import app
+from millstream.server_logging import LogFormat, LogLevel
 
 
 def test_up_calls_serve_with_the_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -21,7 +22,17 @@ def test_up_calls_serve_with_the_options(monkeypatch: pytest.MonkeyPatch, tmp_pa
     args = ["up", "--demo", "--host", "0.0.0.0", "--port", "9090", "--data-dir", str(tmp_path)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert calls == [{"demo": True, "host": "0.0.0.0", "port": 9090, "data_dir": tmp_path}]
+    assert calls == [
+        {
+            "demo": True,
+            "host": "0.0.0.0",
+            "port": 9090,
+            "data_dir": tmp_path,
+            "log_format": LogFormat.TEXT,
+            "log_level": LogLevel.INFO,
+            "summary": True,
+        }
+    ]
 
 
 def test_up_defaults_leave_choices_to_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,4 +41,41 @@ def test_up_defaults_leave_choices_to_the_server(monkeypatch: pytest.MonkeyPatch
     fake.serve = lambda **kwargs: calls.append(kwargs)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "millstream.server", fake)
     assert CliRunner().invoke(app, ["up"]).exit_code == 0
-    assert calls == [{"demo": False, "host": None, "port": None, "data_dir": None}]
+    assert calls == [
+        {
+            "demo": False,
+            "host": None,
+            "port": None,
+            "data_dir": None,
+            "log_format": LogFormat.TEXT,
+            "log_level": LogLevel.INFO,
+            "summary": True,
+        }
+    ]
+
+
+def test_up_passes_the_log_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+    fake = types.ModuleType("millstream.server")
+    fake.serve = lambda **kwargs: calls.append(kwargs)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "millstream.server", fake)
+    args = ["up", "--log-format", "json", "--log-level", "debug", "--no-summary"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    (call,) = calls
+    assert call["log_format"] is LogFormat.JSON
+    assert call["log_level"] is LogLevel.DEBUG
+    assert call["summary"] is False
+
+
+def test_up_rejects_an_unknown_log_format_before_starting(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+    fake = types.ModuleType("millstream.server")
+    fake.serve = lambda **kwargs: calls.append(kwargs)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "millstream.server", fake)
+    result = CliRunner().invoke(app, ["up", "--log-format", "xml"])
+    assert result.exit_code == 2
+    assert "--log-format" in result.output
+    assert "text" in result.output
+    assert "json" in result.output
+    assert calls == []

@@ -8,7 +8,7 @@ documents (``JobStatus.currentJobStatus``, ``SavepointStatus.state``,
 ``SessionClusterStatus.currentSessionClusterStatus``, ``HotUpdateJobStatus.status``,
 ``JobStatusRunning.observedFlinkJobStatus``).
 
-Called by ``api/native/mappers.py``, ``clusters.py`` and ``operations.py``.
+Called by ``api/native/mappers/``, ``clusters.py`` and ``operations.py``.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from millstream.cli.options import OutputOpt
 from millstream.cli.output import render
 from millstream.cli.state import state_of
 from millstream.client import NotFoundError, TransportError
+from millstream.server_logging import LogFormat, LogLevel
 
 __all__ = ["register"]
 
@@ -27,12 +28,37 @@ def up(
     data_dir: Annotated[
         Path | None, typer.Option("--data-dir", help="Where the server keeps its state.")
     ] = None,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option("--log-format", help="Log lines as text, or as JSON for log shippers."),
+    ] = LogFormat.TEXT,
+    log_level: Annotated[
+        LogLevel,
+        typer.Option(
+            "--log-level", help="Least severe level logged; debug adds HTTP traffic and polls."
+        ),
+    ] = LogLevel.INFO,
+    summary: Annotated[
+        bool,
+        typer.Option(
+            "--summary/--no-summary",
+            help="A live one-line summary (jobs, clusters) under the log, on a terminal.",
+        ),
+    ] = True,
 ) -> None:
     """Run the Millstream server with an embedded Flink, in the foreground (Ctrl-C stops it)."""
     # Imported here, not at the top: the CLI must work with only the client installed,
     # and the server's imports (FastAPI, SQLAlchemy, Flink) are slow.
     server_module: Any = importlib.import_module("millstream.server")
-    server_module.serve(demo=demo, host=host, port=port, data_dir=data_dir)
+    server_module.serve(
+        demo=demo,
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        log_format=log_format,
+        log_level=log_level,
+        summary=summary,
+    )
 
 
 def status(ctx: typer.Context, output: OutputOpt = None) -> None:

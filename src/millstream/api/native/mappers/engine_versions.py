@@ -1,0 +1,27 @@
+"""The engine versions index: installed runtimes, then the managed-service names aliased
+to them."""
+
+from __future__ import annotations
+
+from millstream.api.native import schemas
+from millstream.control.engine_versions import EngineVersions
+
+__all__ = ["engine_versions_to_wire"]
+
+
+def engine_versions_to_wire(versions: EngineVersions) -> schemas.EngineVersionMetadataIndex:
+    """Installed runtimes, then the exact managed-service names aliased to them."""
+    return schemas.EngineVersionMetadataIndex(
+        default_engine_version=versions.default,
+        engine_version_metadata=[
+            schemas.EngineVersionMetadata(
+                engine_version=info.name,
+                status=info.status,
+                features=schemas.EngineVersionSupportedFeatures(
+                    use_for_sql_deployments=info.use_for_sql_deployments,
+                    support_native_savepoint=info.support_native_savepoint,
+                ),
+            )
+            for info in versions.metadata()
+        ],
+    )
