@@ -23,6 +23,7 @@ from millstream.cli.commands import (
     jobs,
     keys,
     queues,
+    runtimes,
     savepoints,
     server,
     validate,
@@ -98,5 +99,6 @@ for _module in (
     keys,
     engine_versions,
     queues,
+    runtimes,
 ):
     _module.register(app)
