@@ -3,15 +3,18 @@
 The reconciler calls it: one ``list_jobs`` per cluster per tick, then the actions.
 Programs run as jars (``submitters.py``): each jar is uploaded once per cluster, found
 again by name after our restart, and re-uploaded when the cluster lost it (a JobManager
-restart without a persistent upload dir).
+restart without a persistent upload dir). A JAR job's dependency files are placed in the
+working directory of a cluster Millstream runs while it is submitted (``user_data.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from millstream.control.ports import JobDetails, ObservedJob, SavepointProgress, Submission
@@ -28,6 +31,7 @@ from millstream.engine.rest import (
     summarize_errors,
 )
 from millstream.engine.submitters import JarRun, SqlSubmitter, Submitter, sql_error
+from millstream.engine.user_data import CACHED_FILES_KEY, UserDataDirectory, cached_files
 
 __all__ = ["RestFlinkCluster"]
 
@@ -43,9 +47,12 @@ class RestFlinkCluster:
         *,
         sql: SqlSubmitter,
         submitters: Mapping[ArtifactKind, Submitter] | None = None,
+        user_data: UserDataDirectory | None = None,
     ) -> None:
         self._rest = rest
         self._sql = sql
+        # The working directory of the cluster's processes, when Millstream runs them.
+        self._user_data = user_data
         self._submitters: dict[ArtifactKind, Submitter] = {ArtifactKind.SQLSCRIPT: sql}
         self._submitters.update(submitters or {})
         self._jar_ids: dict[str, str] = {}  # jar file name -> Flink jar id
@@ -94,7 +101,11 @@ class RestFlinkCluster:
             request["savepointPath"] = submission.savepoint_path
             request["allowNonRestoredState"] = submission.allow_non_restored_state
         try:
-            self._with_jar(run, lambda jar_id: self._rest.run_jar(jar_id, request))
+            with self._user_files_placed(run, submission.flink_job_id) as placed:
+                if placed:
+                    conf = request["flinkConfiguration"]
+                    conf[CACHED_FILES_KEY] = cached_files(placed, conf.get(CACHED_FILES_KEY))
+                self._with_jar(run, lambda jar_id: self._rest.run_jar(jar_id, request))
         except (FlinkServerError, FlinkRequestRejected) as exc:
             # Flink never accepts a JobID twice (DuplicateApplicationSubmissionException:
             # a 400 from jars/run in 2.3, a generic 500 elsewhere): if the job exists, this
@@ -157,6 +168,23 @@ class RestFlinkCluster:
         return dict(plan) if isinstance(plan, dict) else {}
 
     # ------------------------------------------------------------------ helpers
+
+    @contextlib.contextmanager
+    def _user_files_placed(
+        self, run: JarRun, flink_job_id: str
+    ) -> Iterator[list[tuple[str, Path]]]:
+        """The job's dependency files in the cluster's ``userData/`` (``user_data.py``),
+        held while it is submitted; none placed (class path resources only) when the
+        cluster's working directory is not ours."""
+        if not run.user_files or self._user_data is None or not self._user_data.available:
+            yield []
+            return
+
+        def live() -> set[str]:
+            return {job.flink_job_id for job in self.list_jobs() if not job.state.is_terminal}
+
+        with self._user_data.staged(flink_job_id, run.user_files, live) as placed:
+            yield placed
 
     def _with_jar(self, run: JarRun, call: Callable[[str], _T]) -> _T:
         """Call ``call(jar_id)``; when Flink lost the jar, upload again and retry once."""

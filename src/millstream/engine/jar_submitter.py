@@ -3,9 +3,12 @@
 ``RestFlinkCluster.submit`` calls ``prepare`` for artifacts of kind JAR and does the rest
 (upload once per cluster by content-named file, ``jars/run`` with the deterministic job
 id, savepoint path, allowNonRestoredState, parallelism and the per-job configuration).
-Here: resolve ``jarUri`` and ``additionalDependencies`` (``uris.py``), merge dependencies
-into a derived jar (``jars.py``), find the entry class, split ``mainArgs`` like a shell.
-Anything unusable is an ``InvalidArtifact`` raised before Flink sees a request.
+Here: resolve ``jarUri``, ``additionalDependencies`` and the dependency files
+(``control.user_files``) (``uris.py``), merge dependencies into a derived jar with each
+dependency file as the resource ``userData/<name>`` (``jars.py``), find the entry class,
+split ``mainArgs`` like a shell. The cluster adapter also places the files in the
+cluster's working directory (``user_data.py``). Anything unusable is an
+``InvalidArtifact`` raised before Flink sees a request.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from millstream.control.ports import Submission
+from millstream.control.user_files import user_files
 from millstream.domain.artifacts import Artifact
 from millstream.domain.errors import InvalidArtifact
 from millstream.engine.jars import JarCache, find_class, main_class
 from millstream.engine.submitters import JarRun
 from millstream.engine.uris import ArtifactResolver
+from millstream.engine.user_data import USER_DATA, user_file_name
 
 __all__ = ["JarSubmitter", "program_args", "submission_scope"]
 
@@ -56,16 +61,35 @@ class JarSubmitter:
         main, dependencies, entry_class = self._resolve(
             submission.artifact, workspace=workspace, namespace=namespace
         )
+        files = self._user_files(submission.artifact, workspace=workspace, namespace=namespace)
+        resources = [(f"{USER_DATA}/{name}", path) for name, path in files]
         return JarRun(
-            jar=self._jars.merged(main, dependencies),
+            jar=self._jars.merged(main, dependencies, resources),
             entry_class=entry_class,
             program_args=tuple(program_args(submission.artifact.main_args)),
+            user_files=tuple(files),
         )
 
     def check(self, artifact: Artifact, *, workspace: str | None, namespace: str | None) -> None:
         """Everything ``prepare`` checks, without building the derived jar."""
         self._resolve(artifact, workspace=workspace, namespace=namespace)
+        self._user_files(artifact, workspace=workspace, namespace=namespace)
         program_args(artifact.main_args)
+
+    def _user_files(
+        self, artifact: Artifact, *, workspace: str | None, namespace: str | None
+    ) -> list[tuple[str, Path]]:
+        """(name, local file) of each dependency file; two with one name are refused."""
+        files: dict[str, Path] = {}
+        for uri in user_files(artifact):
+            name = user_file_name(uri)
+            if name in files:
+                raise InvalidArtifact(
+                    f"two dependency files are named {name!r}: the job reads each as "
+                    f"{USER_DATA}/<name>, so their names must differ"
+                )
+            files[name] = self._resolver.resolve(uri, workspace=workspace, namespace=namespace)
+        return list(files.items())
 
     def _resolve(
         self, artifact: Artifact, *, workspace: str | None, namespace: str | None

@@ -5,10 +5,12 @@ submitters hand it jars named after their content (``<stem>-<sha256[:16]>.jar``)
 same bytes are uploaded once per cluster, changed bytes get a new name.
 
 Dependencies (``additionalDependencies``) are merged into a derived jar, also named by
-the content hash of its parts. Flink's ``jars/run`` has no class path parameter, and
-``pipeline.classpaths`` only works where the JobManager and TaskManagers can read the
-same paths; a merged jar works on any cluster, local or remote, and puts the classes on
-the class path of ``main()`` in the JobManager and of the tasks alike.
+the content hash of its parts; so are named resource files (a deployment's dependency
+files as ``userData/<name>``, ``engine.user_data``). Flink's ``jars/run`` has no class
+path parameter, and ``pipeline.classpaths`` only works where the JobManager and
+TaskManagers can read the same paths; a merged jar works on any cluster, local or
+remote, and puts the classes on the class path of ``main()`` in the JobManager and of
+the tasks alike.
 """
 
 from __future__ import annotations
@@ -108,14 +110,20 @@ class JarCache:
             os.replace(partial, target)
             return target
 
-    def merged(self, main: Path, dependencies: Sequence[Path]) -> Path:
-        """One jar with ``main``'s entries first, then each dependency's that are new;
-        ``META-INF/services`` files are concatenated, dependency signatures dropped."""
-        if not dependencies:
+    def merged(
+        self,
+        main: Path,
+        dependencies: Sequence[Path],
+        resources: Sequence[tuple[str, Path]] = (),
+    ) -> Path:
+        """One jar with ``resources`` (entry name, file) first, then ``main``'s entries,
+        then each dependency's that are new; ``META-INF/services`` files are concatenated,
+        dependency signatures dropped."""
+        if not dependencies and not resources:
             return self.publish(main)
-        key = hashlib.sha256(
-            "\n".join(content_hash(p) for p in [main, *dependencies]).encode()
-        ).hexdigest()[:16]
+        parts = [content_hash(p) for p in [main, *dependencies]]
+        parts += [f"{name}={content_hash(path)}" for name, path in resources]
+        key = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
         target = self._dir / "merged" / f"{_stem(main)}-with-deps-{key}.jar"
         with self._lock:
             if target.is_file():
@@ -123,17 +131,28 @@ class JarCache:
             target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_name(f".{target.name}.{os.getpid()}.part")
             try:
-                _merge(main, dependencies, partial)
+                _merge(main, dependencies, partial, resources)
                 os.replace(partial, target)
             finally:
                 partial.unlink(missing_ok=True)
             return target
 
 
-def _merge(main: Path, dependencies: Sequence[Path], target: Path) -> None:
+def _merge(
+    main: Path,
+    dependencies: Sequence[Path],
+    target: Path,
+    resources: Sequence[tuple[str, Path]] = (),
+) -> None:
     seen: set[str] = set()
     services: dict[str, list[bytes]] = {}
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        # Named files first: they win over a jar's entry of the same name.
+        for name, path in resources:
+            if name in seen:
+                continue
+            seen.add(name)
+            out.write(path, name)
         for index, source in enumerate([main, *dependencies]):
             what = "jar" if index == 0 else "dependency"
             with _open_jar(source, what) as archive:

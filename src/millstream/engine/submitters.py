@@ -35,6 +35,9 @@ class JarRun:
     # Defaults the program needs (e.g. python.executable); the deployment's own
     # flinkConfiguration wins over them.
     flink_conf: Mapping[str, str] = field(default_factory=dict)
+    # Dependency files (name, local file) the job reads as userData/<name>
+    # (engine.user_data): already in ``jar``, staged next to the cluster when it can be.
+    user_files: tuple[tuple[str, Path], ...] = ()
 
 
 class Submitter(Protocol):

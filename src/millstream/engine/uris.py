@@ -191,6 +191,17 @@ class ArtifactResolver:
             "the URI the upload returned"
         )
 
+    def own_store_key(self, uri: str, *, workspace: str, namespace: str) -> StoreKey | None:
+        """The store key ``uri`` names (store URI, plain name or mapped cloud URI), which
+        must lie in ``workspace``/``namespace`` even for a mapped cloud URI; None when
+        ``uri`` is no store URI (``file://``, ``http(s)://``, an unmapped scheme)."""
+        key = map_uri(
+            uri.strip(), scheme_map=self._scheme_map, workspace=workspace, namespace=namespace
+        )
+        if key is not None:
+            _require_own(key, uri, workspace=workspace, namespace=namespace)
+        return key
+
     # ------------------------------------------------------------------ store
 
     def _from_store(self, key: StoreKey, uri: str) -> Path:

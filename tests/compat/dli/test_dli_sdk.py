@@ -216,6 +216,9 @@ def test_seed_002_jar_job_runs_stops_with_a_savepoint_and_restores(
     api.ok("PUT", "artifacts/javaQueueStream.jar", raw=example_jar)
     api.ok("PUT", "artifacts/myGroup/test.jar", raw=_resource_jar("test"))
     api.ok("PUT", "artifacts/myGroup/test1.jar", raw=_resource_jar("test1"))
+    # Its dependency_files must exist too: the job gets them as userData/test.csv, ...
+    api.ok("PUT", "artifacts/myGroup/test.csv", raw=b"a,b\n1,2\n")
+    api.ok("PUT", "artifacts/myGroup/test1.csv", raw=b"c,d\n3,4\n")
     _ensure_queue(sdk, "testQueue")
     # Seed 002's example request, exactly.
     created = sdk.create_flink_jar_job(

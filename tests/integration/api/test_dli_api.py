@@ -466,12 +466,11 @@ async def test_a_project_maps_onto_its_namespace_or_the_default(dli: Dli, world:
 
 async def test_operations_not_served_say_so(dli: Dli, http: httpx.AsyncClient) -> None:
     # Found by acceptance testing: the SDK's /v3/ gen-graph path was a bare
-    # {"detail": "Not Found"}; import_flink_job_savepoint says why it is not served.
+    # {"detail": "Not Found"}. (import_flink_job_savepoint is served: test_dli_gaps.py.)
     status, error = await dli.error(
         "POST", "/streaming/jobs/7/import-savepoint", {"job_id": 7, "savepoint_path": "obs://b/"}
     )
-    assert (status, error["error_code"]) == (501, "DLI.0007")
-    assert error["error_msg"].startswith("ImportFlinkJobSavepoint is not served by Millstream: ")
+    assert (status, error["error_code"]) == (404, "DLI.0002")
     status, error = _error(await http.post(f"/v3/{PROJECT}/streaming/jobs/7/gen-graph"))
     assert (status, error["error_code"]) == (401, "DLI.0013")
     status, error = _error(await http.get(f"/v3/{PROJECT}/nothing"))

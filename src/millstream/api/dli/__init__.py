@@ -3,7 +3,7 @@
 REST under ``/v1.0/{project_id}/``: ``jobs`` (the Flink job operations of seed 002 and
 its family), ``metrics`` (ShowFlinkMetric), ``graph`` (CreateFlinkSqlJobGraph, the
 SDK's one ``/v3/`` path), ``transfer`` (export and import), ``templates`` (Flink SQL job
-templates), ``queues``; ``unserved`` answers ImportFlinkJobSavepoint with 501 and why.
+templates), ``queues``, ``savepoints`` (ImportFlinkJobSavepoint).
 The ``SDK-HMAC-SHA256`` signature (``signature``), the ``is_success`` / ``message``
 envelope with ``{"error_code": "DLI.xxxx", "error_msg"}`` errors and
 ``X-Request-Id`` (``envelope``, ``errors``), the state table (``states``), integer job
@@ -13,7 +13,7 @@ among its dialects.
 """
 
 from millstream.api.dialect import Dialect
-from millstream.api.dli import graph, jobs, metrics, queues, templates, transfer, unserved
+from millstream.api.dli import graph, jobs, metrics, queues, savepoints, templates, transfer
 from millstream.api.dli.errors import DLI_CODES
 from millstream.api.dli.operations import DIALECT
 from millstream.api.dli.routing import DliRoute
@@ -32,7 +32,7 @@ DLI = Dialect(
         graph.router,
         templates.router,
         queues.router,
-        unserved.router,
+        savepoints.router,
     ],
     verifiers=[DliVerifier()],
     # Every failure under it (unknown paths, wrong methods, 413) answers in DLI's envelope.

@@ -1,14 +1,19 @@
 """Which Millstream scope a DLI ``project_id`` names, and the caller's role check there.
 
 DLI puts the project id in every path (``/v1.0/{project_id}/...``) and the SDK repeats
-it in ``X-Project-Id``; the two must agree. A project is a namespace of the
-installation's default workspace (DESIGN.md §2: one namespace per project):
+it in ``X-Project-Id``; the two must agree. A project is a namespace (DESIGN.md §2: one
+namespace per project), found in this order:
 
-- a namespace named exactly like the project id is that project's namespace;
-- any other project id is the default namespace (``default-namespace``), so the SDK works
-  out of the box with the project id a user already has.
+- the configuration's ``api.dli_projects`` (``MILLSTREAM_API__DLI_PROJECTS``, a JSON
+  object): project id -> ``<namespace>`` of the default workspace, or
+  ``<workspace>/<namespace>``; a mapped project is exactly that namespace (one that does
+  not exist answers like a project without a role, and is logged for the operator);
+- else a namespace of the default workspace named exactly like the project id;
+- else the default namespace (``default-namespace``), so the SDK works out of the box
+  with the project id a user already has.
 
-To give a project its own namespace, create a namespace named after the project id.
+The mapping is read from the installation's settings (``config.get_settings()``, cached;
+tests override it).
 The caller's role is checked in that scope before anything is read or changed (a read
 needs the viewer role, a write the editor role; no role: ``NotFound``), and the scope is
 recorded for the audit log. Used by every operation module through ``open_project``.
@@ -16,7 +21,9 @@ recorded for the audit log. Used by every operation module through ``open_projec
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -25,14 +32,25 @@ from millstream.api.auth.rbac import authorize
 from millstream.api.dialect import RequestContext
 from millstream.api.dli.errors import BAD_PARAMETER, DialectError
 from millstream.api.dli.ids import Ids
+from millstream.config import get_settings
 from millstream.control.context import Actor, Scope
 from millstream.control.ports import Page
 from millstream.control.services import Services
 from millstream.domain.errors import ErrorCode, NotFound, PermissionDenied
 
-__all__ = ["PROJECT_HEADER", "Project", "open_project", "project_scope"]
+__all__ = [
+    "PROJECT_HEADER",
+    "Project",
+    "configured_projects",
+    "mapped_scope",
+    "open_project",
+    "project_scope",
+]
+
+_log = logging.getLogger(__name__)
 
 PROJECT_HEADER = "x-project-id"
+_SCOPE_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 # Huawei project ids are 32 hex digits; names of namespaces fit too. The SDK sends the
 # literal "{project_id}" when the credentials have none: refused here, with the fix.
 _PROJECT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -49,9 +67,27 @@ class Project:
     ids: Ids
 
 
-def project_scope(services: Services, project_id: str) -> Scope:
-    """The namespace named like the project if there is one, else the default one."""
+def project_scope(
+    services: Services, project_id: str, projects: Mapping[str, str] | None = None
+) -> Scope:
+    """The namespace ``projects`` (default: the configured ``api.dli_projects``) maps the
+    project to, else the one named like the project, else the default one."""
     workspace = services.default_workspace
+    mapped = (configured_projects() if projects is None else projects).get(project_id)
+    if mapped is not None:
+        scope = mapped_scope(mapped, default_workspace=workspace)
+        try:
+            services.deployments.list(scope, Page(0, 1))
+        except NotFound as exc:
+            if exc.code is ErrorCode.NAMESPACE_NOT_FOUND:
+                _log.warning(
+                    "api.dli_projects maps project %r to %s/%s, which does not exist",
+                    project_id,
+                    scope.workspace,
+                    scope.namespace,
+                )
+            raise
+        return scope
     named = Scope(workspace, project_id)
     try:
         services.deployments.list(named, Page(0, 1))
@@ -60,6 +96,25 @@ def project_scope(services: Services, project_id: str) -> Scope:
             raise
         return Scope(workspace, services.default_namespace)
     return named
+
+
+def configured_projects() -> Mapping[str, str]:
+    """``api.dli_projects`` of the installation's settings."""
+    return get_settings().api.dli_projects
+
+
+def mapped_scope(target: str, *, default_workspace: str) -> Scope:
+    """``<namespace>`` (of the default workspace) or ``<workspace>/<namespace>``."""
+    workspace, sep, namespace = target.strip().rpartition("/")
+    if not sep:
+        workspace = default_workspace
+    if not _SCOPE_PART.fullmatch(workspace) or not _SCOPE_PART.fullmatch(namespace):
+        # The operator's mistake, not the caller's: say so in the log, answer "no project".
+        _log.warning("api.dli_projects maps a project to %r: not [<workspace>/]<namespace>", target)
+        raise NotFound(
+            "the project's configured namespace is not valid", code=ErrorCode.NAMESPACE_NOT_FOUND
+        )
+    return Scope(workspace, namespace)
 
 
 def _check_project_id(request: Request, project_id: str) -> None:

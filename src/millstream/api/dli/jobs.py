@@ -69,7 +69,7 @@ from millstream.domain.errors import (
 from millstream.domain.jobs import Job, JobStatus, RestoreKind, RestoreStrategy, StopStrategy
 from millstream.domain.savepoints import SavepointState
 
-__all__ = ["current_run", "deployment_of", "router"]
+__all__ = ["JobId", "current_run", "deployment_of", "router"]
 
 router = dli_router()
 

@@ -7,6 +7,8 @@ derived from them (``deployment_patch``):
 
 - ``entrypoint``, ``main_class``, ``entrypoint_args``, ``dependency_jars`` -> a JAR
   artifact (``obs://`` URIs resolve through the artifact store's scheme map);
+  ``dependency_files`` -> its dependency files, which the job reads as
+  ``userData/<name>`` (``control.user_files``; checked like the jars at create time);
   ``sql_body`` and ``udf_jar_url`` -> a SQLSCRIPT artifact;
 - ``parallel_number`` -> parallelism; ``manager_cu_number`` and ``tm_cus`` -> the
   JobManager and TaskManager sizes (1 CU = 1 vCPU + 4 GiB); ``tm_slot_num`` (default
@@ -36,6 +38,7 @@ from typing import Any
 from millstream.api.dli.schemas import JarJob, JobSpec, SqlJob
 from millstream.api.dli.states import DESCRIPTIONS, status_of
 from millstream.control.services import DeploymentPatch
+from millstream.control.user_files import with_user_files
 from millstream.domain.artifacts import Artifact, ArtifactKind
 from millstream.domain.clusters import SLOTS_KEY
 from millstream.domain.deployments import Deployment
@@ -217,7 +220,8 @@ def _artifact(kind: JobKind, spec: dict[str, Any]) -> Artifact:
         entry_class=spec.get("main_class") or None,
         main_args=spec.get("entrypoint_args") or None,
         additional_dependencies=tuple(spec.get("dependency_jars") or ()),
-        extra=extra,
+        # Shipped to the job as userData/<name> (control.user_files, engine.user_data).
+        extra=with_user_files(extra, spec.get("dependency_files") or ()),
     )
 
 

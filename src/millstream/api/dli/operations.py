@@ -2,8 +2,9 @@
 queue ones), each one's access: read or write, for roles and the audit log.
 
 Every operation is ``scoped=False`` for the shared guard: the project's scope is resolved
-by ``context.open_project`` (the path's ``project_id``; a namespace named like it, else
-the default namespace), which checks the caller's role there before anything runs.
+by ``context.open_project`` (the path's ``project_id``: the namespace configured for it,
+else one named like it, else the default namespace), which checks the caller's role
+there before anything runs.
 Names are the SDK's methods in PascalCase (``create_flink_jar_job`` ->
 ``CreateFlinkJarJob``); ``ShowFlinkMetric``-style reads sent as POSTs are reads.
 """
@@ -43,7 +44,6 @@ OPERATIONS = OperationTable(
         write("DeleteQueue", scoped=False),
         read("ShowFlinkMetric", scoped=False),
         read("CreateFlinkSqlJobGraph", scoped=False),
-        # Not served (``unserved``: 501 with the reason); declared to answer in the envelope.
         write("ImportFlinkJobSavepoint", scoped=False),
     ],
 )

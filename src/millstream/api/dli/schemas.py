@@ -24,6 +24,7 @@ __all__ = [
     "ExportJobs",
     "GraphRequest",
     "ImportJobs",
+    "ImportSavepoint",
     "JarJob",
     "JobSpec",
     "SavepointAction",
@@ -154,6 +155,14 @@ class SavepointAction(_Wire):
 
     action: Annotated[str, StringConstraints(min_length=1, max_length=16)]
     savepoint_path: Text | None = None
+
+
+class ImportSavepoint(_Wire):
+    """ImportFlinkJobSavepointRequestBody: ``savepoint_path`` is the directory holding a
+    savepoint's ``_metadata`` (``obs://bucket_name/file_name/``)."""
+
+    job_id: Annotated[int, Field(ge=0)] | None = None
+    savepoint_path: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
 class GraphRequest(_Wire):

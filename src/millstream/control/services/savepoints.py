@@ -1,4 +1,11 @@
-"""Savepoint use cases: take one of a running job, read, list, delete (files too)."""
+"""Savepoint use cases: take one of a running job, import one a user names, read, list,
+delete (files too).
+
+``import_savepoint`` has the engine (the ``SavepointImporter`` port, when the engine has
+it) check and copy the user's savepoint into the deployment's savepoint directory,
+outside any transaction, then records the copy as a COMPLETED savepoint of the
+deployment (origin ``USER_REQUEST``, no job): the newest, so the next start with the
+latest-savepoint restore strategy restores from it."""
 
 from __future__ import annotations
 
@@ -9,9 +16,10 @@ from datetime import UTC, datetime
 from millstream.control.context import Actor, Scope
 from millstream.control.notifier import Notifier
 from millstream.control.ports import Engine, Page, Repositories, Store
+from millstream.control.savepoint_ports import SavepointImporter
 from millstream.control.services.common import record_event, require_namespace
 from millstream.control.services.deployments import DeploymentService
-from millstream.domain.errors import Conflict, ErrorCode, NotFound
+from millstream.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from millstream.domain.events import Event, EventName
 from millstream.domain.jobs import DesiredState, JobStatus
 from millstream.domain.savepoints import Savepoint, SavepointOrigin, SavepointState
@@ -27,11 +35,16 @@ class SavepointService:
         notifier: Notifier,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        importer: SavepointImporter | None = None,
     ) -> None:
         self._store = store
         self._engine = engine
         self._notifier = notifier
         self._clock = clock
+        # The engine copies imported savepoints when it can (``FlinkEngine`` does).
+        if importer is None and isinstance(engine, SavepointImporter):
+            importer = engine
+        self._importer = importer
 
     def create(
         self,
@@ -77,6 +90,70 @@ class SavepointService:
                 now=now,
             )
         self._notifier.wake()
+        return savepoint
+
+    def import_savepoint(
+        self, scope: Scope, actor: Actor, deployment_id: str, location: str
+    ) -> Savepoint:
+        """Copy the savepoint at ``location`` (checked by the engine: the namespace's
+        artifact store or its deployments' savepoint directories) and record the copy as
+        the deployment's newest savepoint."""
+        if self._importer is None:
+            raise InvalidInput("this installation's engine cannot import savepoints")
+        with self._store.transaction() as repos:
+            DeploymentService.read(repos, scope, deployment_id)
+
+        def owns(candidate: str) -> bool:
+            with self._store.transaction() as repos:
+                return (
+                    repos.read_deployment(
+                        workspace=scope.workspace,
+                        namespace=scope.namespace,
+                        deployment_id=candidate,
+                    )
+                    is not None
+                )
+
+        copied = self._importer.import_savepoint(
+            location,
+            workspace=scope.workspace,
+            namespace=scope.namespace,
+            owns_deployment=owns,
+            target_directory=self._engine.savepoint_directory(deployment_id=deployment_id),
+        )
+        now = self._clock()
+        savepoint = Savepoint(
+            id=str(uuid.uuid4()),
+            workspace=scope.workspace,
+            namespace=scope.namespace,
+            deployment_id=deployment_id,
+            job_id=None,
+            origin=SavepointOrigin.USER_REQUEST,
+            state=SavepointState.COMPLETED,
+            location=copied,
+            description=f"imported from {location}",
+            created_at=now,
+            modified_at=now,
+        )
+        try:
+            with self._store.transaction() as repos:
+                DeploymentService.read(repos, scope, deployment_id)  # not deleted meanwhile
+                repos.create_savepoint(savepoint=savepoint)
+                repos.create_event(
+                    event=Event(
+                        id=str(uuid.uuid4()),
+                        workspace=scope.workspace,
+                        namespace=scope.namespace,
+                        name=EventName.SAVEPOINT_COMPLETED,
+                        message=f"savepoint {savepoint.id} imported from {location} by "
+                        f"{actor.name}",
+                        created_at=now,
+                        deployment_id=deployment_id,
+                    )
+                )
+        except BaseException:
+            self._engine.delete_state(copied)  # nothing refers to the copy
+            raise
         return savepoint
 
     def get(self, scope: Scope, savepoint_id: str) -> Savepoint:
