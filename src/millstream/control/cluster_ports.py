@@ -1,21 +1,33 @@
 """Ports for clusters Millstream runs itself: the processes of session and dedicated
-clusters (``ClusterProcesses``) and the health check of external ones (``ClusterProbe``).
+clusters (``ClusterProcesses``), the health check of external ones (``ClusterProbe``) and
+the TaskManagers of a running one with their slots (``TaskManagerProbe``: a shrink must
+know which are idle).
 
-``engine.cluster_manager.ClusterManager`` implements both. The reconciler calls
-``ensure``/``release`` every tick; they never block on a JVM start or stop (that runs in
-the background and is seen as ``STARTING``/``STOPPING`` until done), so one slow cluster
-never delays the other jobs' reconciliation.
+``engine.cluster_manager.ClusterManager`` implements ``ClusterProcesses``,
+``engine.cluster_manager.FlinkProbe`` the two probes. A running cluster's processes follow
+``ProcessSpec.taskmanagers`` live; a newer ``generation`` with other sizes restarts it.
+The reconciler calls ``ensure``/``release`` every tick; they never block on a JVM start
+or stop (that runs in the background and is seen as ``STARTING``/``STOPPING`` until done),
+so one slow cluster never delays the other jobs' reconciliation.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
+from millstream.domain.clusters import TaskManagerSlots
 from millstream.domain.deployments import Logging
 
-__all__ = ["ClusterProbe", "ClusterProcesses", "ProcessSpec", "ProcessState", "ProcessStatus"]
+__all__ = [
+    "ClusterProbe",
+    "ClusterProcesses",
+    "ProcessSpec",
+    "ProcessState",
+    "ProcessStatus",
+    "TaskManagerProbe",
+]
 
 
 class ProcessStatus(enum.StrEnum):
@@ -37,7 +49,9 @@ class ProcessSpec:
     taskmanager_memory: str
     flink_conf: dict[str, Any] = field(default_factory=dict)
     logging: Logging | None = None  # dedicated clusters: the job's log4j configuration
-    generation: int = 0  # a higher generation retries a cluster that FAILED
+    # A higher generation retries a cluster that FAILED, and restarts a running one whose
+    # sizes or configuration changed (the TaskManager count changes live, at any generation).
+    generation: int = 0
     preferred_rest_url: str | None = None  # keep the port of the previous run if free
 
 
@@ -68,4 +82,12 @@ class ClusterProbe(Protocol):
     def check(self, rest_url: str) -> dict[str, Any]:
         """``GET /overview`` of a Flink cluster; raise ``EngineUnavailable`` (unreachable)
         or ``InvalidInput`` (not a Flink REST endpoint) saying what is wrong."""
+        ...
+
+
+@runtime_checkable
+class TaskManagerProbe(Protocol):
+    def taskmanagers(self, rest_url: str) -> list[TaskManagerSlots]:
+        """Flink's registered TaskManagers with their slots and free slots; raise
+        ``EngineUnavailable`` when the cluster does not answer."""
         ...

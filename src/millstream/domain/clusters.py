@@ -7,19 +7,22 @@
   tears down after it ended (``job_id`` names that job).
 - ``EXTERNAL``: any Flink session cluster given by its REST URL (a deployment target).
 
-``cluster_size`` is the arithmetic that turns resource settings into processes.
+``cluster_size`` is the arithmetic that turns resource settings into processes;
+``TaskManagerSlots`` and ``removable_taskmanagers`` decide which TaskManagers of a running
+cluster a shrink may stop (only idle ones: a shrink never takes slots a job uses).
 """
 
 from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from millstream.domain.deployments import Logging
-from millstream.domain.errors import ErrorCode, InvalidInput
+from millstream.domain.errors import Conflict, ErrorCode, InvalidInput
 from millstream.domain.resources import ResourceSetting, ResourceSpec, format_memory
 
 __all__ = [
@@ -31,8 +34,11 @@ __all__ = [
     "ClusterKind",
     "ClusterSize",
     "ClusterStatus",
+    "TaskManagerSlots",
     "cluster_size",
     "dedicated_cluster_name",
+    "idle_newest_first",
+    "removable_taskmanagers",
     "validate_cluster_name",
 ]
 
@@ -167,3 +173,78 @@ def validate_cluster_name(name: str, what: str = "session cluster") -> str:
 def dedicated_cluster_name(job_id: str) -> str:
     """The name of the dedicated cluster of one job (stable: found again after a crash)."""
     return f"job-{job_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskManagerSlots:
+    """One TaskManager of a running cluster as Flink reports it: its id and slots."""
+
+    id: str
+    slots: int
+    free: int
+
+    @property
+    def used(self) -> int:
+        return max(0, self.slots - self.free)
+
+    @property
+    def idle(self) -> bool:
+        return self.used == 0
+
+
+def _newest_first(taskmanager: TaskManagerSlots) -> tuple[int, str]:
+    """'taskmanager-10' after 'taskmanager-9': by the number its id ends with."""
+    digits = re.search(r"(\d+)$", taskmanager.id)
+    return (-int(digits.group(1)) if digits else 0, taskmanager.id)
+
+
+def idle_newest_first(taskmanagers: Sequence[TaskManagerSlots]) -> list[str]:
+    """The ids of the idle TaskManagers, the newest (highest number) first: the order in
+    which a shrink stops them."""
+    return [tm.id for tm in sorted(taskmanagers, key=_newest_first) if tm.idle]
+
+
+def _slots(taskmanagers: Sequence[TaskManagerSlots]) -> str:
+    return ", ".join(f"{tm.id} {tm.used} used/{tm.free} free" for tm in taskmanagers)
+
+
+def removable_taskmanagers(
+    taskmanagers: Sequence[TaskManagerSlots],
+    *,
+    count: int,
+    named: Sequence[str] = (),
+    cluster: str,
+) -> list[str]:
+    """The ``count`` TaskManagers a shrink of ``cluster`` stops, or why it cannot: every
+    ``named`` one must exist and be idle, and ``count`` idle ones must exist (a shrink never
+    takes slots that running jobs use). Raise ``InvalidInput`` for an unknown name or a
+    count that leaves no TaskManager, ``Conflict`` (naming used and free slots) otherwise."""
+    known = {tm.id: tm for tm in taskmanagers}
+    unknown = sorted(set(named) - set(known))
+    if unknown:
+        raise InvalidInput(
+            f"cluster {cluster!r} has no TaskManager {', '.join(unknown)}; it runs "
+            f"{', '.join(tm.id for tm in sorted(taskmanagers, key=_newest_first, reverse=True))}"
+        )
+    if count < 1 or count >= len(taskmanagers):
+        raise InvalidInput(
+            f"cluster {cluster!r} runs {len(taskmanagers)} TaskManager(s): a shrink removes "
+            f"at least 1 and keeps at least 1, not {count}"
+        )
+    busy = [known[name] for name in named if not known[name].idle]
+    if busy:
+        raise Conflict(
+            f"cluster {cluster!r} cannot remove TaskManager(s) whose slots running jobs use: "
+            f"{_slots(busy)}; stop those jobs first or remove idle TaskManagers",
+            code=ErrorCode.CLUSTER_IN_USE,
+        )
+    idle = idle_newest_first(taskmanagers)
+    if len(idle) < count:
+        raise Conflict(
+            f"cluster {cluster!r} cannot remove {count} TaskManager(s): only {len(idle)} "
+            f"have all their slots free ({_slots(taskmanagers)}); a shrink never takes "
+            "slots that running jobs use: stop jobs first or remove fewer",
+            code=ErrorCode.CLUSTER_IN_USE,
+        )
+    chosen = list(dict.fromkeys([*named, *idle]))
+    return chosen[:count]

@@ -10,7 +10,9 @@ A cluster is adopted only when it is provably the one we would start now: its pr
 carry this data dir's marker, its recorded REST port and configuration fingerprint (the
 Flink configuration, log4j, distribution and OS user it was started with) are ours, its
 JobManager is alive and answers on that port with our Flink version, and all of its
-TaskManagers are registered.
+TaskManagers are registered. The TaskManager count is not part of the fingerprint: a
+cluster scaled while it ran records its TaskManagers in its state file, and the caller
+asks for as many as were recorded (``LocalCluster`` then starts any it wants more of).
 """
 
 from __future__ import annotations

@@ -6,10 +6,15 @@ REST port (kept across restarts when still free), sized from its ``ProcessSpec``
 Starts and stops run on a small thread pool: ``ensure``/``release`` only record the
 wish and report the current state, so the reconciler's tick never waits for a JVM.
 
-A cluster a crashed Millstream left running is adopted (found by its data dir: the
-environment marker of its processes and the REST port in its state file; healthy and
-started with the same configuration, as ``engine.adoption`` decides), so its jobs keep
-running. The server calls ``stop_all()`` on shutdown: nothing we started survives.
+A running cluster follows its spec: a different TaskManager count is applied live
+(``LocalCluster.scale``: new TaskManagers start, surplus ones stop only once idle, retried
+every ``ensure`` until done), and a newer ``generation`` whose sizes or configuration
+differ restarts the cluster with them (a JobManager resize; nothing else restarts a
+running cluster). A cluster a crashed Millstream left running is adopted (found by its
+data dir: the environment marker of its processes and the REST port in its state file;
+healthy and started with the same configuration, as ``engine.adoption`` decides), so its
+jobs keep running. The server calls ``stop_all()`` on shutdown: nothing we started
+survives.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import logging
 import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -29,12 +34,15 @@ import httpx
 
 from millstream.config import FlinkSettings
 from millstream.control.cluster_ports import ProcessSpec, ProcessState, ProcessStatus
+from millstream.domain.clusters import TaskManagerSlots
 from millstream.domain.deployments import Logging
 from millstream.domain.errors import ErrorCode, InvalidInput
 from millstream.engine.flink_user import OsUser
-from millstream.engine.local_cluster import LocalCluster, _free_port, _port_in_use
+from millstream.engine.local_cluster import LocalCluster
+from millstream.engine.processes import free_port, port_in_use
 from millstream.engine.rest import FlinkRestClient
 from millstream.engine.runtime import FlinkRuntime
+from millstream.engine.taskmanagers import read_taskmanagers
 
 __all__ = ["ClusterManager", "FlinkProbe"]
 
@@ -51,6 +59,9 @@ class _Handle:
     rest_url: str | None = None
     failure: str | None = None
     future: Future[None] | None = None
+    spec: ProcessSpec | None = None  # what the running processes were started with
+    scaling: Future[int] | None = None  # a TaskManager count change in flight
+    scaled: tuple[int, int] | None = None  # (running, wanted) last logged
 
     def state(self) -> ProcessState:
         return ProcessState(self.status, self.rest_url, self.failure)
@@ -90,6 +101,10 @@ class ClusterManager:
                     return handle.state()
                 if handle.status is ProcessStatus.RUNNING:
                     if handle.cluster is not None and handle.cluster.is_running():
+                        if _needs_restart(handle, spec):
+                            return self._restart(handle, spec)
+                        handle.generation = max(handle.generation, spec.generation)
+                        self._follow_size(handle, handle.cluster, spec.taskmanagers)
                         return handle.state()
                     _log.warning("Flink cluster %s is no longer running; starting it", spec.key)
                 if handle.status is ProcessStatus.FAILED and spec.generation <= handle.generation:
@@ -100,6 +115,44 @@ class ClusterManager:
             self._handles[spec.key] = handle
             handle.future = self._pool.submit(self._start, handle, spec)
             return handle.state()
+
+    def _restart(self, handle: _Handle, spec: ProcessSpec) -> ProcessState:
+        """Stop the running cluster and start it again with ``spec`` (same port)."""
+        _log.info("restarting Flink cluster %s with its new size or configuration", spec.key)
+        restarting = _Handle(spec.key, ProcessStatus.STARTING, spec.generation)
+        self._handles[spec.key] = restarting
+        old = handle.cluster
+        assert old is not None
+
+        def restart() -> None:
+            old.stop()
+            self._start(restarting, replace(spec, preferred_rest_url=old.rest_url))
+
+        restarting.future = self._pool.submit(restart)
+        return restarting.state()
+
+    def _follow_size(self, handle: _Handle, cluster: LocalCluster, taskmanagers: int) -> None:
+        """Bring the TaskManager count to ``taskmanagers`` in the background; surplus
+        TaskManagers still busy are tried again on the next call."""
+        if handle.scaling is not None and not handle.scaling.done():
+            return
+        if handle.scaling is not None:
+            with contextlib.suppress(Exception):
+                if handle.scaling.result():
+                    _log.debug("Flink cluster %s keeps busy TaskManagers", handle.key)
+            handle.scaling = None
+        current = len(cluster.taskmanager_roles())
+        if current == taskmanagers and cluster.wanted_taskmanagers == taskmanagers:
+            return
+        if handle.scaled != (current, taskmanagers):  # once, not every tick of a retry
+            handle.scaled = (current, taskmanagers)
+            _log.info(
+                "Flink cluster %s: %d TaskManager(s) running, %d wanted",
+                handle.key,
+                current,
+                taskmanagers,
+            )
+        handle.scaling = self._pool.submit(cluster.scale, taskmanagers)
 
     def release(self, key: str) -> ProcessState:
         self._dir(key)
@@ -182,6 +235,7 @@ class ClusterManager:
             handle.rest_url = cluster.rest_url
             handle.status = ProcessStatus.RUNNING
             handle.failure = None
+            handle.spec = spec
 
     def _adopt_or_start(self, spec: ProcessSpec) -> LocalCluster:
         directory = self._dir(spec.key)
@@ -191,9 +245,9 @@ class ClusterManager:
             if cluster.adopt():
                 return cluster
             cluster.stop()  # whatever is left of ours there; frees our old port
-            if _port_in_use(port):
+            if port_in_use(port):
                 port = None
-        cluster = self._local(directory, spec, port or _free_port())
+        cluster = self._local(directory, spec, port or free_port())
         cluster.start()
         return cluster
 
@@ -251,6 +305,15 @@ class ClusterManager:
         return None
 
 
+def _needs_restart(handle: _Handle, spec: ProcessSpec) -> bool:
+    """A newer generation (a user's start or resize) whose processes would differ from
+    the running ones; the TaskManager count and the port change without a restart."""
+    if handle.spec is None or spec.generation <= handle.generation:
+        return False
+    running = replace(handle.spec, taskmanagers=0, generation=0, preferred_rest_url=None)
+    return running != replace(spec, taskmanagers=0, generation=0, preferred_rest_url=None)
+
+
 def _placeholder(key: str) -> ProcessSpec:
     """A spec for reaching a cluster's directory only (stop, pids): sizes do not matter."""
     return ProcessSpec(key, 1, 1, "1024m", "1024m")
@@ -273,7 +336,8 @@ def _log4j(logging_: Logging | None) -> str | None:
 
 
 class FlinkProbe:
-    """``ClusterProbe``: is there a Flink session cluster at this REST URL?"""
+    """``ClusterProbe``: is there a Flink session cluster at this REST URL?
+    ``TaskManagerProbe``: its TaskManagers and their slots."""
 
     def __init__(self, *, timeout: float = 5.0, transport: httpx.BaseTransport | None = None):
         self._timeout = timeout
@@ -298,3 +362,6 @@ class FlinkProbe:
                 code=ErrorCode.CLUSTER_URL_INVALID,
             )
         return overview
+
+    def taskmanagers(self, rest_url: str) -> list[TaskManagerSlots]:
+        return read_taskmanagers(rest_url, timeout=self._timeout, transport=self._transport)

@@ -2,14 +2,20 @@
 
 The app factory starts it when ``flink.embedded`` is set; tests start one per session.
 It runs the wheel's ``jobmanager.sh`` / ``taskmanager.sh start-foreground`` as our own
-child processes (each in its own process group, so a kill reaches the JVM and anything
-it spawned, e.g. Python workers), with its configuration, logs and uploads under
-``<data_dir>/flink``; the wheel itself is never written. A supervisor thread restarts a
-TaskManager (or the JobManager) that dies. Every process carries an environment marker,
-so a cluster left behind by a crashed Millstream is found on the next start: ``start()``
-adopts it when it is healthy and started with the configuration we would start now
-(``engine.adoption`` decides; its jobs keep running, the supervisor watches its processes
-by pid), and stops it otherwise, saying why. Nothing of ours survives ``stop()``.
+child processes (``engine.processes``: each in its own process group, so a kill reaches
+the JVM and anything it spawned, e.g. Python workers), with its configuration
+(``engine.flink_config``), logs and uploads under ``<data_dir>/flink``; the wheel itself is
+never written. A supervisor thread restarts a TaskManager (or the JobManager) that dies.
+Every process carries an environment marker, so a cluster left behind by a crashed
+Millstream is found on the next start: ``start()`` adopts it when it is healthy and
+started with the configuration we would start now (``engine.adoption`` decides; its jobs
+keep running, the supervisor watches its processes by pid), and stops it otherwise,
+saying why. Nothing of ours survives ``stop()``.
+
+``scale()`` changes the number of TaskManagers of the running cluster: new ones start at
+once, surplus ones stop only when Flink reports all their slots free (each TaskManager's
+Flink resource id is its role, ``taskmanager-<n>``); the state file records every role's
+pid, so an adoption after a crash keeps the new size.
 
 The ``ClusterManager`` runs more of them (session and dedicated clusters), each in its
 own data directory, with the cluster's own ``extra_config`` (its flinkConf) and log4j
@@ -25,64 +31,43 @@ to where the Flink user can reach).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
-import os
-import shutil
 import signal
-import socket
-import subprocess
-import threading
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
-
-import yaml
+from typing import Any
 
 from millstream.config import FlinkSettings, Settings
-from millstream.domain.errors import EngineUnavailable
+from millstream.domain.clusters import TaskManagerSlots, idle_newest_first
+from millstream.domain.errors import EngineUnavailable, InvalidInput
 from millstream.engine.adoption import FoundCluster, Verdict, adoption_verdict, config_fingerprint
+from millstream.engine.flink_config import cluster_config, flatten, local_config, write_conf_dir
 from millstream.engine.flink_user import OsUser, hand_over, require_reachable
+from millstream.engine.processes import (
+    JOBMANAGER,
+    free_port,
+    kill_marked,
+    launch,
+    marked_pids,
+    port_in_use,
+    stop_marked,
+)
 from millstream.engine.rest import FlinkRestClient
 from millstream.engine.runtime import FlinkRuntime
+from millstream.engine.startup import wait_ready
+from millstream.engine.supervisor import Supervisor
+from millstream.engine.taskmanagers import new_roles, read_taskmanagers
 
 __all__ = ["LocalCluster", "cluster_config"]
 
 _log = logging.getLogger(__name__)
 
-# Set on every process we start (children inherit it): the one reliable way to find
-# our processes again, even after the pid files went stale.
-_MARKER = "MILLSTREAM_FLINK_CLUSTER"
-_JOBMANAGER = "jobmanager"
-_PINNED_PREFIXES = (
-    "rest.",
-    "jobmanager.rpc.",
-    "jobmanager.bind-host",
-    "taskmanager.host",
-    "taskmanager.bind-host",
-    "web.",
-    "io.tmp.dirs",
-)
-
-
-@dataclass(slots=True)
-class _Child:
-    role: str  # "jobmanager" or "taskmanager-<n>"
-    process: subprocess.Popen[bytes]
-    started_at: float
-    backoff: float = 1.0
-    restart_at: float | None = None  # when a dead child is due to be started again
-    console: IO[bytes] | None = field(default=None, repr=False)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
 
 class LocalCluster:
-    """Start, supervise and stop a standalone Flink session cluster on 127.0.0.1."""
+    """Start, supervise, scale and stop a standalone Flink session cluster on 127.0.0.1."""
 
     def __init__(
         self,
@@ -100,9 +85,6 @@ class LocalCluster:
         self._os_user = os_user
         self._extra_config = dict(extra_config or {})
         self._log4j_properties = log4j_properties
-        # Processes an earlier Millstream started that we adopted (role -> pid): not our
-        # children, so they are watched through /proc rather than waited for.
-        self._adopted: dict[str, int] = {}
         self._runtime = runtime or FlinkRuntime.detect(flink.flink_home)
         self._startup_timeout = startup_timeout
         self._stop_grace = stop_grace
@@ -112,10 +94,21 @@ class LocalCluster:
         self.conf_dir = self.flink_dir / "conf"
         self.log_dir = self.flink_dir / "log"
         self._state_file = self.flink_dir / "run" / "cluster.json"
-        self._children: dict[str, _Child] = {}
-        self._lock = threading.RLock()
-        self._stopping = threading.Event()
-        self._supervisor: threading.Thread | None = None
+        self._processes = Supervisor(
+            launch=functools.partial(
+                launch,
+                runtime=self._runtime,
+                flink_dir=self.flink_dir,
+                conf_dir=self.conf_dir,
+                log_dir=self.log_dir,
+                pid_dir=self._state_file.parent,
+                os_user=self._os_user,
+            ),
+            marker=self._marker_value,
+            taskmanagers=lambda: self._settings.taskmanagers,
+            on_change=self._save_state,
+        )
+        self._lock = self._processes.lock
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalCluster:
@@ -131,11 +124,11 @@ class LocalCluster:
         """Start (after stopping a stale cluster of ours) and wait until every
         TaskManager registered; raise ``EngineUnavailable`` with the log tail if not."""
         with self._lock:
-            if self._children or self._adopted:
+            if self._processes:
                 return
             verdict = self._adopt_if_healthy()
             if verdict.adopt:
-                self._start_supervisor()
+                self._processes.start()
                 return
             self._stop_stale(verdict.reason)
             self._wait_port_free()
@@ -146,54 +139,35 @@ class LocalCluster:
                     directory.mkdir(parents=True, exist_ok=True)
                 require_reachable(self.flink_dir, self._os_user)
                 hand_over(self.flink_dir, self._os_user)
-            self._stopping.clear()
-            self._start_all()
+            self._processes.start_all()
         try:
             self._wait_ready()
         except BaseException:
             self.stop()
             raise
-        self._start_supervisor()
-
-    def _start_supervisor(self) -> None:
-        self._stopping.clear()
-        self._supervisor = threading.Thread(
-            target=self._supervise, name="flink-supervisor", daemon=True
-        )
-        self._supervisor.start()
+        self._processes.start()
 
     def stop(self) -> None:
         """SIGTERM every process group, SIGKILL what is left after the grace period,
         then sweep any straggler carrying our marker (orphaned Python workers)."""
-        self._stopping.set()
-        if self._supervisor is not None:
-            self._supervisor.join()
-            self._supervisor = None
+        self._processes.stop()
         with self._lock:
-            if self._adopted:
-                self._adopted.clear()
-                self._stop_marked()
-            children = list(self._children.values())
-            self._children.clear()
-            _terminate([c.process for c in children], self._stop_grace)
-            for child in children:
-                _close(child)
-            _kill_marked(self._marker_value, signal.SIGKILL)
+            if self._processes.adopted:
+                self._processes.adopted.clear()
+                stop_marked(self._marker_value, self._stop_grace)
+            self._processes.terminate_children(self._stop_grace)
+            kill_marked(self._marker_value, signal.SIGKILL)
             self._state_file.unlink(missing_ok=True)
 
     def is_running(self) -> bool:
         with self._lock:
-            if not (self._children or self._adopted):
-                return False
-            return all(c.process.poll() is None for c in self._children.values()) and all(
-                _is_marked(pid, self._marker_value) for pid in self._adopted.values()
-            )
+            return bool(self._processes) and self._processes.alive()
 
     @property
     def adopted(self) -> bool:
         """Whether this cluster's processes were started by an earlier Millstream."""
         with self._lock:
-            return bool(self._adopted)
+            return bool(self._processes.adopted)
 
     def adopt(self) -> bool:
         """Take over this data dir's cluster left running by an earlier Millstream when
@@ -201,7 +175,7 @@ class LocalCluster:
         supervised from then on and ``stop()`` ends it. False (and nothing changed, the
         reason logged) when there is nothing to adopt."""
         with self._lock:
-            if self._children or self._adopted:
+            if self._processes:
                 return self.is_running()
             verdict = self._adopt_if_healthy()
             if not verdict.adopt:
@@ -209,36 +183,40 @@ class LocalCluster:
                     "not adopting the Flink cluster of %s: %s", self.flink_dir, verdict.reason
                 )
                 return False
-        self._start_supervisor()
+        self._processes.start()
         return True
 
     def _adopt_if_healthy(self) -> Verdict:
-        """Adopt what an earlier Millstream left running here when it passes every check."""
+        """Adopt what an earlier Millstream left running here when it passes every check;
+        TaskManagers it had fewer of than we want now are started next to it."""
         found = self._find()
+        recorded = [role for role in found.pids if role != JOBMANAGER]
         verdict = adoption_verdict(
             found,
             rest_port=self._settings.rest_port,
             fingerprint=self._fingerprint(),
             flink_version=self._runtime.version,
-            taskmanagers=self._settings.taskmanagers,
+            # It was scaled to what it recorded (``scale``), whatever it started with.
+            taskmanagers=len(recorded) if found.pids else self._settings.taskmanagers,
         )
         if not verdict.adopt:
             return verdict
-        self._adopted = dict(found.pids)
-        self._stopping.clear()
+        self._processes.adopted.update(found.pids)
         _log.info(
             "adopted the running Flink cluster of %s at %s (pids %s): %s",
             self.flink_dir,
             self.rest_url,
-            self._adopted,
+            dict(found.pids),
             verdict.reason,
         )
+        for role in new_roles(recorded, self._settings.taskmanagers - len(recorded)):
+            self._processes.spawn(role)
         return verdict
 
     def _find(self) -> FoundCluster:
         """What is left here of an earlier cluster: marked processes, the state file and
         (only when something runs) Flink's overview on the recorded port."""
-        marked = frozenset(_marked_pids(self._marker_value))
+        marked = frozenset(marked_pids(self._marker_value))
         if not marked:
             return FoundCluster(marked, None)
         recorded: dict[str, Any] | None = None
@@ -266,7 +244,7 @@ class LocalCluster:
 
     def _fingerprint(self) -> str:
         return config_fingerprint(
-            config=dict(_flatten(self._config(rpc_port=0))),
+            config=dict(flatten(self._config(rpc_port=0))),
             log4j_properties=self._log4j_properties,
             flink_home=str(self._runtime.home),
             flink_version=self._runtime.version,
@@ -276,31 +254,64 @@ class LocalCluster:
     def surviving_pids(self) -> list[int]:
         """Processes started for this cluster (JVMs, Python workers) still alive; empty
         after ``stop()``."""
-        return _marked_pids(self._marker_value)
+        return marked_pids(self._marker_value)
 
     def taskmanager_pids(self) -> list[int]:
-        with self._lock:
-            pids = {r: c.pid for r, c in self._children.items()} | self._adopted
-            return [pid for role, pid in sorted(pids.items()) if role != _JOBMANAGER]
+        pids = self._processes.pids()
+        return [pid for role, pid in sorted(pids.items()) if role != JOBMANAGER]
+
+    def taskmanager_roles(self) -> list[str]:
+        """The TaskManagers running now (``taskmanager-<n>``: also their Flink ids)."""
+        return [role for role in self._processes.roles() if role != JOBMANAGER]
+
+    @property
+    def wanted_taskmanagers(self) -> int:
+        """How many TaskManagers this cluster runs once ``scale`` could do its work."""
+        return self._settings.taskmanagers
 
     def jobmanager_pid(self) -> int | None:
+        return self._processes.pids().get(JOBMANAGER)
+
+    def scale(self, taskmanagers: int) -> int:
+        """Run ``taskmanagers`` TaskManagers from now on (restarts keep the count): missing
+        ones start at once; surplus ones are stopped only when Flink reports all their
+        slots free (the newest first), never one whose slots a job uses. Returns how many
+        surplus TaskManagers had to stay for that (a later call tries again)."""
+        if not 1 <= taskmanagers <= 1024:
+            raise InvalidInput(f"a cluster runs 1 to 1024 TaskManagers, not {taskmanagers}")
         with self._lock:
-            child = self._children.get(_JOBMANAGER)
-            return child.pid if child is not None else self._adopted.get(_JOBMANAGER)
+            if not self._processes:
+                raise EngineUnavailable(f"the Flink cluster of {self.flink_dir} is not running")
+            self._settings = self._settings.model_copy(update={"taskmanagers": taskmanagers})
+            roles = self.taskmanager_roles()
+            for role in new_roles(roles, taskmanagers - len(roles)):
+                self._processes.spawn(role)
+            if len(roles) <= taskmanagers:
+                return 0
+        observed = read_taskmanagers(self.rest_url, timeout=5.0)  # no lock held over HTTP
+        with self._lock:
+            roles = self.taskmanager_roles()
+            surplus = len(roles) - self._settings.taskmanagers
+            registered = {tm.id: tm for tm in observed if tm.id in roles}
+            # One Flink does not know yet runs nothing: as idle as it gets.
+            candidates = list(registered.values()) + [
+                TaskManagerSlots(role, 0, 0) for role in roles if role not in registered
+            ]
+            chosen = idle_newest_first(candidates)[: max(0, surplus)]
+            stops = [self._processes.detach(role, self._stop_grace) for role in chosen]
+        for stop in stops:
+            stop()
+        if chosen:
+            _log.info("stopped idle Flink TaskManager(s) %s of %s", chosen, self.flink_dir)
+        return max(0, surplus - len(chosen))
 
     def restart_jobmanager(self) -> None:
         """Kill the JobManager like a crash (SIGKILL) and start a fresh one; the
         TaskManagers are restarted too, since they do not re-register by themselves.
         Returns when the new cluster is ready. For fault tests."""
         with self._lock:
-            children = list(self._children.values())
-            for child in children:
-                _signal_group(child.pid, signal.SIGKILL)
-            for child in children:
-                child.process.wait()
-                _close(child)
-            self._children.clear()
-            self._start_all()
+            self._processes.kill_children()
+            self._processes.start_all()
         self._wait_ready()
 
     def __enter__(self) -> LocalCluster:
@@ -310,130 +321,11 @@ class LocalCluster:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    # ------------------------------------------------------------------ processes
+    # ------------------------------------------------------------------ state & config
 
     @property
     def _marker_value(self) -> str:
         return str(self.flink_dir)
-
-    def _start_all(self) -> None:
-        self._spawn(_JOBMANAGER)
-        for index in range(self._settings.taskmanagers):
-            self._spawn(f"taskmanager-{index}")
-
-    def _spawn(self, role: str) -> _Child:
-        script = "jobmanager.sh" if role == _JOBMANAGER else "taskmanager.sh"
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        console = (self.log_dir / f"{role}.console").open("ab")
-        env = os.environ | self._runtime.environment()
-        env |= {
-            "FLINK_CONF_DIR": str(self.conf_dir),
-            "FLINK_LOG_DIR": str(self.log_dir),
-            "FLINK_PID_DIR": str(self._state_file.parent),
-            "FLINK_IDENT_STRING": "millstream",
-            # JVM stdout/stderr go to Flink's .out/.err files (the web UI's "Stdout" tab).
-            "STD_REDIRECT_TO_FILE": "true",
-            _MARKER: self._marker_value,
-        }
-        identity: dict[str, Any] = {}
-        if self._os_user is not None:
-            # Its own user, no supplementary groups of ours, a home it owns.
-            identity = {
-                "user": self._os_user.uid,
-                "group": self._os_user.gid,
-                "extra_groups": [],
-            }
-            env |= {
-                "HOME": str(self.flink_dir),
-                "USER": self._os_user.name,
-                "LOGNAME": self._os_user.name,
-                "TMPDIR": str(self.flink_dir / "tmp"),
-            }
-        process = subprocess.Popen(
-            [str(self._runtime.home / "bin" / script), "start-foreground"],
-            env=env,
-            cwd=self.flink_dir,
-            stdin=subprocess.DEVNULL,
-            stdout=console,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # own process group: killpg reaches its children
-            **identity,
-        )
-        previous = self._children.get(role)
-        child = _Child(role, process, time.monotonic(), console=console)
-        if previous is not None:
-            child.backoff = previous.backoff
-        self._children[role] = child
-        self._adopted.pop(role, None)
-        self._save_state()
-        _log.info("started Flink %s (pid %d)", role, process.pid)
-        return child
-
-    def _supervise(self) -> None:
-        while not self._stopping.wait(0.5):
-            with self._lock:
-                if self._stopping.is_set():
-                    return
-                try:
-                    self._check_adopted()
-                    self._check_children()
-                except Exception:  # keep supervising; the next round retries
-                    _log.exception("Flink supervisor round failed")
-
-    def _check_adopted(self) -> None:
-        """Adopted processes are not our children: a dead one is seen through /proc. A
-        TaskManager is replaced by a child of ours, a JobManager restarts the cluster."""
-        for role, pid in list(self._adopted.items()):
-            if _is_marked(pid, self._marker_value):
-                continue
-            _signal_group(pid, signal.SIGKILL)  # what it left in its group (Python workers)
-            _log.warning("adopted Flink %s (pid %d) exited; starting it again", role, pid)
-            del self._adopted[role]
-            if role == _JOBMANAGER:
-                self._restart_all()
-                return
-            self._spawn(role)
-
-    def _restart_all(self) -> None:
-        """A new JobManager has no jobs and old TaskManagers do not re-register quickly:
-        restart them all (the reconciler resubmits the jobs)."""
-        for pid in self._adopted.values():
-            _signal_group(pid, signal.SIGKILL)
-        self._adopted.clear()
-        for other in self._children.values():
-            _signal_group(other.pid, signal.SIGKILL)
-            other.process.wait()
-            _close(other)
-        self._children.clear()
-        self._start_all()
-
-    def _check_children(self) -> None:
-        now = time.monotonic()
-        for role, child in list(self._children.items()):
-            if child.process.poll() is None:
-                continue
-            if child.restart_at is None:
-                # Reap what the dead JVM left in its group (Python workers), then wait
-                # out the backoff: a crash loop must not spin.
-                _signal_group(child.pid, signal.SIGKILL)
-                lived = now - child.started_at
-                child.backoff = 1.0 if lived > 60 else min(child.backoff * 2, 30.0)
-                child.restart_at = now + (0.0 if lived > 60 else child.backoff / 2)
-                _log.warning(
-                    "Flink %s (pid %d) exited with %s after %.0f s; restarting in %.1f s",
-                    role,
-                    child.pid,
-                    child.process.returncode,
-                    lived,
-                    child.restart_at - now,
-                )
-            if now < child.restart_at:
-                continue
-            _close(child)
-            if role == _JOBMANAGER:
-                self._restart_all()
-                return
-            self._spawn(role)
 
     def _save_state(self) -> None:
         self._state_file.parent.mkdir(parents=True, exist_ok=True)
@@ -442,7 +334,7 @@ class LocalCluster:
         state = {
             "rest_port": self._settings.rest_port,
             "fingerprint": self._fingerprint(),
-            "pids": self._adopted | {role: c.pid for role, c in self._children.items()},
+            "pids": self._processes.pids(),
         }
         tmp = self._state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(state))
@@ -451,7 +343,7 @@ class LocalCluster:
     def _stop_stale(self, reason: str = "") -> None:
         """Stop processes a previous Millstream left running on this data dir. Its pid
         file may be stale or gone; the environment marker proves a process is ours."""
-        stale = _marked_pids(self._marker_value)
+        stale = marked_pids(self._marker_value)
         if not stale:
             return
         recorded = "unknown"
@@ -464,91 +356,30 @@ class LocalCluster:
             recorded,
             f": {reason}" if reason else "",
         )
-        self._stop_marked()
-
-    def _stop_marked(self) -> None:
-        """SIGTERM what carries our marker, SIGKILL it after the grace period."""
-        _kill_marked(self._marker_value, signal.SIGTERM)
-        deadline = time.monotonic() + self._stop_grace
-        while _marked_pids(self._marker_value) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        _kill_marked(self._marker_value, signal.SIGKILL)
-        deadline = time.monotonic() + self._stop_grace
-        while _marked_pids(self._marker_value) and time.monotonic() < deadline:
-            time.sleep(0.1)  # SIGKILLed processes take a moment to be gone
-
-    # ------------------------------------------------------------------ config & readiness
+        stop_marked(self._marker_value, self._stop_grace)
 
     def _write_config(self) -> None:
-        # A fresh copy of the wheel's conf/ each start; our config.yaml replaces its own.
-        self.conf_dir.mkdir(parents=True, exist_ok=True)
-        wheel_conf = self._runtime.home / "conf"
-        for item in wheel_conf.iterdir():
-            if item.is_file() and item.name != "config.yaml":
-                shutil.copy2(item, self.conf_dir / item.name)
-        if self._log4j_properties is not None:
-            (self.conf_dir / "log4j-console.properties").write_text(self._log4j_properties)
-        for directory in ("uploads", "tmp"):
-            (self.flink_dir / directory).mkdir(parents=True, exist_ok=True)
-        # Not the default 6123: another Flink on this machine must not collide.
-        config = self._config(rpc_port=_free_port())
-        (self.conf_dir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=True))
+        write_conf_dir(
+            runtime=self._runtime,
+            conf_dir=self.conf_dir,
+            flink_dir=self.flink_dir,
+            # Not the default 6123: another Flink on this machine must not collide.
+            config=self._config(rpc_port=free_port()),
+            log4j_properties=self._log4j_properties,
+        )
 
     def _config(self, *, rpc_port: int) -> dict[str, Any]:
-        """The ``config.yaml`` a start writes: the wheel's, our defaults, the cluster's own
-        flinkConf over them; addresses, ports and directories stay ours (the cluster must
-        be reachable where we think it is)."""
-        base = yaml.safe_load((self._runtime.home / "conf" / "config.yaml").read_text()) or {}
-        overrides = self._overrides(rpc_port)
-        pinned = {k: v for k, v in overrides.items() if k.startswith(_PINNED_PREFIXES)}
-        return cluster_config(base, {**overrides, **self._extra_config, **pinned})
-
-    def _overrides(self, rpc_port: int) -> dict[str, Any]:
-        s = self._settings
-        return {
-            "rest.port": s.rest_port,
-            "rest.address": "127.0.0.1",
-            "rest.bind-address": "127.0.0.1",
-            "jobmanager.rpc.address": "127.0.0.1",
-            "jobmanager.rpc.port": rpc_port,
-            "jobmanager.bind-host": "127.0.0.1",
-            "jobmanager.memory.process.size": s.jobmanager_memory,
-            "taskmanager.host": "127.0.0.1",
-            "taskmanager.bind-host": "127.0.0.1",
-            "taskmanager.memory.process.size": s.taskmanager_memory,
-            "taskmanager.numberOfTaskSlots": s.taskmanager_slots,
-            "parallelism.default": s.default_parallelism,
-            # Uploaded jars survive a JobManager restart (Flink's default is a temp dir).
-            "web.upload.dir": str(self.flink_dir / "uploads"),
-            "web.tmpdir": str(self.flink_dir / "tmp"),
-            "io.tmp.dirs": str(self.flink_dir / "tmp"),
-            # Flink 2.x default is no restarts: a lost TaskManager would fail every job.
-            "restart-strategy.type": "exponential-delay",
-            "restart-strategy.exponential-delay.initial-backoff": "1 s",
-            "restart-strategy.exponential-delay.max-backoff": "30 s",
-            "restart-strategy.exponential-delay.backoff-multiplier": 2.0,
-            "restart-strategy.exponential-delay.reset-backoff-threshold": "5 min",
-            "restart-strategy.exponential-delay.jitter-factor": 0.1,
-            # A killed TaskManager is noticed in seconds (2 failed heartbeat RPCs), a hung
-            # one after 10 s; the defaults (10 s / 50 s) leave jobs stuck far longer.
-            "heartbeat.interval": "2 s",
-            "heartbeat.timeout": "10 s",
-            "execution.checkpointing.interval": s.checkpoint_interval,
-            # The JobManager (not the job) decides how many checkpoints survive. The
-            # reconciler resubmits a lost job from the newest checkpoint it has seen,
-            # which may be a few behind Flink's: with the default of 1 it is already gone.
-            "execution.checkpointing.num-retained": 5,
-            # TaskManagers start together with the JobManager and retry registering with
-            # this delay while it is not up yet (default 10 s: slow starts and restarts).
-            "cluster.registration.error-delay": "1 s",
-            # REST metrics (numRestarts) are cached this long; Flink's 10 s default makes
-            # the reconciler see restarts late.
-            "metrics.fetcher.update-interval": "2 s",
-        }
+        return local_config(
+            runtime=self._runtime,
+            settings=self._settings,
+            flink_dir=self.flink_dir,
+            extra_config=self._extra_config,
+            rpc_port=rpc_port,
+        )
 
     def _wait_port_free(self) -> None:
         deadline = time.monotonic() + self._stop_grace
-        while _port_in_use(self._settings.rest_port):
+        while port_in_use(self._settings.rest_port):
             if time.monotonic() > deadline:
                 raise EngineUnavailable(
                     f"port {self._settings.rest_port} is in use by another program; "
@@ -557,137 +388,10 @@ class LocalCluster:
             time.sleep(0.2)
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + self._startup_timeout
-        want = self._settings.taskmanagers
-        rest = FlinkRestClient(self.rest_url, timeout=2.0)
-        seen = 0
-        try:
-            while time.monotonic() < deadline:
-                with self._lock:
-                    dead = [c for c in self._children.values() if c.process.poll() is not None]
-                if dead:
-                    raise EngineUnavailable(
-                        f"Flink {dead[0].role} exited with {dead[0].process.returncode} "
-                        f"during start-up\n{self._log_tail(dead[0].role)}"
-                    )
-                with contextlib.suppress(EngineUnavailable):
-                    seen = int(rest.overview().get("taskmanagers", 0))
-                    if seen >= want:
-                        return
-                time.sleep(0.25)
-        finally:
-            rest.close()
-        raise EngineUnavailable(
-            f"Flink at {self.rest_url} showed {seen}/{want} TaskManagers after "
-            f"{self._startup_timeout:.0f} s\n{self._log_tail(_JOBMANAGER)}"
+        wait_ready(
+            self.rest_url,
+            taskmanagers=self._settings.taskmanagers,
+            timeout=self._startup_timeout,
+            dead=self._processes.dead_child,
+            log_dir=self.log_dir,
         )
-
-    def _log_tail(self, role: str, lines: int = 30) -> str:
-        kind = "standalonesession" if role == _JOBMANAGER else "taskexecutor"
-        files = [self.log_dir / f"{role}.console"]
-        logs = sorted(self.log_dir.glob(f"flink-*-{kind}-*.log"), key=lambda p: p.stat().st_mtime)
-        files += logs[-1:]
-        parts = []
-        for path in files:
-            with contextlib.suppress(OSError):
-                tail = path.read_text(errors="replace").splitlines()[-lines:]
-                parts.append(f"--- {path} ---\n" + "\n".join(tail))
-        return "\n".join(parts)
-
-
-def cluster_config(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Flink 2.x ``config.yaml`` content: ``base`` (nested or flat keys) with
-    ``overrides`` (flat keys) applied, as strict nested YAML without duplicate keys.
-    Raise ValueError when a key is both a value and a prefix of another key."""
-    flat = dict(_flatten(base))
-    flat.update(overrides)
-    nested: dict[str, Any] = {}
-    for key in sorted(flat):
-        node = nested
-        *parents, leaf = key.split(".")
-        for part in parents:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise ValueError(f"config key {key!r} collides with a value at {part!r}")
-            node = child
-        if isinstance(node.get(leaf), dict):
-            raise ValueError(f"config key {key!r} is also a prefix of other keys")
-        node[leaf] = flat[key]
-    return nested
-
-
-def _flatten(config: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for key, value in config.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            yield from _flatten(value, f"{name}.")
-        else:
-            yield name, value
-
-
-# --------------------------------------------------------------------------- OS helpers
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-def _terminate(processes: list[subprocess.Popen[bytes]], grace: float) -> None:
-    for process in processes:
-        _signal_group(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    for process in processes:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=max(0.0, deadline - time.monotonic()))
-    for process in processes:
-        # Also when the JVM exited: its group may still hold Python workers.
-        _signal_group(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-def _close(child: _Child) -> None:
-    if child.console is not None:
-        child.console.close()
-        child.console = None
-
-
-def _marked_pids(marker: str) -> list[int]:
-    """Live processes whose environment carries our marker (other users' are unreadable)."""
-    needle = f"{_MARKER}={marker}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        with contextlib.suppress(OSError):
-            if needle in (entry / "environ").read_bytes().split(b"\0"):
-                found.append(int(entry.name))
-    return found
-
-
-def _is_marked(pid: int, marker: str) -> bool:
-    """``pid`` is alive (not a zombie: its environment is empty) and carries our marker;
-    a recycled pid does not."""
-    needle = f"{_MARKER}={marker}".encode()
-    try:
-        return needle in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    except OSError:
-        return False
-
-
-def _kill_marked(marker: str, sig: signal.Signals) -> None:
-    for pid in _marked_pids(marker):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, sig)
-
-
-def _port_in_use(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

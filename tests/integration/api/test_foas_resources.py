@@ -429,8 +429,8 @@ async def test_clusters_report_what_millstream_runs(foas: Foas) -> None:
     status, error = await foas.error(
         _cluster(ExpandClusterRequest.ExpandClusterRequest, count=5, model="Ecs_4c16g")
     )
-    assert (status, error["Code"]) == (501, "NotImplemented")
-    assert "UpdateSessionCluster" in error["Message"]
+    assert (status, error["Code"]) == (400, "OperationDenied")
+    assert "session clusters only" in error["Message"]
 
 
 async def test_create_and_destroy_cluster_run_a_session_cluster(foas: Foas, world: World) -> None:

@@ -8,16 +8,19 @@ for people who sign by hand (``api.auth.rpc_query``), and form-urlencoded bodies
 "HostId"}`` errors, JSON or XML (``envelope``, ``errors``); the state table
 (``states``); integer instance ids (``ids``); projects -> namespaces and their profiles
 (``context``, ``projects``, ``project_profiles``); jobs -> deployments by ``jobName``
-(``jobs``, ``mappers``); instances -> jobs (``instances``); queues (``queues``),
+(``jobs``, ``mappers``); instances -> jobs (``instances``); autoscaling settings and
+plans (``autoscale``); queues (``queues``),
 clusters, folders, packages, tags (``scan``: what jobs refer to); the operations not
-built answer 501 ``NotImplemented`` with the reason (``unbuilt``, and the cluster resizes
-in ``clusters``). ``FOAS`` is the value the server lists among its dialects.
+built answer 501 ``NotImplemented`` with the reason (``unbuilt``); cluster sizes and
+resizes are in ``cluster_changes`` and ``machines``. ``FOAS`` is the value the server
+lists among its dialects.
 """
 
 from millstream.api.auth.roa import RoaVerifier
 from millstream.api.auth.rpc_query import RpcQueryVerifier
 from millstream.api.dialect import Dialect
 from millstream.api.foas import (
+    autoscale,
     clusters,
     folders,
     instances,
@@ -47,6 +50,7 @@ FOAS = Dialect(
         instances.router,
         metrics.router,
         plans.router,
+        autoscale.router,
         queues.router,
         clusters.router,
         folders.router,

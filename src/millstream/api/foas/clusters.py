@@ -14,12 +14,13 @@ the installation's ``default`` cluster, external targets and session clusters
   (100 vcores = 1 CU = 4096 MB). GetClusterMetrics answers the metrics ``cu.total``,
   ``cu.used``, ``cu.free``, ``cu.waiting`` (optionally prefixed ``<clusterId>.``) with
   one data point now.
-- CreateCluster creates a session cluster named ``displayName`` with the default size
-  and starts it; DestroyCluster stops a session cluster (refused while jobs run on it),
-  which then shows as ``DESTROYING`` and ``DESTROYED``.
-- ExpandCluster, ShrinkCluster and ModifyMasterSpec answer 501 ``NotImplemented`` saying
-  why: a session cluster's size changes at its next start (native UpdateSessionCluster),
-  Millstream cannot resize a running one in place yet.
+- CreateCluster creates a session cluster named ``displayName``, sized from the request's
+  machine models (``cluster_changes``, ``machines``), and starts it; DestroyCluster stops
+  a session cluster (refused while jobs run on it), which then shows as ``DESTROYING``
+  and ``DESTROYED``.
+- ExpandCluster and ShrinkCluster add or remove TaskManagers of a running session cluster
+  live (a shrink only takes idle ones); ModifyMasterSpec restarts it with another
+  JobManager size (refused while jobs run on it): ``cluster_changes``.
 Every cluster operation is authorized in the default project (``context``).
 """
 
@@ -27,18 +28,20 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from millstream.api.dialect import Context, RequestContext
+from millstream.api.foas import cluster_changes
 from millstream.api.foas.context import DEFAULT_PROJECT, Project, open_project
 from millstream.api.foas.envelope import ok
-from millstream.api.foas.errors import INVALID_PARAMETER, NOT_IMPLEMENTED, FoasError
+from millstream.api.foas.errors import INVALID_PARAMETER, FoasError
+from millstream.api.foas.machines import instance_infos
 from millstream.api.foas.routing import CLUSTERS, Params, foas_router, read_params
-from millstream.control.services.clusters import ClusterService, SessionClusterPatch
+from millstream.control.services.clusters import ClusterService
 from millstream.control.services.queues import QueueService, QueueUsage
 from millstream.domain.clusters import Cluster, ClusterKind, ClusterStatus
 from millstream.domain.errors import ErrorCode, InvalidInput, NotFound, Unavailable
@@ -177,26 +180,14 @@ async def list_cluster(request: Request, ctx: Context) -> Response:
     return await run_in_threadpool(_list, request, ctx, params)
 
 
-def _instances(cluster: Cluster, default_slots: int) -> list[dict[str, Any]]:
-    if cluster.kind is not ClusterKind.SESSION:
-        return [{"role": "external", "restUrl": cluster.rest_url}]
-    size = cluster.size(default_slots=default_slots)
-    master = {"role": "master", "cpu": size.jobmanager_cpu, "memory": size.jobmanager_memory}
-    slave = {
-        "role": "slave",
-        "cpu": size.taskmanager_cpu,
-        "memory": size.taskmanager_memory,
-        "slots": size.slots,
-    }
-    return [master] + [dict(slave, instanceId=str(i + 1)) for i in range(size.taskmanagers)]
-
-
 def _details(request: Request, ctx: RequestContext, cluster_id: str) -> Response:
     project = cluster_project(request, ctx)
     cluster = cluster_named(project, cluster_id)
+    service = _clusters_service(project)
+    infos = instance_infos(cluster, service.taskmanagers(cluster), service.default_slots)
     details = {
         **_view(cluster, request),
-        "InstanceInfos": json.dumps(_instances(cluster, default_slots=1)),
+        "InstanceInfos": json.dumps(infos),
         "IsMixDeploy": False,
         "StorageType": "",
         "UserOssInfo": "",
@@ -316,14 +307,11 @@ def _create(request: Request, ctx: RequestContext, params: Params) -> Response:
     description = params.text("description") or ""
     if "\x00" in description:
         raise FoasError(400, INVALID_PARAMETER, "description cannot contain NUL characters")
+    patch = cluster_changes.create_patch(params, name, {_DESCRIPTION_LABEL: description[:256]})
     project = cluster_project(request, ctx)
     service = _clusters_service(project)
     try:
-        cluster = service.create_session_cluster(
-            project.scope,
-            project.actor,
-            SessionClusterPatch(name=name, labels={_DESCRIPTION_LABEL: description[:256]}),
-        )
+        cluster = service.create_session_cluster(project.scope, project.actor, patch)
     except InvalidInput as exc:
         raise FoasError(
             400, INVALID_PARAMETER, f"displayName becomes the cluster id: {exc.message}"
@@ -341,13 +329,7 @@ async def create_cluster(request: Request, ctx: Context) -> Response:
 def _destroy(request: Request, ctx: RequestContext, cluster_id: str) -> Response:
     project = cluster_project(request, ctx)
     cluster = cluster_named(project, cluster_id)
-    if cluster.kind is not ClusterKind.SESSION:
-        raise FoasError(
-            400,
-            "OperationDenied",
-            f"cluster {cluster.name!r} is not run by Millstream ({cluster.kind.value}); "
-            "only session clusters can be destroyed",
-        )
+    cluster_changes.require_session(cluster, "DestroyCluster")
     _clusters_service(project).stop_session_cluster(project.scope, project.actor, cluster.name)
     return ok(ctx.request_id)
 
@@ -357,32 +339,42 @@ async def destroy_cluster(clusterId: str, request: Request, ctx: Context) -> Res
     return await run_in_threadpool(_destroy, request, ctx, clusterId)
 
 
-_RESIZE = (
-    "Millstream cannot resize a running session cluster in place yet: change its size "
-    "with the native UpdateSessionCluster and restart it"
-)
+_Change = Callable[[ClusterService, Project, Cluster, Params], None]
 
 
-def _refuse(operation: str, reason: str) -> Any:
-    def endpoint(request: Request, ctx: RequestContext, cluster_id: str) -> Response:
-        cluster_named(cluster_project(request, ctx), cluster_id)
-        raise FoasError(501, NOT_IMPLEMENTED, f"{operation}: {reason}")
+def _change(change: _Change) -> Any:
+    """A route that applies ``change`` to the cluster ``clusterId`` names."""
+
+    def endpoint(
+        request: Request, ctx: RequestContext, cluster_id: str, params: Params
+    ) -> Response:
+        project = cluster_project(request, ctx)
+        cluster = cluster_named(project, cluster_id)
+        change(_clusters_service(project), project, cluster, params)
+        return ok(ctx.request_id)
 
     async def route(clusterId: str, request: Request, ctx: Context) -> Response:
-        return await run_in_threadpool(endpoint, request, ctx, clusterId)
+        params = await read_params(request)
+        return await run_in_threadpool(endpoint, request, ctx, clusterId, params)
 
     return route
 
 
 router.add_api_route(
-    CLUSTER + "/expand", _refuse("ExpandCluster", _RESIZE), methods=["PUT"], name="ExpandCluster"
+    CLUSTER + "/expand",
+    _change(cluster_changes.expand),
+    methods=["PUT"],
+    name="ExpandCluster",
 )
 router.add_api_route(
-    CLUSTER + "/shrink", _refuse("ShrinkCluster", _RESIZE), methods=["PUT"], name="ShrinkCluster"
+    CLUSTER + "/shrink",
+    _change(cluster_changes.shrink),
+    methods=["PUT"],
+    name="ShrinkCluster",
 )
 router.add_api_route(
     CLUSTER + "/specification",
-    _refuse("ModifyMasterSpec", _RESIZE),
+    _change(cluster_changes.modify_master),
     methods=["PUT"],
     name="ModifyMasterSpec",
 )

@@ -6,27 +6,36 @@ engine version) in one transaction and wake the reconciler, which starts or stop
 processes and records the status. Deployment targets are checked when registered: the
 URL must answer Flink's ``GET /overview``. Both are referenced by deployments through
 ``deploymentTarget {mode: SESSION, name}`` (``Deployment.cluster``); a cluster with live
-jobs can be neither stopped nor deleted.
+jobs can be neither stopped nor deleted. A running session cluster is resized through
+``expand_session_cluster``, ``shrink_session_cluster`` and ``resize_jobmanager``
+(``session_resize``: they record the new size; the reconciler applies it live).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from millstream.control.cluster_ports import ClusterProbe
+from millstream.control.cluster_ports import ClusterProbe, TaskManagerProbe
 from millstream.control.context import Actor, Scope
 from millstream.control.engine_versions import EngineVersions
 from millstream.control.ports import Repositories, Store
 from millstream.control.services.common import DEFAULT_CLUSTER, require_namespace
+from millstream.control.services.session_resize import (
+    SessionResizer,
+    live_jobs,
+    read_session_cluster,
+    refuse_live_jobs,
+)
 from millstream.domain.clusters import (
     Cluster,
     ClusterDesiredState,
     ClusterKind,
     ClusterStatus,
+    TaskManagerSlots,
     cluster_size,
     validate_cluster_name,
 )
@@ -70,14 +79,20 @@ class ClusterService:
         default_slots: int = 1,
         wake: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        taskmanager_probe: TaskManagerProbe | None = None,
     ) -> None:
         self.default_workspace = default_workspace
         self._store = store
         self._probe = probe
         self._versions = versions
-        self._default_slots = default_slots
+        self.default_slots = default_slots  # slots per TaskManager when flinkConf sets none
         self._wake = wake
         self._clock = clock
+        if taskmanager_probe is None and isinstance(probe, TaskManagerProbe):
+            taskmanager_probe = probe  # FlinkProbe answers both
+        self._resizer = SessionResizer(
+            store, taskmanager_probe, default_slots=default_slots, wake=wake
+        )
 
     # ------------------------------------------------------------------ session clusters
 
@@ -122,7 +137,8 @@ class ClusterService:
     def update_session_cluster(
         self, scope: Scope, actor: Actor, name: str, patch: SessionClusterPatch
     ) -> Cluster:
-        """Changes apply at the cluster's next start (a running cluster keeps its size)."""
+        """Changes apply at the cluster's next start, except the TaskManager count
+        (parallelism / slots), which a running cluster follows live (idle ones only go)."""
         if patch.name is not None and patch.name != name:
             raise InvalidInput(f"a session cluster cannot be renamed ({name!r} -> {patch.name!r})")
         with self._store.transaction() as repos:
@@ -176,6 +192,28 @@ class ClusterService:
                 )
             repos.delete_cluster(cluster_id=cluster.id)
         return cluster
+
+    def taskmanagers(self, cluster: Cluster) -> list[TaskManagerSlots] | None:
+        """Flink's TaskManagers of a running session cluster (None: not running)."""
+        return self._resizer.taskmanagers(cluster)
+
+    def expand_session_cluster(
+        self, scope: Scope, actor: Actor, name: str, taskmanagers: int
+    ) -> Cluster:
+        """Grow a running session cluster to ``taskmanagers`` TaskManagers (live)."""
+        return self._resizer.expand(scope, actor, name, taskmanagers)
+
+    def shrink_session_cluster(
+        self, scope: Scope, actor: Actor, name: str, *, count: int = 0, named: Sequence[str] = ()
+    ) -> tuple[Cluster, list[str]]:
+        """Remove ``count`` (or the ``named``) TaskManagers, idle ones only (live)."""
+        return self._resizer.shrink(scope, actor, name, count=count, named=named)
+
+    def resize_jobmanager(
+        self, scope: Scope, actor: Actor, name: str, jobmanager: ResourceSpec
+    ) -> Cluster:
+        """New JobManager size; a started cluster restarts with it (no jobs may run)."""
+        return self._resizer.resize_jobmanager(scope, actor, name, jobmanager)
 
     def reference_deployment_ids(self, cluster: Cluster) -> list[str]:
         """Deployments whose live jobs run on ``cluster``."""
@@ -269,20 +307,11 @@ class ClusterService:
             cluster.logging = patch.logging
         if patch.deployment_target_name is not None:
             cluster.deployment_target_name = patch.deployment_target_name or None
-        cluster_size(cluster.resources, cluster.flink_conf, default_slots=self._default_slots)
+        cluster_size(cluster.resources, cluster.flink_conf, default_slots=self.default_slots)
 
-    def _session(self, repos: Repositories, scope: Scope, name: str) -> Cluster:
-        cluster = repos.read_cluster(workspace=scope.workspace, name=name)
-        if (
-            cluster is None
-            or cluster.kind is not ClusterKind.SESSION
-            or cluster.namespace != scope.namespace
-        ):
-            raise NotFound(
-                f"session cluster {name!r} not found in namespace {scope.namespace!r}",
-                code=ErrorCode.SESSION_CLUSTER_NOT_FOUND,
-            )
-        return cluster
+    @staticmethod
+    def _session(repos: Repositories, scope: Scope, name: str) -> Cluster:
+        return read_session_cluster(repos, scope, name)
 
     def _target(self, repos: Repositories, scope: Scope, name: str) -> Cluster:
         cluster = repos.read_cluster(workspace=scope.workspace, name=name)
@@ -305,21 +334,11 @@ class ClusterService:
 
     @staticmethod
     def _live_jobs(repos: Repositories, cluster: Cluster) -> list[Job]:
-        return [
-            job
-            for job in repos.read_active_jobs()
-            if job.workspace == cluster.workspace and job.cluster == cluster.name
-        ]
+        return live_jobs(repos, cluster)
 
-    def _refuse_live_jobs(self, repos: Repositories, cluster: Cluster, what: str) -> None:
-        live = self._live_jobs(repos, cluster)
-        if live:
-            names = sorted({job.deployment_name for job in live})
-            raise Conflict(
-                f"cluster {cluster.name!r} cannot be {what}: {len(live)} job(s) still run on "
-                f"it (deployments {', '.join(names)}); stop them first",
-                code=ErrorCode.CLUSTER_IN_USE,
-            )
+    @staticmethod
+    def _refuse_live_jobs(repos: Repositories, cluster: Cluster, what: str) -> None:
+        refuse_live_jobs(repos, cluster, what)
 
     def _check_url(self, url: str) -> str:
         url = url.strip().rstrip("/")
