@@ -258,7 +258,7 @@ def test_lifecycle_on_real_flink(foas: Foas, millstream_server: ServerHandle) ->
     )
     found = foas.call(metric)["Metrics"]["Metric"]
     assert [m["MetricName"] for m in found] == [f"blink.{PROJECT}.{name}.tps.rate", "checkpoints"]
-    assert all(len(m["Dps"]) == 1 for m in found), found
+    assert all(len(m["Dps"]) >= 1 for m in found), found
     assert found[0]["Summary"] >= 0
 
     # Pause with a savepoint, resume from it: Flink confirms the restore.

@@ -3,39 +3,44 @@ read-only Flink proxy: job metrics, and vertex metrics aggregated over subtasks 
 the job's sources (vertices with no input), sinks (vertices feeding none) or all
 vertices.
 
-Millstream keeps no metric history: every value is what Flink answers now, ``None``
-when Flink has no value (a metric it does not report, a job it already forgot). Used by
-the dialects' metric operations (DLI's ``ShowFlinkMetric``, foas' ``GetInstanceMetric``),
-each naming the metrics its own way.
+Every value is what Flink answers now, ``None`` when Flink has no value (a metric it does
+not report, a job it already forgot). Used by DLI's ``ShowFlinkMetric``. The plan's
+vertices (``Vertex``, ``parse_plan``, ``select_vertices``) come from
+``control.metric_catalog``, which reads the same values in batches for the metric history.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from millstream.control.context import Scope
+from millstream.control.metric_catalog import (
+    ALL,
+    SINKS,
+    SOURCES,
+    Vertex,
+    parse_plan,
+    select_vertices,
+)
 from millstream.control.services.diagnosis import ProxyResource
 from millstream.domain.jobs import Job
 
-__all__ = ["ALL", "SINKS", "SOURCES", "FlinkProxy", "JobMetrics", "Vertex"]
-
-ALL, SOURCES, SINKS = "all", "sources", "sinks"
+__all__ = [
+    "ALL",
+    "SINKS",
+    "SOURCES",
+    "FlinkProxy",
+    "JobMetrics",
+    "Vertex",
+    "parse_plan",
+    "select_vertices",
+]
 
 
 class FlinkProxy(Protocol):
     """What is read through: ``DiagnosisService.proxy`` (its path policy applies)."""
 
     def proxy(self, scope: Scope, resource: ProxyResource, path: str) -> Any: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Vertex:
-    """One vertex of the job's plan: Flink's id and its operator description."""
-
-    id: str
-    name: str
-    inputs: tuple[str, ...]
 
 
 class JobMetrics:
@@ -56,28 +61,8 @@ class JobMetrics:
     def vertices(self, which: str = ALL) -> list[Vertex]:
         """The plan's vertices: ``all``, the ``sources`` or the ``sinks``."""
         if self._plan is None:
-            answer = self._get("/plan")
-            plan = answer.get("plan") if isinstance(answer, dict) else None
-            nodes = plan.get("nodes") if isinstance(plan, dict) else None
-            self._plan = [
-                Vertex(
-                    id=str(node.get("id", "")),
-                    name=str(node.get("description") or node.get("operator") or ""),
-                    inputs=tuple(
-                        str(link.get("id", ""))
-                        for link in node.get("inputs") or []
-                        if isinstance(link, dict)
-                    ),
-                )
-                for node in nodes or []
-                if isinstance(node, dict)
-            ]
-        if which == SOURCES:
-            return [v for v in self._plan if not v.inputs]
-        if which == SINKS:
-            feeding = {i for v in self._plan for i in v.inputs}
-            return [v for v in self._plan if v.id not in feeding]
-        return list(self._plan)
+            self._plan = parse_plan(self._get("/plan"))
+        return select_vertices(self._plan, which)
 
     def job_metric(self, name: str) -> float | None:
         """A job-level metric (``numRestarts``, ``lastCheckpointSize``...)."""
