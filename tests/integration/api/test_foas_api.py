@@ -30,7 +30,6 @@ from aliyunsdkfoas.request.v20181111 import (
     GetInstanceMetricRequest,
     GetInstanceRequest,
     GetInstanceRunSummaryRequest,
-    GetJobLatestAutoScalePlanRequest,
     GetJobRequest,
     GetProjectRequest,
     GetRawPlanJsonRequest,
@@ -388,10 +387,6 @@ async def test_errors_are_foas_shaped(foas: Foas, world: World) -> None:
     status, error = await foas.error(_create(description="the same name again"))
     assert (status, error["Code"]) == (409, "Job.AlreadyExists")
 
-    autoscale = _job_request(GetJobLatestAutoScalePlanRequest.GetJobLatestAutoScalePlanRequest)
-    status, error = await foas.error(autoscale)
-    assert (status, error["Code"]) == (501, "NotImplemented")
-    assert "GetJobLatestAutoScalePlan" in error["Message"]
     metric = _job_request(GetInstanceMetricRequest.GetInstanceMetricRequest)
     metric.set_metricJson(json.dumps({"queries": [{"metric": "blink.default.orders.delay"}]}))
     status, error = await foas.error(metric)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,13 +25,10 @@ from aliyunsdkfoas.request.v20181111 import (
     DeleteJobRequest,
     DeletePackageRequest,
     DeleteProjectRequest,
-    GetInstanceHistoryAutoScalePlanListRequest,
-    GetJobLatestAutoScalePlanRequest,
     GetProjectRequest,
     GetRefPackageJobRequest,
     ListProjectRequest,
     StartJobRequest,
-    UpdateAutoScaleConfigRequest,
     UpdateJobRequest,
     UpdateProjectConfigRequest,
     UpdateProjectRequest,
@@ -348,34 +344,6 @@ async def test_a_job_uses_a_registered_package_from_its_location(foas: Foas, wor
             DeletePackageRequest.DeletePackageRequest, projectName="default", packageName="udf.jar"
         )
     )
-
-
-async def test_autoscale_says_there_is_no_autoscaler(foas: Foas) -> None:
-    await foas.ok(_job("default", "orders"))
-    requests = [
-        _request(
-            GetJobLatestAutoScalePlanRequest.GetJobLatestAutoScalePlanRequest,
-            projectName="default",
-            jobName="orders",
-        ),
-        _request(
-            UpdateAutoScaleConfigRequest.UpdateAutoScaleConfigRequest,
-            projectName="default",
-            jobName="orders",
-            instanceId="-1",
-            configJson=json.dumps({"autoscale.enable": "true"}),
-        ),
-        _request(
-            GetInstanceHistoryAutoScalePlanListRequest.GetInstanceHistoryAutoScalePlanListRequest,
-            projectName="default",
-            jobName="orders",
-            instanceId="-1",
-        ),
-    ]
-    for request in requests:
-        status, error = await foas.error(request)
-        assert (status, error["Code"]) == (501, "NotImplemented")
-        assert "no autoscaler" in error["Message"]
 
 
 class _ResolvingChecker:
