@@ -4,11 +4,13 @@ REAL Millstream server process whose session cluster is REAL Flink:
 CreateCluster (sized from machine models) -> RUNNING with the asked JobManager and
 TaskManager -> ExpandCluster (Flink's ``/taskmanagers`` shows more) -> a job on the
 cluster (through a queue on it) -> ShrinkCluster of the TaskManager the job uses, refused
-(409 ``Cluster.InUse`` naming used and free slots), as are DestroyCluster and
-ModifyMasterSpec while the job runs -> ShrinkCluster of the idle one (Flink shows fewer,
-the job keeps running) -> the job pauses (a savepoint) -> ModifyMasterSpec restarts the
-JobManager with the new size -> the job resumes from its savepoint there -> it stops ->
-DestroyCluster (nothing of it left answering).
+(409 ``Cluster.InUse`` naming used and free slots), as is DestroyCluster while the job
+runs -> ShrinkCluster of the idle one (Flink shows fewer, the job keeps running) ->
+ModifyMasterSpec with the job RUNNING answers at once; the cluster shows UPGRADING (a
+second ModifyMasterSpec is refused) while the job is suspended with a savepoint, the
+JobManager restarts with the new size (Flink's ``/jobmanager/config``) and the job runs
+again there, restored from that savepoint (Flink's ``/jobs/{id}/checkpoints``) -> it
+stops -> DestroyCluster (nothing of it left answering).
 
 The server is the e2e one (its default cluster is the session's Flink, which validates
 the job's SQL); the job runs on the session cluster this test creates, through a queue on
@@ -259,16 +261,6 @@ def test_cluster_is_created_expanded_shrunk_resized_and_destroyed(foas: Foas) ->
         "Cluster.InUse",
         JOB,
     )
-    _refused(
-        foas.error(
-            _on_cluster(
-                ModifyMasterSpecRequest.ModifyMasterSpecRequest, masterTargetModel="Ecs_8c32g"
-            )
-        ),
-        409,
-        "Cluster.InUse",
-        JOB,
-    )
 
     # The idle one goes; the job keeps running on the other.
     foas.call(_on_cluster(ShrinkClusterRequest.ShrinkClusterRequest, instanceIds=idle))
@@ -283,13 +275,26 @@ def test_cluster_is_created_expanded_shrunk_resized_and_destroyed(foas: Foas) ->
         "keeps at least 1",
     )
 
-    # Paused (a savepoint), the job does not hold the JobManager resize back; it resumes
-    # from its savepoint on the restarted cluster.
-    _modify(foas, "PAUSED")
-    foas.until("the job PAUSED", lambda: foas.summary()["ActualState"] == "PAUSED")
+    # The JobManager resize carries the running job: suspended with a savepoint, the
+    # cluster restarted with the new size, the job resumed from its savepoint there.
+    (before,) = [j["jid"] for j in foas.flink("/jobs/overview")["jobs"] if j["state"] == "RUNNING"]
+    asked = time.monotonic()
     foas.call(
         _on_cluster(ModifyMasterSpecRequest.ModifyMasterSpecRequest, masterTargetModel="Ecs_8c32g")
     )
+    assert time.monotonic() - asked < 5  # answered at once; the rest happens after
+    assert foas.state() == "UPGRADING"
+    _refused(
+        foas.error(
+            _on_cluster(
+                ModifyMasterSpecRequest.ModifyMasterSpecRequest, masterTargetModel="Ecs_4c16g"
+            )
+        ),
+        409,
+        "Cluster.InUse",
+        "already being restarted",
+    )
+    foas.until("the job suspended", lambda: foas.summary()["ActualState"] == "PAUSED")
 
     def restarted() -> bool:
         if foas.state() != "RUNNING":
@@ -303,11 +308,11 @@ def test_cluster_is_created_expanded_shrunk_resized_and_destroyed(foas: Foas) ->
     foas.until("the JobManager restarted with 8 GiB", restarted)
     assert json.loads(foas.details()["InstanceInfos"])[0]["memory"] == "8192m"
     assert len(foas.until("the TaskManager back", foas.taskmanagers)) == 1
-    _modify(foas, "RUNNING")
     foas.until("the job RUNNING again", lambda: foas.summary()["ActualState"] == "RUNNING")
     (flink_job,) = [
         j["jid"] for j in foas.flink("/jobs/overview")["jobs"] if j["state"] == "RUNNING"
     ]
+    assert flink_job != before  # a new attempt on the restarted JobManager
 
     def restored() -> Any:
         latest = foas.flink(f"/jobs/{flink_job}/checkpoints").get("latest") or {}

@@ -17,7 +17,11 @@ starts with, ExpandCluster, ShrinkCluster and ModifyMasterSpec. ``clusters`` rou
   409 ``Cluster.InUse`` naming used and free slots. TaskManagers are interchangeable, so
   when several are idle the newest go, which may not be the named ones.
 - ModifyMasterSpec: ``masterTargetModel`` sizes the JobManager; the cluster restarts with
-  it, refused (409 ``Cluster.InUse``, naming the jobs) while jobs run on it.
+  it. Its RUNNING jobs are carried over the restart (``control.services.cluster_restarts``):
+  the answer comes at once, the jobs are suspended with a savepoint, the cluster restarts
+  and they resume from their savepoints, while the cluster shows ``UPGRADING``. 409
+  ``Cluster.InUse`` while another resize of it is open, while it is not RUNNING with jobs
+  to carry, or while a job of it is starting or stopping.
 """
 
 from __future__ import annotations
@@ -133,4 +137,8 @@ def modify_master(
 ) -> None:
     require_session(cluster, "ModifyMasterSpec")
     spec = process_spec(params.required("masterTargetModel"), "masterTargetModel")
-    service.resize_jobmanager(project.scope, project.actor, cluster.name, spec)
+    restarts = project.services.cluster_restarts
+    if restarts is None:  # a server wired without it: only a cluster without running jobs
+        service.resize_jobmanager(project.scope, project.actor, cluster.name, spec)
+        return
+    restarts.resize_jobmanager(project.scope, project.actor, cluster.name, spec)

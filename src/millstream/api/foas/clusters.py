@@ -4,8 +4,9 @@ the installation's ``default`` cluster, external targets and session clusters
 (``control.services.clusters``).
 
 - ListCluster, GetClusterDetails: the clusters, their state (``CLUSTER_STATES``: a
-  stopped session cluster is ``DESTROYED``, a failed one ``MAINTAINING``; targets that
-  Millstream does not run are ``RUNNING``) and sizes (``InstanceInfos``: the JobManager
+  stopped session cluster is ``DESTROYED``, a failed one ``MAINTAINING``, one whose
+  JobManager resize carries its jobs over a restart ``UPGRADING`` until they run again;
+  targets that Millstream does not run are ``RUNNING``) and sizes (``InstanceInfos``: the JobManager
   and TaskManagers a session cluster runs).
 - GetClusterEngineVersions: the installed Flink runtimes and their aliases, the
   default first (any runs on any cluster Millstream starts).
@@ -20,7 +21,8 @@ the installation's ``default`` cluster, external targets and session clusters
   and ``DESTROYED``.
 - ExpandCluster and ShrinkCluster add or remove TaskManagers of a running session cluster
   live (a shrink only takes idle ones); ModifyMasterSpec restarts it with another
-  JobManager size (refused while jobs run on it): ``cluster_changes``.
+  JobManager size, suspending its running jobs first and resuming them from their
+  savepoints afterwards: ``cluster_changes``.
 Every cluster operation is authorized in the default project (``context``).
 """
 
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from fastapi import Request, Response
@@ -77,6 +79,7 @@ CLUSTER_STATES: Mapping[ClusterStatus, str] = {
     ClusterStatus.FAILED: "MAINTAINING",
 }
 _METRICS = ("cu.total", "cu.used", "cu.free", "cu.waiting")
+UPGRADING = "UPGRADING"  # a JobManager resize carrying the cluster's jobs is open
 
 
 def vcores(cu: float) -> int:
@@ -120,9 +123,17 @@ def cluster_named(project: Project, cluster_id: str) -> Cluster:
     raise NotFound(f"cluster {cluster_id[:80]!r} does not exist", code=ErrorCode.CLUSTER_NOT_FOUND)
 
 
-def _state(cluster: Cluster) -> str:
+def _upgrading(project: Project) -> set[str]:
+    """Names of the clusters with an open JobManager resize."""
+    restarts = project.services.cluster_restarts
+    return set(restarts.open_restarts(project.scope)) if restarts is not None else set()
+
+
+def _state(cluster: Cluster, upgrading: Collection[str]) -> str:
     if cluster.kind is not ClusterKind.SESSION or cluster.status is None:
         return "RUNNING"
+    if cluster.name in upgrading:
+        return UPGRADING
     return CLUSTER_STATES[cluster.status]
 
 
@@ -135,7 +146,7 @@ def _region(request: Request) -> str:
     return request.query_params.get("RegionId") or request.headers.get("x-acs-region-id") or ""
 
 
-def _view(cluster: Cluster, request: Request) -> dict[str, Any]:
+def _view(cluster: Cluster, request: Request, upgrading: Collection[str]) -> dict[str, Any]:
     return {
         "ClusterId": cluster.name,
         "Description": cluster.labels.get(_DESCRIPTION_LABEL, ""),
@@ -145,7 +156,7 @@ def _view(cluster: Cluster, request: Request) -> dict[str, Any]:
         "Operator": cluster.modifier or "",
         "OwnerId": cluster.creator or "",
         "RegionId": _region(request),
-        "State": _state(cluster),
+        "State": _state(cluster, upgrading),
         "ZoneId": "",
     }
 
@@ -156,17 +167,18 @@ def _list(request: Request, ctx: RequestContext, params: Params) -> Response:
     wanted_id, wanted_name = params.text("clusterId"), params.text("displayName")
     wanted_state = (params.text("state") or "").upper() or None
     project = cluster_project(request, ctx)
+    upgrading = _upgrading(project)
     found = [
         c
         for c in _all_clusters(project)
         if (wanted_id is None or c.name == wanted_id)
         and (wanted_name is None or wanted_name.lower() in c.name.lower())
-        and (wanted_state is None or _state(c) == wanted_state)
+        and (wanted_state is None or _state(c, upgrading) == wanted_state)
     ]
     shown = found[(page_index - 1) * page_size : page_index * page_size]
     return ok(
         ctx.request_id,
-        Clusters={"Cluster": [_view(c, request) for c in shown]},
+        Clusters={"Cluster": [_view(c, request, upgrading) for c in shown]},
         PageIndex=page_index,
         PageSize=page_size,
         TotalCount=len(found),
@@ -186,7 +198,7 @@ def _details(request: Request, ctx: RequestContext, cluster_id: str) -> Response
     service = _clusters_service(project)
     infos = instance_infos(cluster, service.taskmanagers(cluster), service.default_slots)
     details = {
-        **_view(cluster, request),
+        **_view(cluster, request, _upgrading(project)),
         "InstanceInfos": json.dumps(infos),
         "IsMixDeploy": False,
         "StorageType": "",

@@ -11,8 +11,9 @@ anything is written:
   slots, when not enough are (``domain.clusters.removable_taskmanagers``);
 - a JobManager resize restarts the cluster, so it is refused while jobs run on it
   (naming them). Suspended jobs do not hold it back: they wait on their savepoint and
-  resume on the restarted cluster, so "suspend, resize, resume" keeps a job's state. Doing
-  that suspend and resume on the user's behalf is not built.
+  resume on the restarted cluster, so "suspend, resize, resume" keeps a job's state.
+  ``control.services.cluster_restarts`` does that on the user's behalf (foas
+  ModifyMasterSpec); its coordinator applies the size here once the jobs are suspended.
 """
 
 from __future__ import annotations
