@@ -23,6 +23,7 @@ from millstream.control.ports import (
     StartToken,
     Submission,
 )
+from millstream.control.reconciler_ports import JobHead
 from millstream.domain.artifacts import ExecutionMode
 from millstream.domain.clusters import Cluster
 from millstream.domain.deployments import Deployment
@@ -159,6 +160,33 @@ class _Repos:
             for j in self.d.jobs.values()
             if j.status not in TERMINAL and deployment_id in (None, j.deployment_id)
         ]
+
+    def read_live_job_versions(self) -> dict[str, int]:
+        return {j.id: j.version for j in self.d.jobs.values() if j.status not in TERMINAL}
+
+    def read_job_heads(self, *, job_ids: Collection[str] | None = None) -> list[JobHead]:
+        return [
+            JobHead(
+                id=j.id,
+                version=j.version,
+                workspace=j.workspace,
+                cluster=j.cluster,
+                status=j.status,
+                desired=j.desired,
+                flink_job_id=j.flink_job_id,
+                observed_state=j.observed.state,
+                observed_modified_ms=j.observed.modified_ms,
+                stop_savepoint_id=j.stop_savepoint_id,
+                status_reason=j.status_reason,
+                queue=j.queue,
+                admitted=j.admitted_at is not None,
+            )
+            for j in self.d.jobs.values()
+            if j.status not in TERMINAL and (job_ids is None or j.id in job_ids)
+        ]
+
+    def read_jobs_by_id(self, *, job_ids: Collection[str]) -> list[Job]:
+        return [copy.deepcopy(self.d.jobs[i]) for i in job_ids if i in self.d.jobs]
 
     def create_job(self, *, job: Job) -> None:
         if self.read_active_jobs(deployment_id=job.deployment_id):

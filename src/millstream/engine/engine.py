@@ -2,8 +2,10 @@
 
 The app factory builds one from ``Settings`` and hands it to the services and the
 reconciler. Savepoints and checkpoints live under ``<data_dir>/state``; only paths there
-may be deleted through ``delete_state``. JAR and Python deployments resolve their URIs
-through an ``ArtifactResolver`` (default: the store at ``<data_dir>/artifacts``).
+may be deleted through ``delete_state``; ``import_savepoint`` copies a savepoint a user
+names into a deployment's directory there (``savepoint_imports``). JAR and Python
+deployments resolve their URIs through an ``ArtifactResolver`` (default: the store at
+``<data_dir>/artifacts``).
 """
 
 from __future__ import annotations
@@ -11,14 +13,17 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
+import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import httpx
+
 from millstream.config import Settings
 from millstream.domain.artifacts import ArtifactKind
-from millstream.domain.clusters import Cluster
+from millstream.domain.clusters import Cluster, ClusterKind
 from millstream.domain.errors import InvalidInput
 from millstream.engine.artifact_checks import EngineArtifactChecker
 from millstream.engine.artifacts import FsspecArtifactStore
@@ -29,9 +34,11 @@ from millstream.engine.jars import JarCache
 from millstream.engine.python_submitter import PythonSubmitter
 from millstream.engine.rest import FlinkRestClient
 from millstream.engine.runtime import FlinkRuntime
+from millstream.engine.savepoint_imports import SavepointImports
 from millstream.engine.sql_runner import SqlRunnerJar
 from millstream.engine.submitters import SqlSubmitter, Submitter
 from millstream.engine.uris import ArtifactResolver
+from millstream.engine.user_data import UserDataDirectory
 
 __all__ = ["FlinkEngine"]
 
@@ -55,6 +62,7 @@ class FlinkEngine:
         self._runtime = runtime
         self._os_user = os_user
         self._timeout = request_timeout
+        self._data_dir = data_dir
         self._state_root = (data_dir / "state").resolve()
         self._sql = SqlSubmitter(SqlRunnerJar(runtime=runtime, cache_dir=data_dir / "jars"))
         self._artifacts = artifacts or ArtifactResolver(
@@ -71,7 +79,11 @@ class FlinkEngine:
             ArtifactKind.PYTHON: python,
         }
         self._checker = EngineArtifactChecker(self._artifacts, jar, python)
+        self._imports = SavepointImports(
+            self._artifacts, state_root=self._state_root, os_user=os_user
+        )
         self._clusters: dict[str, RestFlinkCluster] = {}
+        self._ssl: ssl.SSLContext | None = None  # shared by every cluster's client
         self._lock = threading.Lock()
 
     @classmethod
@@ -87,11 +99,36 @@ class FlinkEngine:
         url = cluster.rest_url.rstrip("/")
         with self._lock:
             if (found := self._clusters.get(url)) is None:
-                rest = FlinkRestClient(url, timeout=self._timeout)
+                if self._ssl is None:
+                    self._ssl = httpx.create_ssl_context()
+                rest = FlinkRestClient(url, timeout=self._timeout, ssl_context=self._ssl)
+                directory = self.working_directory(cluster)
                 found = self._clusters[url] = RestFlinkCluster(
-                    rest, sql=self._sql, submitters=self._submitters
+                    rest,
+                    sql=self._sql,
+                    submitters=self._submitters,
+                    user_data=UserDataDirectory(directory, os_user=self._os_user)
+                    if directory is not None
+                    else None,
                 )
             return found
+
+    def working_directory(self, cluster: Cluster) -> Path | None:
+        """Where the Flink processes of a cluster Millstream runs work (their ``userData/``
+        is there, ``engine.user_data``): ``LocalCluster.flink_dir`` of the embedded cluster
+        (``<data_dir>/flink``) and of managed ones (``ClusterManager``:
+        ``<data_dir>/clusters/<workspace>/<name>/flink``); None for external clusters."""
+        if cluster.kind is ClusterKind.EMBEDDED:
+            return (self._data_dir / "flink").resolve()
+        if (
+            cluster.managed
+            and _SAFE_ID.fullmatch(cluster.workspace)
+            and _SAFE_ID.fullmatch(cluster.name)
+        ):
+            return (
+                self._data_dir / "clusters" / cluster.workspace / cluster.name / "flink"
+            ).resolve()
+        return None
 
     @property
     def artifact_store(self) -> FsspecArtifactStore:
@@ -123,6 +160,24 @@ class FlinkEngine:
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
+
+    def import_savepoint(
+        self,
+        location: str,
+        *,
+        workspace: str,
+        namespace: str,
+        owns_deployment: Callable[[str], bool],
+        target_directory: str,
+    ) -> str:
+        """The ``SavepointImporter`` port: copy a user's savepoint (``savepoint_imports``)."""
+        return self._imports.import_savepoint(
+            location,
+            workspace=workspace,
+            namespace=namespace,
+            owns_deployment=owns_deployment,
+            target_directory=target_directory,
+        )
 
     def newest_checkpoint(self, checkpoint_dir: str, flink_job_id: str) -> str | None:
         """The newest complete checkpoint Flink wrote for ``flink_job_id`` under

@@ -38,6 +38,7 @@ from millstream.domain.namespaces import Namespace
 from millstream.domain.savepoints import Savepoint, SavepointOrigin, SavepointState
 from millstream.store import mappers
 from millstream.store.errors import integrity_violation, violated_constraint
+from millstream.store.job_heads import SqlJobHeadRepositories
 from millstream.store.models import (
     LIVE_JOB_GUARD,
     Base,
@@ -69,7 +70,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlRepositories(SqlQueueRepositories):
+class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
     """Reads and writes inside one session; the caller owns the transaction."""
 
     def __init__(self, session: Session) -> None:

@@ -6,6 +6,7 @@ Operator splits observer, reconciler and deployer:
 - ``controller.py``  ``Reconciler``: the tick (observe, decide, act with bounded
   concurrency); the daemon (``control.daemon``) and the app factory use it.
 - ``actions.py``     shared types: ``Act`` (one job's work), ``Context``, ``TickReport``.
+- ``heads.py``       ``JobHeads``: the live jobs between ticks, re-read only when changed.
 - ``observer.py``    one ``/jobs/overview`` per cluster, detail reads, observed status.
 - ``jobs.py``        submit, resubmit, resume, restart, cancel, conclude.
 - ``savepoints.py``  stop/suspend savepoints and user savepoints: trigger, poll, record.

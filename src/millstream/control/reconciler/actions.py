@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from millstream.control.context import Scope
-from millstream.control.ports import Engine, FlinkCluster, ObservedJob, Store
+from millstream.control.ports import Engine, FlinkCluster, ObservedJob
+from millstream.control.reconciler_ports import ReconcilerStore
 from millstream.control.services.common import record_event
 from millstream.control.services.variables import NamespaceVariables
 from millstream.control.variables import mask_secrets
@@ -32,6 +33,7 @@ class TickReport:
     """What one ``run_iteration`` did: the daemon logs it and the API's heartbeat shows it."""
 
     jobs: int = 0
+    jobs_loaded: int = 0  # full jobs read (the others were decided on their heads)
     clusters_observed: int = 0
     clusters_unreachable: list[str] = field(default_factory=list)
     actions: dict[str, int] = field(default_factory=dict)
@@ -60,7 +62,7 @@ Handler = Callable[[Act], None]
 class Context:
     """What every part of the reconciler shares."""
 
-    store: Store
+    store: ReconcilerStore
     engine: Engine
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     variables: NamespaceVariables | None = None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from millstream.control.cluster_ports import (
     ClusterProcesses,
@@ -26,6 +26,7 @@ from millstream.control.cluster_ports import (
 )
 from millstream.control.ports import FlinkCluster, ObservedJob
 from millstream.control.reconciler.actions import Context
+from millstream.control.reconciler_ports import JobHead
 from millstream.control.services.common import DEFAULT_CLUSTER, record_event
 from millstream.domain.clusters import (
     Cluster,
@@ -49,7 +50,7 @@ ClusterKey = tuple[str, str]
 ReconcileJob = Callable[[Job, ObservedJob | None, FlinkCluster, Cluster | None], Step]
 
 
-def _parked(job: Job) -> bool:
+def _parked(job: Job | JobHead) -> bool:
     """A suspended job needs no cluster unless it is being resumed (a stop of a suspended
     job only records CANCELLED)."""
     return job.status is JobStatus.SUSPENDED and job.desired is not DesiredState.RUNNING
@@ -76,7 +77,9 @@ class ManagedClusters:
     # ------------------------------------------------------------------ processes
 
     def reconcile(
-        self, clusters: dict[ClusterKey, Cluster], by_cluster: dict[ClusterKey, list[Job]]
+        self,
+        clusters: dict[ClusterKey, Cluster],
+        by_cluster: Mapping[ClusterKey, Sequence[JobHead]],
     ) -> None:
         """Make managed clusters' processes match their desired state; record status.
 

@@ -1,12 +1,15 @@
 """The reconciler's tick: observe every cluster once, decide per job, act in parallel.
 
-``Reconciler.run_iteration`` (called by ``control.daemon``) reads the live jobs, the
-in-flight savepoints and the clusters; lets ``ManagedClusters`` make managed cluster
-processes match their desired state; observes every cluster its jobs use with ONE
-``/jobs/overview`` call (``Observer``); decides per job (``domain.decisions``) and
-hands each decision to its handler (``JobActions``, ``Savepoints``, ``Observer``) on a
-bounded thread pool. One failing job never stops the others: a handler's error is logged
-and the job is decided again next tick, from the store plus a fresh observation.
+``Reconciler.run_iteration`` (called by ``control.daemon``) refreshes the live jobs'
+heads (``JobHeads``: only new or changed jobs are read), reads the in-flight savepoints
+and the clusters; lets ``ManagedClusters`` make managed cluster processes match their
+desired state; observes every cluster its jobs use with ONE ``/jobs/overview`` call
+(``Observer``); sets aside, on the heads alone, the jobs with nothing to do (at scale,
+nearly all); reads the others' full jobs in one query, decides per job
+(``domain.decisions``) and hands each decision to its handler (``JobActions``,
+``Savepoints``, ``Observer``) on a bounded thread pool. One failing job never stops the
+others: a handler's error is logged and the job is decided again next tick, from the
+store plus a fresh observation.
 """
 
 from __future__ import annotations
@@ -15,18 +18,20 @@ import functools
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from millstream.control.admission import Admitter, waits
+from millstream.control.admission import Admitter
 from millstream.control.cluster_ports import ClusterProcesses
-from millstream.control.ports import Engine, FlinkCluster, ObservedJob, Store
+from millstream.control.ports import Engine, FlinkCluster, ObservedJob
 from millstream.control.reconciler.actions import Act, Context, Handler, TickReport
 from millstream.control.reconciler.clusters import ManagedClusters
+from millstream.control.reconciler.heads import JobHeads
 from millstream.control.reconciler.jobs import JobActions
 from millstream.control.reconciler.observer import Observer
 from millstream.control.reconciler.savepoints import Savepoints
+from millstream.control.reconciler_ports import JobHead, ReconcilerStore
 from millstream.control.services.variables import NamespaceVariables
 from millstream.domain.clusters import Cluster
 from millstream.domain.decisions import Step, decide
@@ -44,12 +49,12 @@ ClusterKey = tuple[str, str]
 class Reconciler:
     def __init__(
         self,
-        store: Store,
+        store: ReconcilerStore,
         engine: Engine,
         *,
         max_concurrency: int = 8,
         details_interval: float = 5.0,
-        details_budget: int = 200,
+        details_budget: int = 10,
         unreachable_backoff: float = 0.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         processes: ClusterProcesses | None = None,
@@ -77,6 +82,7 @@ class Reconciler:
         )
         self._savepoints = Savepoints(self._ctx)
         self._admitter = Admitter(store, clock=clock)
+        self._heads = JobHeads()
         self._handlers: dict[Step, Handler] = {
             Step.NOTHING: self._nothing,
             Step.SUBMIT: self._jobs.submit,
@@ -104,62 +110,106 @@ class Reconciler:
         started = time.monotonic()
         report = TickReport()
         with self._ctx.store.transaction() as repos:
-            jobs = repos.read_active_jobs()
+            heads = self._heads.refresh(repos)
             pending = repos.read_pending_savepoints()
             clusters = {(c.workspace, c.name): c for c in repos.read_clusters()}
-        # Admission (queues) first, so a job admitted now is submitted in this tick; it
-        # writes onto ``jobs`` (read again only when the pass failed half-way).
-        if self._admitter.run_iteration(jobs).stale:
-            with self._ctx.store.transaction() as repos:
-                jobs = repos.read_active_jobs()
-        jobs = [job for job in jobs if not job.is_terminal]  # e.g. a schedule timeout
-        report.jobs = len(jobs)
+        # Admission (queues) first, so a job admitted now is submitted in this tick: it
+        # decides on the live jobs that have a queue; what it wrote shows in the heads.
+        if any(head.waits for head in heads):
+            queued = self._load([head.id for head in heads if head.queue is not None])
+            admission = self._admitter.run_iteration(queued)
+            report.jobs_loaded += len(queued)
+            if admission.stale or admission.changed_jobs:
+                with self._ctx.store.transaction() as repos:
+                    heads = self._heads.refresh(repos)
+        report.jobs = len(heads)
         self._observer.new_tick()
+        self._observer.forget_all_but(self._heads.ids())
         pending_ids = frozenset(savepoint.id for savepoint in pending)
         reconcile_job = functools.partial(self._reconcile_job, pending=pending_ids)
-        by_cluster: dict[ClusterKey, list[Job]] = defaultdict(list)
-        for job in jobs:
-            by_cluster[(job.workspace, job.cluster)].append(job)
+        by_cluster: dict[ClusterKey, list[JobHead]] = defaultdict(list)
+        for head in heads:
+            by_cluster[(head.workspace, head.cluster)].append(head)
         self._clusters.reconcile(clusters, by_cluster)
 
         work: list[Callable[[], Step]] = []
-        for key, cluster_jobs in by_cluster.items():
+        observed: list[tuple[list[JobHead], dict[str, ObservedJob], FlinkCluster, Cluster]] = []
+        for key, cluster_heads in by_cluster.items():
             cluster = clusters.get(key)
             if cluster is None:
                 _log.warning(
-                    "jobs %s reference unknown cluster %s", [j.id for j in cluster_jobs], key
+                    "jobs %s reference unknown cluster %s", [h.id for h in cluster_heads], key
                 )
                 continue
             if not cluster.ready:
-                work.extend(self._clusters.waiting(cluster, cluster_jobs, reconcile_job))
+                jobs = self._load([head.id for head in cluster_heads])
+                report.jobs_loaded += len(jobs)
+                work.extend(self._clusters.waiting(cluster, jobs, reconcile_job))
                 continue
             flink = self._ctx.engine.cluster(cluster)
-            rows = self._observer.observe_cluster(flink, cluster, cluster_jobs)
+            rows = self._observer.observe_cluster(flink, cluster, cluster_heads, self._load)
             if rows is None:
                 report.clusters_unreachable.append(cluster.name)
                 continue
             report.clusters_observed += 1
-            for job in cluster_jobs:
-                row = rows.get(job.flink_job_id or "")
-                if waits(job):  # queued without room: nothing to do until admitted
-                    report.count(Step.NOTHING)
-                    continue
-                if self._observer.idle(job, row):  # the common case at scale: decided here
-                    report.count(Step.NOTHING)
-                    continue
-                work.append(functools.partial(reconcile_job, job, row, flink, cluster))
-        work.extend(self._user_savepoints(jobs, pending, clusters))
+            observed.append((cluster_heads, rows, flink, cluster))
+        work.extend(self._act_on(observed, reconcile_job, report))
+        work.extend(self._user_savepoints(heads, pending, clusters))
 
         for step in self._pool.map(self._guard, work):
             report.count(step)
         report.seconds = time.monotonic() - started
         return report
 
+    def _act_on(
+        self,
+        observed: list[tuple[list[JobHead], dict[str, ObservedJob], FlinkCluster, Cluster]],
+        reconcile_job: Callable[[Job, ObservedJob | None, FlinkCluster, Cluster | None], Step],
+        report: TickReport,
+    ) -> list[Callable[[], Step]]:
+        """The work on the observed clusters' jobs: the quiet ones (nothing to do, seen
+        on their heads) are counted; the others are read in one query and decided."""
+        self._observer.grant_details(
+            (head, row)
+            for heads, rows, _, _ in observed
+            for head in heads
+            if (row := rows.get(head.flink_job_id or "")) is not None
+        )
+        acting: list[tuple[str, ObservedJob | None, FlinkCluster, Cluster]] = []
+        quiet = 0
+        for heads, rows, flink, cluster in observed:
+            for head in heads:
+                row = rows.get(head.flink_job_id or "")
+                # queued without room: nothing to do until admitted
+                if head.waits or self._observer.quiet(head, row):
+                    quiet += 1
+                else:
+                    acting.append((head.id, row, flink, cluster))
+        if quiet:
+            report.count(Step.NOTHING, quiet)
+        jobs = {job.id: job for job in self._load([job_id for job_id, *_ in acting])}
+        report.jobs_loaded += len(jobs)
+        return [
+            functools.partial(reconcile_job, jobs[job_id], row, flink, cluster)
+            for job_id, row, flink, cluster in acting
+            if job_id in jobs  # else it ended meanwhile
+        ]
+
+    def _load(self, job_ids: Collection[str]) -> list[Job]:
+        """Full live jobs, read now, in one transaction."""
+        if not job_ids:
+            return []
+        with self._ctx.store.transaction() as repos:
+            return JobHeads.load(repos, job_ids)
+
     def _user_savepoints(
-        self, jobs: list[Job], pending: list[Savepoint], clusters: dict[ClusterKey, Cluster]
+        self,
+        heads: Sequence[JobHead],
+        pending: list[Savepoint],
+        clusters: dict[ClusterKey, Cluster],
     ) -> list[Callable[[], Step]]:
         """Pending savepoints users asked for; a stop's own savepoint is its job's work."""
-        stop_savepoints = {job.stop_savepoint_id for job in jobs if job.stop_savepoint_id}
+        stop_savepoints = {head.stop_savepoint_id for head in heads if head.stop_savepoint_id}
         return [
             functools.partial(self._savepoints.reconcile_savepoint, savepoint, clusters)
             for savepoint in pending

@@ -1,29 +1,39 @@
 """Observation: one ``/jobs/overview`` per cluster per tick, detail reads, observed status.
 
-The controller calls ``observe_cluster`` once per cluster and ``idle`` per job (the
-common case at scale is decided there, without a thread); ``observe_job`` is the handler
-of ``Step.OBSERVE``. Detail reads (restarts, root failure, checkpoint paths) happen when
-a job's overview row changed, otherwise now and then within a per-tick budget. A cluster
-that cannot be observed is marked unreachable (an event on each of its jobs, never a
-failure) and retried every tick until it answers again; meanwhile its live jobs show the
-observed state ``UNKNOWN`` with the reason ``CLUSTER_UNREACHABLE`` (never ``RUNNING`` from
-memory), and the first observation after it answers again replaces them with the truth.
+The controller calls ``observe_cluster`` once per cluster, ``grant_details`` once per
+tick and ``quiet`` per job head (the common case at scale is decided there, on the head,
+without loading the job or using a thread); ``observe_job`` is the handler of
+``Step.OBSERVE``. Detail reads (restarts, root failure, checkpoint paths: 3 requests)
+are capped per tick (``details_budget``) and granted in this order: jobs whose Flink
+state changed, jobs whose overview row changed otherwise (a restart in between), then
+periodic reads (every ``details_interval``). A job's new state is written at once, read
+or not; its row's modification time only once its details were read, so a job not
+granted this tick stays first in line for the next ones (across a restart of ours too).
+So the first tick after a start or a takeover costs one request per cluster, not three
+per job whose row moved while nobody watched.
+
+A cluster that cannot be observed is marked unreachable (an event on each of its jobs,
+never a failure) and retried every tick until it answers again; meanwhile its live jobs
+show the observed state ``UNKNOWN`` with the reason ``CLUSTER_UNREACHABLE`` (never
+``RUNNING`` from memory), and the first observation after it answers again replaces them
+with the truth.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
-import threading
 import time
+from collections.abc import Callable, Collection, Iterable
 
 from millstream.control.ports import FlinkCluster, JobDetails, ObservedJob
 from millstream.control.reconciler.actions import Act, Context, ms_to_dt
+from millstream.control.reconciler_ports import JobHead
 from millstream.control.services.common import record_event
 from millstream.domain.clusters import Cluster
-from millstream.domain.decisions import Step, decide
-from millstream.domain.errors import EngineUnavailable, StaleVersion
+from millstream.domain.errors import EnginePermanentError, EngineUnavailable, StaleVersion
 from millstream.domain.events import EventName
-from millstream.domain.jobs import CLUSTER_UNREACHABLE, DesiredState, Job, JobStatus
+from millstream.domain.jobs import CLUSTER_UNREACHABLE, TERMINAL, DesiredState, Job, JobStatus
 from millstream.domain.observed import ObservedState
 
 __all__ = ["Observer"]
@@ -35,6 +45,9 @@ _BACKOFF_FIRST = 0.5
 
 # Flink fills a job's root failure while the run is failing or restarting, too.
 _FAILURE_STATES = frozenset({ObservedState.FAILED, ObservedState.FAILING, ObservedState.RESTARTING})
+
+# Full jobs of a cluster by id, read now (the controller's loader).
+LoadJobs = Callable[[Collection[str]], list[Job]]
 
 
 def _observable(job: Job) -> tuple[object, ...]:
@@ -62,8 +75,35 @@ def _tracked(job: Job) -> bool:
     )
 
 
-def _marked(job: Job) -> bool:
+def _head_tracked(head: JobHead) -> bool:
+    """``_tracked`` on a head: the job's run was being observed."""
+    state = head.observed_state
+    return (
+        state is not None
+        and not state.is_terminal
+        and head.status not in TERMINAL
+        and head.status is not JobStatus.SUSPENDED
+    )
+
+
+def _marked(job: Job | JobHead) -> bool:
     return job.status_reason == CLUSTER_UNREACHABLE
+
+
+def _detail_priority(head: JobHead, row: ObservedJob, due: bool) -> int | None:
+    """Which detail read a job wants (0 first), None: none. Only the runs a tick observes
+    (a run that ended is concluded with its own detail read)."""
+    if (
+        row.flink_job_id != head.flink_job_id
+        or row.state.is_terminal
+        or head.status is JobStatus.SUSPENDED
+    ):
+        return None
+    if row.state is not head.observed_state:
+        return 0
+    if row.last_modification_ms != head.observed_modified_ms:
+        return 1
+    return 2 if due else None
 
 
 class Observer:
@@ -79,8 +119,7 @@ class Observer:
         self._ctx = ctx
         self._details_interval = details_interval
         self._details_budget = details_budget
-        self._budget = details_budget
-        self._budget_lock = threading.Lock()
+        self._granted: frozenset[str] = frozenset()
         self._details_at: dict[str, float] = {}
         self._unreachable: set[str] = set()
         # Unreachable clusters are asked again with a growing pause (a hung one costs the
@@ -92,23 +131,47 @@ class Observer:
         return set(self._unreachable)
 
     def new_tick(self) -> None:
-        """Refill the per-tick budget of periodic detail reads."""
-        self._budget = self._details_budget
+        """No detail reads granted until ``grant_details``."""
+        self._granted = frozenset()
 
     def forget(self, job_id: str) -> None:
         """The job's run ended: no more periodic detail reads for it."""
         self._details_at.pop(job_id, None)
 
+    def forget_all_but(self, live: Collection[str]) -> None:
+        """Drop the read times of jobs that are no longer live (ended elsewhere)."""
+        if len(self._details_at) > len(live):
+            for job_id in [j for j in self._details_at if j not in live]:
+                del self._details_at[job_id]
+
+    def grant_details(self, observed: Iterable[tuple[JobHead, ObservedJob]]) -> None:
+        """Decide this tick's detail reads: at most ``details_budget``, by priority."""
+        now = time.monotonic()
+        interval, read_at = self._details_interval, self._details_at
+        wanted: list[list[str]] = [[], [], []]
+        for head, row in observed:
+            due = now - read_at.get(head.id, 0.0) >= interval
+            priority = _detail_priority(head, row, due)
+            if priority is not None:
+                wanted[priority].append(head.id)
+        granted: list[str] = []
+        for ids in wanted:
+            # least recently tried first: a job whose reads fail cannot hold the line
+            left = self._details_budget - len(granted)
+            granted.extend(heapq.nsmallest(left, ids, key=lambda i: read_at.get(i, 0.0)))
+        self._granted = frozenset(granted)
+
     # ------------------------------------------------------------------ clusters
 
     def observe_cluster(
-        self, flink: FlinkCluster, cluster: Cluster, jobs: list[Job]
+        self, flink: FlinkCluster, cluster: Cluster, heads: list[JobHead], load: LoadJobs
     ) -> dict[str, ObservedJob] | None:
-        """The cluster's rows by Flink JobID; None when it cannot be reached."""
+        """The cluster's rows by Flink JobID; None when it cannot be reached. ``load``
+        reads the full jobs when some must be marked (un)reachable."""
         key = f"{cluster.workspace}/{cluster.name}"
         failures, retry_at = self._backoff.get(key, (0, 0.0))
         if key in self._unreachable and time.monotonic() < retry_at:
-            self._mark_unreachable(jobs, cluster, "", first=False)  # jobs started meanwhile
+            self._unreachable_again(heads, cluster, load)  # jobs started meanwhile
             return None
         try:
             rows = flink.list_jobs()
@@ -117,14 +180,29 @@ class Observer:
             self._unreachable.add(key)
             pause = min(_BACKOFF_FIRST * 2**failures, self._unreachable_backoff)
             self._backoff[key] = (failures + 1, time.monotonic() + pause)
-            self._mark_unreachable(jobs, cluster, str(exc), first=first)
+            if first:
+                jobs = load([head.id for head in heads])
+                self._mark_unreachable(jobs, cluster, str(exc), first=True)
+            else:
+                self._unreachable_again(heads, cluster, load)
             return None
         self._backoff.pop(key, None)
         # Also after a restart of ours: jobs still marked by an earlier process.
-        if key in self._unreachable or any(_marked(job) for job in jobs):
+        if key in self._unreachable or any(_marked(head) for head in heads):
             self._unreachable.discard(key)
-            self._mark_reachable(jobs, cluster)
+            self._mark_reachable(load([head.id for head in heads]), cluster)
         return {row.flink_job_id: row for row in rows}
+
+    def _unreachable_again(self, heads: list[JobHead], cluster: Cluster, load: LoadJobs) -> None:
+        """Still unreachable: mark only jobs not marked yet (e.g. started meanwhile)."""
+        stale = [
+            head.id
+            for head in heads
+            if _head_tracked(head)
+            and (head.observed_state is not ObservedState.UNKNOWN or head.status_reason is None)
+        ]
+        if stale:
+            self._mark_unreachable(load(stale), cluster, "", first=False)
 
     def _mark_unreachable(
         self, jobs: list[Job], cluster: Cluster, error: str, *, first: bool
@@ -179,42 +257,33 @@ class Observer:
 
     # ------------------------------------------------------------------ jobs
 
-    def idle(self, job: Job, row: ObservedJob | None) -> bool:
-        """Nothing to do this tick: a suspended job waiting for resume, or a RUNNING job
-        whose overview row is unchanged, with nothing to decide and no detail read due
-        (or no budget left for one)."""
-        if job.status is JobStatus.SUSPENDED:
-            return job.desired is DesiredState.SUSPENDED
-        if row is None or row.flink_job_id != job.flink_job_id:
-            return False
-        if job.status is not JobStatus.RUNNING or job.stop_savepoint_id is not None:
-            return False
-        if (row.last_modification_ms, row.state) != (job.observed.modified_ms, job.observed.state):
-            return False
-        if decide(job, row.state, stop_savepoint_pending=False).step is not Step.OBSERVE:
-            return False
-        due = time.monotonic() - self._details_at.get(job.id, 0.0) >= self._details_interval
-        return not due or self._budget <= 0
+    def quiet(self, head: JobHead, row: ObservedJob | None) -> bool:
+        """Nothing to do this tick, seen on the head alone: a suspended job waiting for
+        resume, or a RUNNING job that should run, whose run Flink still shows in the same
+        live state, with no detail read granted (a row that only moved waits for one)."""
+        if head.status is JobStatus.SUSPENDED:
+            return head.desired is DesiredState.SUSPENDED
+        return (
+            row is not None
+            and row.flink_job_id == head.flink_job_id
+            and head.status is JobStatus.RUNNING
+            and head.desired is DesiredState.RUNNING
+            and head.stop_savepoint_id is None
+            and row.state is head.observed_state
+            and row.state.is_live
+            and head.id not in self._granted
+        )
 
-    def details(
-        self, job: Job, row: ObservedJob, flink: FlinkCluster, *, force: bool
-    ) -> JobDetails | None:
-        """Per-job detail calls only when the overview row changed (or now and then)."""
-        now = time.monotonic()
-        changed = row.last_modification_ms != job.observed.modified_ms
-        if not (force or changed):
-            if now - self._details_at.get(job.id, 0.0) < self._details_interval:
-                return None
-            # Periodic reads (checkpoint paths) are capped per tick: otherwise all jobs fall
-            # due together and one tick outlasts the interval, forever (30,000 requests a
-            # tick at 10,000 jobs). Changed rows are always read.
-            with self._budget_lock:
-                if self._budget <= 0:
-                    return None
-                self._budget -= 1
-        details = flink.job_details(row.flink_job_id)
-        self._details_at[job.id] = now
-        return details
+    def details(self, job: Job, row: ObservedJob, flink: FlinkCluster) -> JobDetails | None:
+        """The job's details when this tick granted it a read (``grant_details``)."""
+        if job.id not in self._granted:
+            return None
+        self._details_at[job.id] = time.monotonic()  # tried: to the back of the line
+        try:
+            return flink.job_details(row.flink_job_id)
+        except EnginePermanentError as exc:  # e.g. gone since the overview: state only
+            _log.info("no details for job %s: %s", job.id, exc)
+            return None
 
     def apply(
         self, job: Job, row: ObservedJob, details: JobDetails | None
@@ -223,7 +292,8 @@ class Observer:
         events: list[tuple[EventName, str]] = []
         observed = job.observed
         observed.state = row.state
-        observed.modified_ms = row.last_modification_ms
+        if details is not None:  # else the row still counts as changed: read it later
+            observed.modified_ms = row.last_modification_ms
         if job.start_time is None:
             job.start_time = ms_to_dt(row.start_time_ms) or self._ctx.clock()
         if details is None:
@@ -250,7 +320,7 @@ class Observer:
         if row is None:
             return
         before = _observable(job)
-        details = self.details(job, row, flink, force=False)
+        details = self.details(job, row, flink)
         events = self.apply(job, row, details)
         if (
             job.status is JobStatus.STARTING
