@@ -74,7 +74,7 @@ class HotUpdateCoordinator:
             try:
                 self._advance(hot_update)
             except Unavailable as exc:  # the store or Flink blinked: next tick retries
-                _log.info("hot update %s waits: %s", hot_update.id, exc)
+                _log.debug("hot update %s waits: %s", hot_update.id, exc)
                 continue
             except MillstreamError as exc:  # e.g. a race with a user's stop: re-observe
                 _log.warning("hot update %s step failed, retrying: %s", hot_update.id, exc)

@@ -146,7 +146,7 @@ class ManagedClusters:
             with self._ctx.store.transaction() as repos:
                 repos.update_cluster(cluster=cluster)
         except StaleVersion:
-            _log.info("cluster %s changed meanwhile; re-reading next tick", cluster.name)
+            _log.debug("cluster %s changed meanwhile; re-reading next tick", cluster.name)
             return
         _log.info("cluster %s/%s is %s", cluster.workspace, cluster.name, status.value)
 

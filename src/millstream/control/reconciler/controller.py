@@ -83,6 +83,7 @@ class Reconciler:
         self._savepoints = Savepoints(self._ctx)
         self._admitter = Admitter(store, clock=clock)
         self._heads = JobHeads()
+        self._unknown_clusters: set[ClusterKey] = set()  # warned about once
         self._handlers: dict[Step, Handler] = {
             Step.NOTHING: self._nothing,
             Step.SUBMIT: self._jobs.submit,
@@ -137,9 +138,11 @@ class Reconciler:
         for key, cluster_heads in by_cluster.items():
             cluster = clusters.get(key)
             if cluster is None:
-                _log.warning(
-                    "jobs %s reference unknown cluster %s", [h.id for h in cluster_heads], key
-                )
+                if key not in self._unknown_clusters:  # once, not every tick
+                    self._unknown_clusters.add(key)
+                    _log.warning(
+                        "jobs %s reference unknown cluster %s", [h.id for h in cluster_heads], key
+                    )
                 continue
             if not cluster.ready:
                 jobs = self._load([head.id for head in cluster_heads])
@@ -225,7 +228,8 @@ class Reconciler:
         except StaleVersion:
             return Step.NOTHING  # a user changed the job meanwhile; re-read next tick
         except EngineUnavailable as exc:
-            _log.info("Flink unavailable, will retry: %s", exc)
+            # Every tick while Flink is down: the observer warns once per outage.
+            _log.debug("Flink unavailable, will retry: %s", exc)
             return Step.NOTHING
         except Exception:
             _log.exception("reconciler action failed; retrying next tick")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -15,6 +16,8 @@ from millstream.domain.errors import ErrorCode, InvalidInput, NotFound, StaleVer
 from millstream.domain.events import Event, EventName
 from millstream.domain.jobs import Job
 from millstream.domain.namespaces import Namespace
+
+_events = logging.getLogger("millstream.events")
 
 __all__ = [
     "DEFAULT_CLUSTER",
@@ -93,4 +96,15 @@ def record_event(
         job_id=job_id,
     )
     repos.create_event(event=event)
+    # Events are the state changes and actions users see: the server's INFO log carries
+    # the same (one line each; polls and HTTP traffic stay at DEBUG).
+    _events.info(
+        "%s %s/%s %s: %s",
+        name.value,
+        subject.workspace,
+        subject.namespace,
+        job_id or deployment_id,
+        message,
+        extra={"event": name.value, "deployment_id": deployment_id, "job_id": job_id},
+    )
     return event
