@@ -40,8 +40,11 @@ class ReconcilerDaemon:
         interval: float = 1.0,
         after_tick: Sequence[Callable[[], object]] = (),
         periodic: Sequence[tuple[float, Callable[[], object]]] = (),
+        tick_observers: Sequence[Callable[[TickReport | None], object]] = (),
     ) -> None:
         self._after_tick = tuple(after_tick)
+        # Told each iteration's report (None: it raised), e.g. the metrics exporter.
+        self._tick_observers = tuple(tick_observers)
         self._periodic = [(every, task, [0.0]) for every, task in periodic]
         self._reconciler = reconciler
         self._notifier = notifier
@@ -78,6 +81,7 @@ class ReconcilerDaemon:
             if not leader:
                 self._notifier.wait(self._interval)
                 continue
+            report: TickReport | None = None
             try:
                 report = self._reconciler.run_iteration()
             except Exception as exc:  # the loop must survive anything; next tick retries
@@ -86,11 +90,19 @@ class ReconcilerDaemon:
             else:
                 self.heartbeat.last_report = report
                 self.heartbeat.last_error = None
+            self._observe(report)
             self._run_tasks()
             self.heartbeat.ticks += 1
             self.heartbeat.last_tick_at = time.time()
             if not self._stopping.is_set():
                 self._notifier.wait(self._interval)
+
+    def _observe(self, report: TickReport | None) -> None:
+        for observer in self._tick_observers:
+            try:
+                observer(report)
+            except Exception:
+                _log.exception("tick observer %r failed", observer)
 
     def _run_tasks(self) -> None:
         """Leader-only work that follows the reconciler: coordinators every tick,
