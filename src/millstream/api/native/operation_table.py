@@ -21,6 +21,7 @@ OPERATIONS = OperationTable(
         read("ListDeployments"),
         read("GetDeploymentsByName"),
         read("GetDeploymentsByLabel"),
+        read("GetDeploymentsByIp"),
         write("UpdateDeployment"),
         write("UpdateDeploymentByName"),
         write("DeleteDeployment"),
@@ -46,6 +47,12 @@ OPERATIONS = OperationTable(
         read("ListSavepoints"),
         write("DeleteSavepoint"),
         read("GetEvents"),
+        # Autopilot: the autoscaler's settings and recorded plans (shared with foas)
+        read("GetAutopilotPolicy"),
+        write("UpdateAutopilotPolicy"),
+        read("ListAutopilotTuningHistories"),
+        # ChatAiAgent: always a documented NotFound (no AI agent); a read, it changes nothing
+        read("ChatAiAgent"),
         # SQL and engine versions: validation only reads, whatever its method
         read("ValidateSqlStatement"),
         read("ListEngineVersionMetadata", scoped=False),

@@ -14,9 +14,12 @@ from millstream.api.dialect import Guard, bound_router
 from millstream.api.dialect.routing import Binding
 from millstream.api.native import (
     access_keys,
+    ai_agent,
     artifacts,
+    autopilot,
     deployment_targets,
     deployments,
+    deployments_by_ip,
     diagnoses,
     engine_versions,
     events,
@@ -46,6 +49,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     diagnoses.router,
     logs.router,
     flink_proxy.router,
+    deployments_by_ip.router,
     deployments.router,
     jobs.router,
     savepoints.router,
@@ -59,6 +63,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     members.router,
     access_keys.router,
     queues.router,
+    autopilot.router,
+    ai_agent.router,
 )
 
 
