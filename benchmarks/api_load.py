@@ -1,25 +1,30 @@
 """API throughput and latency under an open-loop load (``loadgen.py``) on loopback, for a
-Millstream server process on SQLite and on PostgreSQL:
+Millstream server on SQLite and on PostgreSQL (issue 20's targets):
 
-* GetJob (``GET .../jobs/{id}``), ListJobs (``GET .../jobs?deploymentId=..&pageSize=100``,
-  a full page of 100 jobs), CreateDeployment (``POST .../deployments``, a new name each);
-* at 100, 500 and 1,000 req/s for 30 s each (``--quick``: 5 s each).
+* GetJob, ListJobs (``pageSize=100``, a full page of 100 jobs) and GetDeployment at
+  500 req/s: p99 < 20 ms; CreateDeployment (a new name each) at 100 req/s: p99 < 50 ms;
+* signed with ACS3-HMAC-SHA256 (``--auth acs3``: a fresh signature and nonce per
+  request, made by ``millstream.client`` before the run so signing is not on the load
+  generator's clock) or HTTP Basic (``--auth basic``), or both;
+* one server process (``workers`` is 1 in every result: ``millstream up --workers N``
+  does not exist yet).
 
-Every request is signed (ACS3-HMAC-SHA256, the admin key the server issued) by
-``millstream.client``, ahead of the run: signing is not on the load generator's clock.
-CreateDeployment validates its SQL through Flink (``/jars/{id}/plan``): here the default
+CreateDeployment validates its SQL through Flink (``/jars/{id}/plan``): the default
 cluster is the **fake Flink** (``fake_flink.py``, answers plans at once), so the figure is
-Millstream's own cost; on a real JobManager a plan takes 70-110 ms of its CPU
-(``sql_validation.py``), which caps write throughput far below these rates.
-Target: reads p99 < 20 ms at 500 req/s.
+Millstream's own cost. ``--baseline NAME`` prints this run beside an earlier results file
+(``results/NAME.json``), matched on store, auth, workers, operation and rate.
 
-    python benchmarks/api_load.py [--quick] [--stores sqlite,postgres] [--rates 100,500,1000]
+    python benchmarks/api_load.py [--quick] [--stores sqlite,postgres] [--auth acs3,basic]
+        [--rates GetJob=100,CreateDeployment=50] [--operations GetJob] [--baseline NAME]
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
+import json
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -28,6 +33,7 @@ from typing import Any
 
 import httpx
 from common import (
+    RESULTS,
     ServerProcess,
     client_config,
     console,
@@ -39,17 +45,29 @@ from common import (
 from fake_flink import FakeFlink
 from loadgen import prepare, run_open_loop
 
-TARGET_READ_P99_S = 0.020
 JOBS_PER_DEPLOYMENT = 120
 SETTLE_S = 2.0
+# Issue 20: the rate each operation must sustain and the p99 it must keep there.
+TARGETS: dict[str, tuple[int, float]] = {
+    "GetJob": (500, 0.020),
+    "ListJobs(100)": (500, 0.020),
+    "GetDeployment": (500, 0.020),
+    "CreateDeployment": (100, 0.050),
+}
 
 
-def _cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, in seconds."""
-    import os
-
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _tree_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process and its children (API workers), in seconds."""
+    total = 0.0
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            todo += [int(child) for child in children]
+    return total
 
 
 def _seed_jobs(store_url: str, deployment_id: str) -> list[str]:
@@ -88,6 +106,7 @@ def _operations(config: Any, deployment_id: str, job_id: str) -> dict[str, Calla
         "ListJobs(100)": lambda: ops.list_jobs(
             namespace, deployment_id, page_index=1, page_size=100
         ),
+        "GetDeployment": lambda: ops.get_deployment(namespace, deployment_id),
         "CreateDeployment": lambda: ops.create_deployment(
             namespace,
             Deployment(
@@ -98,27 +117,39 @@ def _operations(config: Any, deployment_id: str, job_id: str) -> dict[str, Calla
     }
 
 
-def run_store(
+def _request(http: httpx.Client, config: Any, auth: str, operation: Any) -> bytes:
+    """The request's bytes: ACS3-signed (own nonce) or with HTTP Basic credentials."""
+    import dataclasses
+
+    from millstream.client import operations as ops
+
+    if auth == "acs3":
+        return prepare(ops.build_request(http, config, operation))
+    unsigned = dataclasses.replace(config, access_key_id=None, access_key_secret=None)
+    request = ops.build_request(http, unsigned, operation)
+    token = base64.b64encode(f"{config.access_key_id}:{config.access_key_secret}".encode())
+    request.headers["authorization"] = "Basic " + token.decode()
+    return prepare(request)
+
+
+def run_server(
     store: str,
     store_url: str | None,
-    rates: list[int],
-    duration: float,
     fake: FakeFlink,
     *,
-    operations_wanted: list[str] | None = None,
+    workers: int,
+    auths: list[str],
+    rates: dict[str, list[int]],
+    duration: float,
+    operations_wanted: list[str],
     profile: Path | None = None,
-    patches: str = "",
 ) -> list[dict[str, Any]]:
+    """One server, every operation x auth x rate on it."""
     from millstream.client import Artifact, Deployment, MillstreamClient, SqlArtifact
-    from millstream.client import operations as ops
     from millstream.control.bootstrap import DEMO_SQL
 
     results = []
-    server = ServerProcess(
-        store_url=store_url,
-        flink_url=fake.url("c0"),
-        extra_env={"MILLSTREAM_BENCH_PATCHES": patches} if patches else {},
-    )
+    server = ServerProcess(store_url=store_url, flink_url=fake.url("c0"))
     with server:
         url = store_url or f"sqlite:///{server.data_dir / 'data' / 'millstream.db'}"
         config = client_config(server)
@@ -134,57 +165,65 @@ def run_store(
         job_ids = _seed_jobs(url, deployment.deployment_id or "")
         operations = _operations(config, deployment.deployment_id or "", job_ids[0])
         http = httpx.Client()
-        client_probe = MillstreamClient(config)
+        probe = MillstreamClient(config)
         pid = server.process.pid if server.process else 0
-        for name, make in operations.items():
-            if operations_wanted and name not in operations_wanted:
-                continue
-            for rate in rates:
-                count = int(rate * duration)
-                started = time.monotonic()
-                payloads = [prepare(ops.build_request(http, config, make())) for _ in range(count)]
-                prepare_s = time.monotonic() - started
-                with contextlib.ExitStack() as spy:
-                    if profile is not None:
-                        from profiling import py_spy
-
-                        spy.enter_context(py_spy(pid, profile.with_suffix(f".{name}.{rate}.txt")))
-                    cpu0, own0 = _cpu_seconds(pid), time.process_time()
-                    wall0 = time.monotonic()
-                    outcome = run_open_loop(server.url, payloads, rate=rate)
-                    wall = time.monotonic() - wall0
-                    server_cpu = (_cpu_seconds(pid) - cpu0) / wall
-                    own_cpu = (time.process_time() - own0) / wall
-                lat = summarize(outcome.latencies)
-                achieved = outcome.completed / outcome.seconds if outcome.seconds else 0.0
-                results.append(
-                    {
+        for auth in auths:
+            for name, make in operations.items():
+                if operations_wanted and name not in operations_wanted:
+                    continue
+                for rate in rates.get(name) or rates.get("*") or [TARGETS[name][0]]:
+                    payloads = [
+                        _request(http, config, auth, make()) for _ in range(int(rate * duration))
+                    ]
+                    label = f"{store} {auth} w{workers} {name} @ {rate}/s"
+                    results.append(_step(label, server.url, pid, payloads, rate, profile))
+                    results[-1] |= {
                         "store": store,
+                        "auth": auth,
+                        "workers": workers,
                         "operation": name,
                         "target_rate": rate,
                         "duration_s": duration,
-                        "scheduled": outcome.scheduled,
-                        "completed": outcome.completed,
-                        "achieved_rate": achieved,
-                        "errors": outcome.errors,
-                        "error_kinds": outcome.error_kinds,
-                        "latency_s": lat,
-                        "connections": outcome.connections,
-                        "server_cpu_cores": server_cpu,
-                        "loadgen_cpu_cores": own_cpu,
-                        "signing_prepare_s": prepare_s,
-                        "patches": patches,
                     }
-                )
-                console.print(
-                    f"  {store} {name} @ {rate}/s: {achieved:.0f}/s achieved, "
-                    f"p50 {_ms(lat['median'])} p99 {_ms(lat['p99'])} ms, "
-                    f"{outcome.errors} errors, server CPU {server_cpu:.2f} cores"
-                )
-                _drain(client_probe, job_ids[0])
+                    _drain(probe, job_ids[0])
         http.close()
-        client_probe.close()
+        probe.close()
     return results
+
+
+def _step(
+    label: str, url: str, pid: int, payloads: list[bytes], rate: int, profile: Path | None
+) -> dict[str, Any]:
+    with contextlib.ExitStack() as spy:
+        if profile is not None:
+            from profiling import py_spy
+
+            out = profile.with_suffix("." + label.replace(" ", "_").replace("/", "") + ".txt")
+            spy.enter_context(py_spy(pid, out))
+        cpu0, own0, wall0 = _tree_cpu_seconds(pid), time.process_time(), time.monotonic()
+        outcome = run_open_loop(url, payloads, rate=rate)
+        wall = time.monotonic() - wall0
+        server_cpu = (_tree_cpu_seconds(pid) - cpu0) / wall
+        own_cpu = (time.process_time() - own0) / wall
+    lat = summarize(outcome.latencies)
+    achieved = outcome.completed / outcome.seconds if outcome.seconds else 0.0
+    console.print(
+        f"  {label}: {achieved:.0f}/s achieved, p50 {_ms(lat['median'])} "
+        f"p99 {_ms(lat['p99'])} ms, {outcome.errors} errors {outcome.error_kinds or ''}, "
+        f"server CPU {server_cpu:.2f} cores, load {os.getloadavg()[0]:.1f}"
+    )
+    return {
+        "scheduled": outcome.scheduled,
+        "completed": outcome.completed,
+        "achieved_rate": achieved,
+        "errors": outcome.errors,
+        "error_kinds": outcome.error_kinds,
+        "latency_s": lat,
+        "connections": outcome.connections,
+        "server_cpu_cores": server_cpu,
+        "loadgen_cpu_cores": own_cpu,
+        "load_average_1m": os.getloadavg()[0],
+    }
 
 
 def _drain(client: Any, job_id: str) -> None:
@@ -205,77 +244,129 @@ def _ms(value: Any) -> str:
     return "-" if value is None else f"{value * 1000:.1f}"
 
 
+def _key(r: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        r["store"],
+        r.get("auth", "acs3"),
+        r.get("workers", 1),
+        r["operation"],
+        r["target_rate"],
+    )
+
+
+def _cpu_ms(r: dict[str, Any]) -> str:
+    """Server CPU per answered request: what the server spent, whatever share of the
+    shared machine it got (latencies depend on that share, this much less)."""
+    if not r["achieved_rate"]:
+        return "-"
+    return f"{r['server_cpu_cores'] / r['achieved_rate'] * 1000:.1f}"
+
+
+def _cells(r: dict[str, Any] | None) -> list[str]:
+    if r is None:
+        return ["", "", "", "", ""]
+    lat = r["latency_s"]
+    return [
+        f"{r['achieved_rate']:.0f}",
+        _ms(lat["median"]),
+        _ms(lat["p99"]),
+        str(r["errors"]),
+        _cpu_ms(r),
+    ]
+
+
+def _verdict(r: dict[str, Any]) -> str:
+    rate, p99 = TARGETS.get(r["operation"], (0, 0.0))
+    measured = r["latency_s"]["p99"]
+    if r["target_rate"] < rate or measured is None:
+        return ""
+    met = measured < p99 and r["errors"] == 0 and r["achieved_rate"] >= 0.95 * r["target_rate"]
+    return f"{'met' if met else 'missed'} (< {p99 * 1000:.0f} ms)"
+
+
+def report(results: list[dict[str, Any]], baseline: str | None, duration: float) -> None:
+    before: dict[tuple[Any, ...], dict[str, Any]] = {}
+    if baseline:
+        document = json.loads((RESULTS / f"{baseline}.json").read_text())
+        before = {_key(r): r for r in document["results"]}
+    columns = ["store auth workers operation", "rate/s"]
+    if baseline:
+        columns += ["before: req/s", "p50 ms", "p99 ms", "err", "CPU ms/req"]
+    columns += ["req/s", "p50 ms", "p99 ms", "err", "CPU ms/req", "target"]
+    rows = []
+    for r in results:
+        head = [f"{r['store']} {r['auth']} w{r['workers']} {r['operation']}", str(r["target_rate"])]
+        old = _cells(before.get(_key(r))) if baseline else []
+        rows.append([*head, *old, *_cells(r), _verdict(r)])
+    title = f"API under open-loop load ({duration:.0f} s per step, loopback), latency in ms"
+    if baseline:
+        title += f"; before = results/{baseline}.json"
+    print_table(title, columns, rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="5 s per rate instead of 30 s")
+    parser.add_argument("--quick", action="store_true", help="5 s per step instead of 30 s")
     parser.add_argument("--duration", type=float, default=None)
-    parser.add_argument("--rates", default="100,500,1000")
+    parser.add_argument(
+        "--rates",
+        default="",
+        help="rates for every operation, or per operation (GetJob=100,CreateDeployment=50); "
+        "default: each one's target",
+    )
     parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("--auth", default="acs3,basic", help="acs3, basic or both")
     parser.add_argument("--operations", default="", help="only these (comma-separated)")
-    parser.add_argument("--profile", type=Path, help="py-spy the server into PATH.<op>.<rate>.txt")
-    parser.add_argument("--patch", default="", help="proposed fixes (patches.py) in the server")
+    parser.add_argument("--profile", type=Path, help="py-spy the server into PATH.<step>.txt")
+    parser.add_argument("--baseline", default="", help="results file to print beside this run")
     parser.add_argument("--name", default="api_load", help="results file name")
+    parser.add_argument(
+        "--report", action="store_true", help="only print --name beside --baseline (no run)"
+    )
     args = parser.parse_args()
+    if args.report:
+        document = json.loads((RESULTS / f"{args.name}.json").read_text())
+        report(document["results"], args.baseline or None, document["duration_per_step_s"])
+        return
     duration = args.duration or (5.0 if args.quick else 30.0)
-    rates = [int(r) for r in args.rates.split(",")]
+    rates: dict[str, list[int]] = {}
+    for item in (r for r in args.rates.split(",") if r):
+        name, _, rate = item.rpartition("=")
+        rates.setdefault(name or "*", []).append(int(rate))
 
     results: list[dict[str, Any]] = []
     with FakeFlink() as fake:
         for store in args.stores.split(","):
-            console.print(f"[bold]API load on {store}[/bold]")
+            console.print(f"[bold]API load on {store}, one server process[/bold]")
             with contextlib.ExitStack() as stack:
                 url: str | None = None
                 if store == "postgres":
                     url = stack.enter_context(postgres_database())
                     if url is None:
                         continue
-                results += run_store(
+                results += run_server(
                     store,
                     url,
-                    rates,
-                    duration,
                     fake,
+                    workers=1,  # until `millstream up --workers N` exists
+                    auths=args.auth.split(","),
+                    rates=rates,
+                    duration=duration,
                     operations_wanted=[o for o in args.operations.split(",") if o],
                     profile=args.profile,
-                    patches=args.patch,
                 )
-
-    rows = [
-        [
-            f"{r['store']} {r['operation']}",
-            str(r["target_rate"]),
-            r["achieved_rate"],
-            (r["latency_s"]["median"] or 0) * 1000,
-            (r["latency_s"]["p99"] or 0) * 1000,
-            str(r["errors"]),
-            r["server_cpu_cores"],
-        ]
-        for r in results
-    ]
-    print_table(
-        f"API under open-loop load ({duration:.0f} s per rate, signed requests, loopback); "
-        "latency in ms; target reads p99 < 20 ms at 500 req/s",
-        [
-            "store / operation",
-            "target/s",
-            "achieved/s",
-            "p50 ms",
-            "p99 ms",
-            "errors",
-            "server CPU (cores)",
-        ],
-        rows,
-    )
+    report(results, args.baseline or None, duration)
     write_results(
         args.name,
         {
             "mode": "quick" if args.quick else "full",
-            "duration_per_rate_s": duration,
-            "target_read_p99_s_at_500": TARGET_READ_P99_S,
+            "duration_per_step_s": duration,
+            "targets": {name: {"rate": r, "p99_s": p} for name, (r, p) in TARGETS.items()},
             "flink": "fake Flink REST server (plans answered immediately)",
             "load_generator": "benchmarks/loadgen.py: open loop, asyncio, keep-alive, "
-            "pre-signed requests, latency from scheduled send time",
+            "pre-signed requests (one nonce each), latency from scheduled send time",
             "jobs_per_deployment": JOBS_PER_DEPLOYMENT,
+            "baseline": args.baseline or None,
             "results": results,
         },
     )

@@ -51,9 +51,15 @@ class LoadResult:
         self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
 
 
+# uvicorn closes a keep-alive connection after 5 s idle; a request written on it as it
+# closes is lost (IncompleteReadError), a client artefact: reuse younger ones only.
+_MAX_IDLE_S = 4.0
+
+
 class _Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        self.idle_since = time.monotonic()
 
     async def exchange(self, payload: bytes) -> int:
         self.writer.write(payload)
@@ -101,6 +107,9 @@ async def _run(
         nonlocal opened, last_done
         async with slots:
             connection = idle.pop() if idle else None
+            while connection is not None and time.monotonic() - connection.idle_since > _MAX_IDLE_S:
+                connection.close()
+                connection = idle.pop() if idle else None
             try:
                 if connection is None:
                     reader, writer = await asyncio.open_connection(host, port)
@@ -114,6 +123,7 @@ async def _run(
                 return
             done = time.monotonic()
             last_done = max(last_done, done)
+            connection.idle_since = done
             idle.append(connection)
             if status >= 400:
                 result.error(f"HTTP {status}")

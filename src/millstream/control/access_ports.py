@@ -64,7 +64,15 @@ class AccessRepositories(Protocol):
     # replay protection
     def use_nonce(self, *, key_id: str, nonce: str, seen_at: datetime) -> bool:
         """Record a signature nonce; False when this key already used it (a replay).
-        Must be atomic across processes sharing the database."""
+        Must be atomic across processes sharing the database; need not wait for the
+        disk (a nonce only matters for the replay window)."""
+        ...
+
+    # cache validity
+    def read_access_generation(self) -> int:
+        """A value that changes (in the same transaction) with every change of a user,
+        a member, or a key's status, owner or secret, made by any process; last use
+        times do not change it. Caches of keys and roles hold while it stays the same."""
         ...
 
     def delete_nonces(self, *, seen_before: datetime) -> int: ...

@@ -1,10 +1,21 @@
-"""The access tables (users, access keys, members, audit log, used nonces) and
-``SqlAccessStore``, the ``AccessStore`` port of ``control.access_ports`` over them.
+"""The access tables (users, access keys, members, audit log, used nonces, the access
+generation) and ``SqlAccessStore``, the ``AccessStore`` port of ``control.access_ports``
+over them.
 
-The models share ``models.Base`` (one metadata, one Alembic history: migration 0003);
-the app factory builds ``SqlAccessStore(sql_store.engine)`` so both stores use one pool.
-Used nonces live in the database, not in memory, so a request replayed against another
-replica of the server is refused too.
+The models share ``models.Base`` (one metadata, one Alembic history: migrations 0003
+and 0014); the app factory builds ``SqlAccessStore(sql_store.engine)`` so both stores
+use one pool. Used nonces live in the database, not in memory, so a request replayed
+against another replica of the server is refused too; on PostgreSQL the transaction
+that spends one does not wait for its WAL flush (``synchronous_commit = off`` for that
+transaction only): the row is visible to every replica at once, only a crash of
+PostgreSQL itself could forget the last fraction of a second of nonces.
+
+``access_generation`` is one row whose value database triggers (migration 0014) change
+whenever a user, a key's status, owner or secret, or a member changes, by any writer
+(a namespace deletion removing its members included). ``AccessService`` reads it once
+per request to know whether its caches of keys and roles still hold, in this process
+and in every other replica. A migration that rebuilds one of those tables on SQLite
+(``batch_alter_table``) drops its triggers and must create them again.
 """
 
 from __future__ import annotations
@@ -13,6 +24,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CursorResult,
     Engine,
@@ -25,6 +37,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     select,
     update,
 )
@@ -40,6 +53,7 @@ from millstream.store.models import Base, NamespaceRow
 from millstream.store.store import SessionStore
 
 __all__ = [
+    "AccessGenerationRow",
     "AccessKeyRow",
     "AuditEntryRow",
     "MemberRow",
@@ -113,6 +127,15 @@ class UsedNonceRow(Base):
     key_id: Mapped[str] = mapped_column(_KEY_ID, primary_key=True)
     nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AccessGenerationRow(Base):
+    """One row (``id`` 1): a random value the access triggers replace on every change."""
+
+    __tablename__ = "access_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger)
 
 
 class SqlAccessRepositories:
@@ -300,6 +323,14 @@ class SqlAccessRepositories:
         )
         return [_audit(row) for row in rows], total or 0
 
+    # ------------------------------------------------------------------ generation
+
+    def read_access_generation(self) -> int:
+        generation = self._session.scalar(
+            select(AccessGenerationRow.generation).where(AccessGenerationRow.id == 1)
+        )
+        return 0 if generation is None else int(generation)
+
     # ------------------------------------------------------------------ nonces
 
     def use_nonce(self, *, key_id: str, nonce: str, seen_at: datetime) -> bool:
@@ -308,7 +339,7 @@ class SqlAccessRepositories:
         values = {"key_id": key_id, "nonce": nonce, "seen_at": seen_at}
         dialect = self._session.get_bind().dialect.name
         if dialect == "postgresql":
-            statement: Any = postgresql.insert(UsedNonceRow).values(values)
+            statement: Any = _relaxed_insert(values)
         elif dialect == "sqlite":
             statement = sqlite.insert(UsedNonceRow).values(values)
         else:  # pragma: no cover - only SQLite and PostgreSQL are supported
@@ -339,6 +370,18 @@ class SqlAccessRepositories:
             if integrity_violation(error) == "foreign_key":
                 raise NotFound("the user does not exist", code=ErrorCode.USER_NOT_FOUND) from error
             raise
+
+
+def _relaxed_insert(values: dict[str, Any]) -> Any:
+    """``INSERT INTO used_nonces ... SELECT ... FROM relax``, where the CTE ``relax``
+    turns ``synchronous_commit`` off for this transaction: one round trip, and the
+    commit returns without waiting for the disk (the row is visible at once)."""
+    relax = select(func.set_config("synchronous_commit", "off", True).label("relaxed")).cte("relax")
+    columns = UsedNonceRow.__table__.c
+    row = select(
+        *(literal(values[name], columns[name].type).label(name) for name in values)
+    ).select_from(relax)
+    return postgresql.insert(UsedNonceRow).from_select(list(values), row)
 
 
 def _user(row: UserRow) -> User:

@@ -140,6 +140,22 @@ class _Repositories:
             del self._s.nonces[k]
         return len(old)
 
+    def read_access_generation(self) -> int:
+        # What the SQL triggers track, as one value: changes to users, members and the
+        # status, owner or secret of keys (not their last use), however they were made.
+        return hash(
+            (
+                tuple(sorted((u.id, u.name, u.is_admin) for u in self._s.users.values())),
+                tuple(
+                    sorted(
+                        (k.id, k.user_id, k.status.value, k.secret_ciphertext)
+                        for k in self._s.keys.values()
+                    )
+                ),
+                tuple(sorted((*key, m.role.value) for key, m in self._s.members.items())),
+            )
+        )
+
 
 class InMemoryAccessStore:
     def __init__(self) -> None:

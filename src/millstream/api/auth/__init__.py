@@ -15,10 +15,13 @@ from millstream.api.auth.authenticator import (
     Claim,
     SignatureVerifier,
     SignedRequest,
+)
+from millstream.api.auth.basic import BasicVerifier
+from millstream.api.auth.dependency import (
+    RequestAuthentication,
     native_authenticate,
     signed_request,
 )
-from millstream.api.auth.basic import BasicVerifier
 from millstream.api.auth.rbac import authorize, namespace_guard, operation_guard
 from millstream.api.auth.roa import RoaVerifier
 
@@ -28,6 +31,7 @@ __all__ = [
     "Authenticator",
     "BasicVerifier",
     "Claim",
+    "RequestAuthentication",
     "RoaVerifier",
     "SignatureVerifier",
     "SignedRequest",

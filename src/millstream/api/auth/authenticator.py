@@ -6,7 +6,15 @@ that recognises its query signature, if the dialect lists one), checks the times
 (±15 minutes), the body digest and the signature with the key's secret (looked up
 through ``AccessService``), then spends the request's nonce so it cannot be replayed.
 Every failure is ``Unauthenticated``; messages never say which part of a signature
-matched.
+matched. ``verify_caller`` answers the caller with the ``AccessGrant`` of its
+``accept``; ``cached_authorization`` (no store, on the event loop) or
+``authorize(..., grant=)`` then check its role with the role cache that grant validated.
+
+The key is first taken from ``AccessService``'s cache (no store access); ``accept``
+then checks, in the one transaction that spends the nonce, that it is still current
+(``AccessChanged`` otherwise). Anything short of a usable cached key whose signature
+verifies (nothing cached, an unknown or disabled key, a signature that does not match)
+is decided on a fresh ``lookup`` instead, so a cached answer never refuses a request.
 
 Nothing is said about a key before its signature verified: an unknown key id, a wrong
 secret, a tampered body and a disabled key with a wrong secret all get the one
@@ -21,27 +29,29 @@ aggregated so that a flood cannot flood the log (``failures.FailureAudit``).
 
 ``SignedRequest`` is the request exactly as it arrived: the raw path (still
 percent-encoded, e.g. ``/jobs%3Astart``, which is what the SDKs sign), the raw query
-string, all headers, the body bytes and the peer address. ``native_authenticate`` adapts
-all of this to a FastAPI dependency for the native router.
+string, all headers, the body bytes and the peer address. ``api.auth.dependency``
+adapts all of this to a FastAPI dependency for the routers.
 """
 
 from __future__ import annotations
 
-import functools
 import hmac
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-from fastapi import Request
-from starlette.concurrency import run_in_threadpool
-
 from millstream.api.auth.failures import FailureAudit
-from millstream.control.context import Actor
-from millstream.control.services.access import AccessService, ResolvedKey
+from millstream.control.context import Actor, Scope
+from millstream.control.services.access import (
+    AccessChanged,
+    AccessGrant,
+    AccessService,
+    ResolvedKey,
+)
+from millstream.control.services.access_checks import permitted
 from millstream.control.throttle import FailureThrottle
-from millstream.domain.access import new_secret
+from millstream.domain.access import Permission, Role, new_secret
 from millstream.domain.errors import ErrorCode, Throttled, Unauthenticated
 
 __all__ = [
@@ -54,9 +64,7 @@ __all__ = [
     "SignatureVerifier",
     "SignedRequest",
     "equal_signatures",
-    "native_authenticate",
     "signature_mismatch",
-    "signed_request",
 ]
 
 MAX_CLOCK_SKEW = timedelta(minutes=15)
@@ -184,6 +192,20 @@ class Authenticator:
         a failed attempt is then audited in that namespace's log (with ``request_id``,
         the id the caller's error answer carries).
         """
+        actor, _grant = self.verify_caller(
+            request, workspace=workspace, namespace=namespace, request_id=request_id
+        )
+        return actor
+
+    def verify_caller(
+        self,
+        request: SignedRequest,
+        *,
+        workspace: str | None = None,
+        namespace: str | None = None,
+        request_id: str | None = None,
+    ) -> tuple[Actor, AccessGrant]:
+        """``authenticate``, with the grant a following ``authorize`` may use."""
         self._refuse_if_throttled([f"addr:{request.client}"] if request.client else [])
         key_id: str | None = None
         try:
@@ -225,7 +247,9 @@ class Authenticator:
             )
         return verifier, verifier.claim(request)
 
-    def _verify(self, request: SignedRequest, verifier: SignatureVerifier, claim: Claim) -> Actor:
+    def _verify(
+        self, request: SignedRequest, verifier: SignatureVerifier, claim: Claim
+    ) -> tuple[Actor, AccessGrant]:
         if claim.nonce is not None and len(claim.nonce) > MAX_NONCE_LENGTH:
             raise Unauthenticated(
                 f"the signature nonce is longer than {MAX_NONCE_LENGTH} characters",
@@ -237,16 +261,47 @@ class Authenticator:
                 f"{int(self._max_skew.total_seconds() // 60)} minutes; sync the client clock",
                 code=ErrorCode.REQUEST_TIME_SKEWED,
             )
-        found = self._access.lookup(claim.key_id)
-        # Always one HMAC and one constant-time comparison, whether or not the key
-        # exists, and whatever the body: the answer and its timing tell nothing apart.
+        cached = self._access.cached_key(claim.key_id)
+        if cached is not None:
+            # Known, unknown, disabled or not: one HMAC against what is cached (the
+            # decoy for an unknown key); only a usable match is used, never a refusal.
+            found = self._signed_with(request, verifier, claim, cached.value)
+            if found is not None and found.key.active:
+                try:
+                    return self._verified(request, claim, found)
+                except AccessChanged:
+                    pass  # changed since it was cached: decide on the store's answer
+        for _attempt in range(3):
+            # Always one lookup, one HMAC and one constant-time comparison, whether or
+            # not the key exists, and whatever the body: nothing tells them apart.
+            found = self._signed_with(request, verifier, claim, self._access.lookup(claim.key_id))
+            if found is None:
+                raise signature_mismatch()
+            try:
+                return self._verified(request, claim, found)
+            except AccessChanged:
+                continue  # changed again between the lookup and accept: look again
+        raise Unauthenticated(
+            "the access key changed while this request was checked; send it again",
+            code=ErrorCode.SIGNATURE_MISMATCH,
+        )
+
+    def _signed_with(
+        self,
+        request: SignedRequest,
+        verifier: SignatureVerifier,
+        claim: Claim,
+        found: ResolvedKey | None,
+    ) -> ResolvedKey | None:
+        """``found`` if the request is signed with its secret and its body is the signed
+        one; None otherwise (one HMAC either way, with a decoy secret for no key)."""
         secret = found.secret if found is not None else self._decoy_secret
         signature_ok = verifier.verify(request, claim, secret)
-        if found is None or not (signature_ok and claim.body_matches):
-            raise signature_mismatch()
-        return self._verified(request, claim, found)
+        return found if found is not None and signature_ok and claim.body_matches else None
 
-    def _verified(self, request: SignedRequest, claim: Claim, found: ResolvedKey) -> Actor:
+    def _verified(
+        self, request: SignedRequest, claim: Claim, found: ResolvedKey
+    ) -> tuple[Actor, AccessGrant]:
         if not found.key.active:
             # The caller holds the secret: telling them the key is disabled leaks nothing.
             raise Unauthenticated(
@@ -259,7 +314,7 @@ class Authenticator:
             # identical signed request has the identical signature, so that is the nonce.
             nonce = "sig:" + claim.signature[: MAX_NONCE_LENGTH - 4]
             try:
-                self._access.accept(found, nonce=nonce)
+                grant = self._access.accept(found, nonce=nonce)
             except Unauthenticated as exc:
                 if exc.code is not ErrorCode.NONCE_REUSED:
                     raise
@@ -271,9 +326,28 @@ class Authenticator:
                     "with a new timestamp",
                     code=ErrorCode.NONCE_REUSED,
                 ) from None
-            return found.actor
-        self._access.accept(found, nonce=nonce)
-        return found.actor
+            return found.actor, grant
+        return found.actor, self._access.accept(found, nonce=nonce)
+
+    def authorize(
+        self,
+        actor: Actor,
+        scope: Scope,
+        permission: Permission,
+        *,
+        grant: AccessGrant | None = None,
+    ) -> Role:
+        """The caller's role in ``scope`` if it allows ``permission`` (``NotFound`` /
+        ``PermissionDenied``); ``grant``: from this request's ``verify_caller``."""
+        return self._access.authorize(actor, scope, permission, grant=grant)
+
+    def cached_authorization(
+        self, actor: Actor, scope: Scope, permission: Permission, grant: AccessGrant
+    ) -> Role | None:
+        """``authorize`` decided from the role cache alone, without the store (it may
+        run on the event loop); None when the role is not cached at ``grant``."""
+        entry = self._access.cached_role(actor, scope, grant)
+        return None if entry is None else permitted(entry.value, scope, permission)
 
     def _refuse_if_throttled(self, subjects: list[str]) -> None:
         wait = self._throttle.retry_after(subjects)
@@ -319,57 +393,3 @@ def _key_subject(key_id: str) -> str:
 def equal_signatures(given: str, expected: str) -> bool:
     """Constant-time comparison (no timing oracle on how many characters matched)."""
     return hmac.compare_digest(given.encode(), expected.encode())
-
-
-def _decode(value: bytes) -> str:
-    # Header values are bytes on the wire; SDKs sign the str they encoded as UTF-8.
-    try:
-        return value.decode()
-    except UnicodeDecodeError:
-        return value.decode("latin-1")
-
-
-def signed_request(request: Request, body: bytes) -> SignedRequest:
-    """The raw request behind a Starlette ``Request`` (``scope['raw_path']``, not the
-    decoded ``path``)."""
-    scope = request.scope
-    raw = scope.get("raw_path")
-    # Some ASGI servers (and httpx's ASGITransport) include the query in raw_path.
-    raw_path = request.url.path if raw is None else _decode(raw).partition("?")[0]
-    return SignedRequest(
-        method=request.method.upper(),
-        raw_path=raw_path,
-        raw_query=_decode(scope.get("query_string", b"")),
-        headers=tuple((_decode(k).lower(), _decode(v)) for k, v in scope.get("headers", ())),
-        body=body,
-        client=request.client.host if request.client else None,
-    )
-
-
-def native_authenticate(authenticator: Authenticator) -> Callable[[Request], Awaitable[Actor]]:
-    """A FastAPI dependency: the authenticated ``Actor`` of the request.
-
-    Runs at most once per request (the actor is kept in ``request.state.actor``, which
-    the audit middleware also reads), so it may be depended on several times. Starlette
-    caches the body, so the endpoint can still read it.
-    """
-
-    async def authenticate(request: Request) -> Actor:
-        cached = getattr(request.state, "actor", None)
-        if isinstance(cached, Actor):
-            return cached
-        body = await request.body()
-        namespace = request.path_params.get("namespace")
-        actor = await run_in_threadpool(
-            functools.partial(
-                authenticator.authenticate,
-                signed_request(request, body),
-                workspace=request.headers.get("workspace") if namespace else None,
-                namespace=str(namespace) if namespace else None,
-                request_id=getattr(request.state, "request_id", None),
-            )
-        )
-        request.state.actor = actor
-        return actor
-
-    return authenticate

@@ -7,6 +7,9 @@ its dialect's table marks ``scoped``, checks the read or write permission the ta
 declares in the scope the dialect's resolver found (path, header, query or JSON body).
 Read or write is never guessed from the method or the path: a POST may read
 (``ValidateSqlStatement``) and a GET may write (``GetPreSignedUrlForPutObject``).
+With the production dependency (``RequestAuthentication``) the role check goes through
+its ``authorize``: a role cached at the request's access generation is answered on the
+event loop, without the store or a worker thread.
 
 Wiring (``api.app.create_api`` does this per dialect)::
 
@@ -26,6 +29,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from millstream.api.auth.authenticator import SAFE_METHODS
+from millstream.api.auth.dependency import RequestAuthentication
 from millstream.api.dialect.routing import call_of, resolved_scope
 from millstream.control.context import Actor, Scope
 from millstream.control.services.access import AccessService
@@ -63,8 +67,7 @@ def operation_guard(
         scope = await resolved_scope(request)
         if scope is None:
             raise InvalidInput(f"{call.operation.name} needs a namespace")
-        write = call.operation.writes
-        await run_in_threadpool(authorize, access, actor, scope, write=write)
+        await _authorize(access, authenticate, request, actor, scope, write=call.operation.writes)
         return actor
 
     return guarded
@@ -88,7 +91,24 @@ def namespace_guard(
                 workspace=request.headers.get(WORKSPACE_HEADER) or default_workspace,
                 namespace=str(namespace),
             )
-            await run_in_threadpool(authorize, access, actor, scope, write=write(request))
+            await _authorize(access, authenticate, request, actor, scope, write=write(request))
         return actor
 
     return guarded
+
+
+async def _authorize(
+    access: AccessService,
+    authenticate: Callable[[Request], Awaitable[Actor]],
+    request: Request,
+    actor: Actor,
+    scope: Scope,
+    *,
+    write: bool,
+) -> None:
+    """The role check, through the production dependency when ``authenticate`` is it."""
+    if isinstance(authenticate, RequestAuthentication):
+        permission = Permission.WRITE if write else Permission.READ
+        await authenticate.authorize(request, actor, scope, permission)
+    else:
+        await run_in_threadpool(authorize, access, actor, scope, write=write)

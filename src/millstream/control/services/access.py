@@ -1,17 +1,20 @@
 """Access use cases: users and their access keys, namespace members and roles, replay
 protection and the audit log.
 
-``api.auth`` calls ``lookup`` and ``accept`` on every signed request (the console calls
-``resolve``) and ``role_for`` to authorize it; the native member routes, the admin keys
+``api.auth`` calls ``cached_key``/``lookup``, ``accept`` and ``authorize`` on every
+signed request (the console calls ``resolve``); the native member routes, the admin keys
 API, the CLI (through the API) and the app factory's first start (``ensure_admin``) call
-the rest. Admin users are OWNER of
-every namespace; everyone else needs a ``Member`` row, and a namespace without one is
-invisible to them (``NotFound``, never a hint that it exists).
+the rest. Admin users are OWNER of every namespace; everyone else needs a ``Member`` row,
+and a namespace without one is invisible to them (``NotFound``, never a hint that it
+exists).
+
+The request path (a key and role cache per process, kept current across replicas by the
+store's access generation) is ``access_checks.RequestChecks``; the methods here hand
+over to it.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +23,15 @@ from datetime import UTC, datetime, timedelta
 from millstream.control.access_ports import AccessRepositories, AccessStore, SecretCipher
 from millstream.control.context import Actor, Scope
 from millstream.control.ports import Page
+from millstream.control.services.access_cache import Entry
+from millstream.control.services.access_checks import (
+    AccessChanged,
+    AccessGrant,
+    RequestChecks,
+    ResolvedKey,
+    permitted,
+    role_in,
+)
 from millstream.domain.access import (
     AccessKey,
     AuditEntry,
@@ -42,6 +54,8 @@ from millstream.domain.errors import (
 
 __all__ = [
     "ADMIN_NAME",
+    "AccessChanged",
+    "AccessGrant",
     "AccessService",
     "EditableNamespace",
     "IssuedKey",
@@ -54,15 +68,6 @@ _MEMBER_PREFIX = "user:"
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class ResolvedKey:
-    """An active key, its owner and the plain secret a verifier checks signatures with."""
-
-    key: AccessKey
-    actor: Actor
-    secret: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +101,9 @@ class AccessService:
         self._store = store
         self._cipher = cipher
         self._clock = clock
-        self._touch_interval = touch_interval
-        self._nonce_window = nonce_window
-        self._prune_lock = threading.Lock()
-        self._last_prune: datetime | None = None
-        self._decoy_ciphertext: bytes | None = None  # decrypted for unknown keys (lookup)
+        self._checks = RequestChecks(
+            store, cipher, clock=clock, touch_interval=touch_interval, nonce_window=nonce_window
+        )
 
     # ------------------------------------------------------------------ users and keys
 
@@ -199,89 +202,48 @@ class AccessService:
             self._owned_key(repos, actor, key_id)
             repos.delete_key(key_id=key_id)
 
-    def resolve(self, key_id: str) -> ResolvedKey:
-        """The active key ``key_id`` with its owner and decrypted secret.
+    # ------------------------------------------------------------------ request checks
+    # The request path and its caches live in ``access_checks.RequestChecks``.
 
-        Raises ``Unauthenticated`` with the clouds' codes for an unknown or disabled key.
-        """
-        with self._store.transaction() as repos:
-            key = repos.read_key(key_id=key_id)
-            user = repos.read_user(user_id=key.user_id) if key is not None else None
-        if key is None or user is None:
-            raise Unauthenticated(
-                "the access key id does not exist", code=ErrorCode.UNKNOWN_ACCESS_KEY
-            )
-        if not key.active:
-            raise Unauthenticated("the access key is disabled", code=ErrorCode.ACCESS_KEY_DISABLED)
-        return ResolvedKey(
-            key=key,
-            actor=Actor(id=user.id, name=user.name),
-            secret=self._cipher.decrypt(key.secret_ciphertext),
-        )
+    def resolve(self, key_id: str) -> ResolvedKey:
+        """The active key ``key_id`` (``Unauthenticated`` when unknown or disabled)."""
+        return self._checks.resolve(key_id)
 
     def lookup(self, key_id: str) -> ResolvedKey | None:
-        """The key ``key_id`` whatever its status (None when unknown), for a verifier
-        that must check the signature before it may say anything about the key.
+        """The key whatever its status, read from the store (None when unknown)."""
+        return self._checks.lookup(key_id)
 
-        An unknown key costs what a known one does (a user read and a decryption), so
-        the time of the answer does not tell whether a key id exists.
-        """
-        with self._store.transaction() as repos:
-            key = repos.read_key(key_id=key_id)
-            user = repos.read_user(user_id=key.user_id if key is not None else "")
-        if key is None or user is None:
-            self._cipher.decrypt(self._decoy())
-            return None
-        return ResolvedKey(
-            key=key,
-            actor=Actor(id=user.id, name=user.name),
-            secret=self._cipher.decrypt(key.secret_ciphertext),
-        )
+    def cached_key(self, key_id: str) -> Entry[ResolvedKey] | None:
+        """The key as this process last looked it up, without the store."""
+        return self._checks.cached_key(key_id)
 
-    def _decoy(self) -> bytes:
-        if self._decoy_ciphertext is None:
-            self._decoy_ciphertext = self._cipher.encrypt(new_secret())
-        return self._decoy_ciphertext
+    def accept(self, resolved: ResolvedKey, *, nonce: str | None) -> AccessGrant:
+        """Spend the nonce of a verified request and check its key is current."""
+        return self._checks.accept(resolved, nonce=nonce)
 
-    def accept(self, resolved: ResolvedKey, *, nonce: str | None) -> None:
-        """Record a verified request: use its nonce (``SignatureNonceUsed`` on a replay)
-        and refresh ``last_used_at``, written at most once per ``touch_interval`` so
-        authentication stays one cheap write (the nonce) per request."""
-        now = self._clock()
-        self._prune_nonces(now)
-        last = resolved.key.last_used_at
-        touch = last is None or now - last >= self._touch_interval
-        if nonce is None and not touch:
-            return
-        with self._store.transaction() as repos:
-            if nonce is not None and not repos.use_nonce(
-                key_id=resolved.key.id, nonce=nonce, seen_at=now
-            ):
-                raise Unauthenticated(
-                    "the signature nonce was already used; sign every request anew",
-                    code=ErrorCode.NONCE_REUSED,
-                )
-            if touch:
-                key = repos.read_key(key_id=resolved.key.id)
-                if key is not None:
-                    key.last_used_at = now
-                    repos.update_key(key=key)
+    def role_for(
+        self, actor: Actor, scope: Scope, *, grant: AccessGrant | None = None
+    ) -> Role | None:
+        """The caller's role in the namespace; admins are OWNER everywhere."""
+        return self._checks.role_for(actor, scope, grant=grant)
+
+    def cached_role(self, actor: Actor, scope: Scope, grant: AccessGrant) -> Entry[Role] | None:
+        """The caller's role as cached at ``grant``'s generation, without the store."""
+        return self._checks.cached_role(actor, scope, grant)
+
+    def authorize(
+        self,
+        actor: Actor,
+        scope: Scope,
+        permission: Permission,
+        *,
+        grant: AccessGrant | None = None,
+    ) -> Role:
+        """The caller's role if it allows ``permission``: ``NotFound`` without a role
+        (the namespace is invisible), ``PermissionDenied`` when it is too weak."""
+        return self._checks.authorize(actor, scope, permission, grant=grant)
 
     # ------------------------------------------------------------------ roles
-
-    def role_for(self, actor: Actor, scope: Scope) -> Role | None:
-        """The caller's role in the namespace; admins are OWNER everywhere."""
-        with self._store.transaction() as repos:
-            return _role(repos, actor, scope)
-
-    def authorize(self, actor: Actor, scope: Scope, permission: Permission) -> Role:
-        """The caller's role if it allows ``permission``.
-
-        No role at all -> ``NotFound`` (the namespace is invisible); a role that does
-        not allow it -> ``PermissionDenied``.
-        """
-        with self._store.transaction() as repos:
-            return _authorize(repos, actor, scope, permission)
 
     def editable_namespaces(
         self, actor: Actor, *, workspace: str | None = None, namespace: str | None = None
@@ -393,20 +355,6 @@ class AccessService:
             raise NotFound(f"access key {key_id!r} not found", code=ErrorCode.ACCESS_KEY_NOT_FOUND)
         return key
 
-    def _prune_nonces(self, now: datetime) -> None:
-        """Forget nonces that can no longer be replayed, at most once a minute.
-
-        A request dated up to one window in the future is accepted, and stays
-        acceptable until one window after its date: its nonce must be kept for two
-        windows after it was first seen.
-        """
-        with self._prune_lock:
-            if self._last_prune is not None and now - self._last_prune < timedelta(minutes=1):
-                return
-            self._last_prune = now
-        with self._store.transaction() as repos:
-            repos.delete_nonces(seen_before=now - 2 * self._nonce_window)
-
 
 def _find_user(repos: AccessRepositories, reference: str) -> User | None:
     return repos.read_user(user_id=reference) or repos.read_user_by_name(name=reference)
@@ -460,32 +408,7 @@ def _require_namespace(repos: AccessRepositories, scope: Scope) -> None:
         )
 
 
-def _role(repos: AccessRepositories, actor: Actor, scope: Scope) -> Role | None:
-    user = repos.read_user(user_id=actor.id)
-    if user is None:
-        return None
-    if user.is_admin:
-        return Role.OWNER
-    member = repos.read_member(
-        workspace=scope.workspace, namespace=scope.namespace, user_id=user.id
-    )
-    return member.role if member is not None else None
-
-
 def _authorize(
     repos: AccessRepositories, actor: Actor, scope: Scope, permission: Permission
 ) -> Role:
-    role = _role(repos, actor, scope)
-    if role is None:
-        # Same answer as for a namespace that does not exist: nothing leaks.
-        raise NotFound(
-            f"namespace {scope.namespace!r} not found in workspace {scope.workspace!r}",
-            code=ErrorCode.NAMESPACE_NOT_FOUND,
-        )
-    if not role.allows(permission):
-        raise PermissionDenied(
-            f"role {role.value} in namespace {scope.namespace!r} does not allow "
-            f"{permission.value.replace('_', ' ')}; ask a namespace owner",
-            code=ErrorCode.PERMISSION_DENIED,
-        )
-    return role
+    return permitted(role_in(repos, actor, scope), scope, permission)
