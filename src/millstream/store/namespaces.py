@@ -37,6 +37,7 @@ from millstream.store.models import (
     QueueRow,
     ResourceTagRow,
     SavepointRow,
+    SqlFileRow,
     StartTokenRow,
     VariableRow,
 )
@@ -156,6 +157,7 @@ class SqlNamespaceRepositories:
         for table in (
             VariableRow,
             MemberRow,
+            SqlFileRow,
             FolderRow,
             PackageRow,
             SavepointRow,

@@ -70,6 +70,7 @@ from millstream.control.services.external_keys import ExternalKeys
 from millstream.control.services.folders import FolderService
 from millstream.control.services.packages import PackageService
 from millstream.control.services.queues import QueueService
+from millstream.control.services.sql_files import SqlFileDraft, SqlFileService
 from millstream.control.services.tags import TagService
 from millstream.domain.clusters import ClusterKind, ClusterStatus
 from millstream.engine.artifacts import FsspecArtifactStore
@@ -78,6 +79,7 @@ from millstream.store.access import SqlAccessStore
 from millstream.store.catalog import SqlCatalogStore
 from millstream.store.cipher import load_cipher
 from millstream.store.external_keys import SqlExternalKeyStore
+from millstream.store.sql_files import SqlFileStore
 from tests.fakes import FakeEngine
 
 WS = "default"
@@ -134,7 +136,8 @@ class World:
             queues=QueueService(self.store, default_workspace=WS),
             clusters=ClusterService(self.store, _Probe(), versions, default_workspace=WS),
             artifacts=artifacts,
-            folders=FolderService(catalog),
+            folders=(folders := FolderService(catalog)),
+            sql_files=SqlFileService(SqlFileStore(self.store.engine), folders),
             packages=PackageService(catalog, artifacts),
             tags=TagService(catalog),
             default_namespace=NS,
@@ -561,3 +564,20 @@ async def test_xml_answers_parse_as_xml(foas: Foas) -> None:
     root = ElementTree.fromstring(response.text)
     assert root.tag == "ListChildFolderResponse"
     assert [e.text for e in root.iter("Path")] == ["/x"]
+
+
+async def test_a_folder_holding_a_native_sql_file_is_not_deleted(foas: Foas, world: World) -> None:
+    created = await foas.ok(_project(CreateFolderRequest.CreateFolderRequest, path="/drafts"))
+    sql_files = world.services.sql_files
+    assert sql_files is not None
+    scope = Scope(WS, NS)
+    kept = sql_files.create(
+        scope, SYSTEM, SqlFileDraft(name="q.sql", folder_id=created["FolderId"], script="SELECT 1")
+    )
+    status, error = await foas.error(
+        _project(DeleteFolderRequest.DeleteFolderRequest, path="/drafts")
+    )
+    assert (status, error["Code"]) == (409, "OperationDenied")
+    assert "SQL file" in error["Message"]
+    sql_files.delete(scope, SYSTEM, kept.id)
+    await foas.ok(_project(DeleteFolderRequest.DeleteFolderRequest, path="/drafts"))

@@ -99,7 +99,12 @@ def _delete(request: Request, ctx: RequestContext, name: str, params: Params) ->
     project = open_project(request, ctx, name)
 
     def holds(folder: Folder) -> int:
-        return sum(1 for d in all_deployments(project) if folder_id_of(d) == folder.id)
+        """Jobs filed in the folder, and SQL files (native API) kept in it."""
+        jobs = sum(1 for d in all_deployments(project) if folder_id_of(d) == folder.id)
+        sql_files = project.services.sql_files
+        if sql_files is None:
+            return jobs
+        return jobs + sql_files.count_in_folder(project.scope, folder.id)
 
     _service(project).delete(project.scope, project.actor, path, holds=holds)
     return ok(ctx.request_id)

@@ -126,7 +126,10 @@ class FolderService:
                 raise Conflict(f"folder {wanted!r} has sub-folders; delete or move them first")
             held = holds(folder) if holds is not None else 0
             if held:
-                raise Conflict(f"folder {wanted!r} holds {held} job(s); delete or move them first")
+                raise Conflict(
+                    f"folder {wanted!r} holds {held} job(s) or SQL file(s); delete or move "
+                    "them first"
+                )
             repos.delete_folder(folder_id=folder.id)
         _log.info("folder %s deleted by %s", wanted, actor.name)
         return folder
