@@ -414,6 +414,7 @@ class FakeSavepointService(SavepointService):
         *,
         description: str | None = None,
         native_format: bool = False,
+        origin: SavepointOrigin = SavepointOrigin.USER_REQUEST,
     ) -> Savepoint:
         self._world.enter(scope)
         self._world.deployment(scope, deployment_id)
@@ -427,7 +428,7 @@ class FakeSavepointService(SavepointService):
             namespace=scope.namespace,
             deployment_id=deployment_id,
             job_id=running[0].id,
-            origin=SavepointOrigin.USER_REQUEST,
+            origin=origin,
             description=description,
             native_format=native_format,
             created_at=now,

@@ -54,7 +54,10 @@ class SavepointService:
         *,
         description: str | None = None,
         native_format: bool = False,
+        origin: SavepointOrigin = SavepointOrigin.USER_REQUEST,
     ) -> Savepoint:
+        """Request a savepoint of the deployment's RUNNING job (the periodic scheduler
+        passes ``origin=SCHEDULE``)."""
         now = self._clock()
         with self._store.transaction() as repos:
             deployment = DeploymentService.read(repos, scope, deployment_id)
@@ -75,7 +78,7 @@ class SavepointService:
                 namespace=scope.namespace,
                 deployment_id=deployment_id,
                 job_id=job.id,
-                origin=SavepointOrigin.USER_REQUEST,
+                origin=origin,
                 description=description,
                 native_format=native_format,
                 created_at=now,
