@@ -118,7 +118,7 @@ def _stopping(
     if observed.is_terminal:
         if stop_savepoint_pending:
             return Decision(Step.POLL_STOP, reason="job ended; record the savepoint")
-        return Decision(Step.CONCLUDE, _ended(job, observed), f"Flink reports {observed.value}")
+        return Decision(Step.CONCLUDE, _ended(job, observed), _stop_outcome(wish, observed))
     if job.stop_strategy in (None, StopStrategy.NONE):
         return Decision(Step.CANCEL, reason="stop without savepoint")
     if job.stop_savepoint_id is not None:
@@ -126,6 +126,17 @@ def _stopping(
     if observed is not ObservedState.RUNNING:
         return Decision(Step.NOTHING, reason=f"cannot savepoint while {observed.value}")
     return Decision(Step.STOP_WITH_SAVEPOINT, reason=f"{wish} requested")
+
+
+def _stop_outcome(wish: str, observed: ObservedState) -> str:
+    """Why a stop or suspend concluded, in words a user reads in the job's events."""
+    done = "suspended" if wish == "suspend" else "stopped"
+    if observed is ObservedState.FINISHED:
+        # A stop with savepoint ends the job: Flink calls that FINISHED.
+        return f"{done} with a savepoint; Flink ended the job after taking it"
+    if observed is ObservedState.CANCELED:
+        return f"{done}: Flink cancelled the job"
+    return f"{done}, but Flink reports the job {observed.value}"
 
 
 def _running(job: Job, observed: ObservedState | None, now: datetime | None) -> Decision:

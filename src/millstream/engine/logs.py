@@ -60,8 +60,10 @@ _ROTATED = re.compile(r".*\.log(\.\d+)?")
 
 def select_lines(lines: Iterable[str], window: LogWindow) -> tuple[str, bool]:
     """The lines of one log inside ``window`` (Flink stamps lines in its local time; a
-    line without a stamp belongs to the stamped line before it), and whether the byte
-    limit cut some off."""
+    line without a stamp belongs to the stamped line before it), only those
+    ``window.keep`` keeps, and whether the byte limit cut some off."""
+    if window.keep is not None:  # the job's records only, before the byte limit
+        lines = window.keep(lines)
     since = _local(window.since)
     until = _local(window.until)
     inside = since is None

@@ -9,7 +9,7 @@ from typing import Any
 from millstream.control.context import Scope
 from millstream.control.ports import Page
 from millstream.domain.jobs import Job
-from millstream.web import views
+from millstream.web import views, wording
 from millstream.web.responder import Console, RequestContext
 
 __all__ = ["FILTER_SCAN", "deployment_live", "deployment_rows", "job_live", "latest_job"]
@@ -76,18 +76,18 @@ def job_live(console: Console, ctx: RequestContext, job_id: str) -> dict[str, An
     savepoints, _ = console.services.savepoints.list(scope, Page(0, 50), job_id=job_id)
     now = console.clock()
     durations = views.savepoint_durations(savepoints)
+    segments = views.timeline(events, now=now)
     return {
         "job": job,
         "status": views.display_status(job),
         "events": events[:30],
-        "segments": views.timeline(events, now=now),
+        "segments": segments,
         "savepoints": savepoints,
         "savepoint_chart": views.sparkline(durations),
         "restart_chart": views.sparkline(_restarts_over_time(events)),
         "flink_job_url": views.flink_job_url(console.flink_ui_url(), job),
-        "running_for": (
-            (job.end_time or now) - job.start_time if job.start_time is not None else None
-        ),
+        "ran_for": wording.ran_for(job, segments, now),
+        "restarts": wording.restarts(job),
     }
 
 

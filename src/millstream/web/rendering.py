@@ -23,7 +23,7 @@ from millstream.domain.errors import (
     Unauthenticated,
     Unavailable,
 )
-from millstream.web import views
+from millstream.web import views, wording
 
 __all__ = ["STATIC_FILES", "Renderer", "error_status", "static_dir"]
 
@@ -74,6 +74,9 @@ class Renderer:
             time=views.format_time,
             duration=views.format_duration,
             tone=views.status_tone,
+            event_title=wording.event_title,
+            event_detail=wording.event_detail,
+            inline_code=wording.inline_code,
         )
 
     def html(

@@ -235,3 +235,33 @@ def test_a_stop_in_progress_is_never_restarted() -> None:
     )
     decision = decide(job, ObservedState.FAILED, stop_savepoint_pending=False, now=T0)
     assert (decision.step, decision.status) == (Step.CONCLUDE, JobStatus.FAILED)
+
+
+@pytest.mark.parametrize(
+    ("desired", "observed", "reason"),
+    [
+        (
+            DesiredState.STOPPED,
+            ObservedState.FINISHED,
+            "stopped with a savepoint; Flink ended the job after taking it",
+        ),
+        (
+            DesiredState.SUSPENDED,
+            ObservedState.FINISHED,
+            "suspended with a savepoint; Flink ended the job after taking it",
+        ),
+        (DesiredState.STOPPED, ObservedState.CANCELED, "stopped: Flink cancelled the job"),
+        (DesiredState.STOPPED, ObservedState.FAILED, "stopped, but Flink reports the job FAILED"),
+    ],
+)
+def test_a_concluded_stop_says_what_happened_in_words(
+    desired: DesiredState, observed: ObservedState, reason: str
+) -> None:
+    job = make_job(
+        status=JobStatus.CANCELLING,
+        desired=desired,
+        stop_strategy=StopStrategy.STOP_WITH_SAVEPOINT,
+        flink_job_id="f",
+    )
+    decision = decide(job, observed, stop_savepoint_pending=False, now=T0)
+    assert (decision.step, decision.reason) == (Step.CONCLUDE, reason)

@@ -1,8 +1,10 @@
 """Native log operations: GetLatestJobStartLog (the SDK's ``GET .../deployments/{id}/
 latest_jobmanager_start_log``, ``data`` a string) and Millstream's GetJobLogs to read a
 job's logs, also after it ended: ``GET /api/v2/namespaces/{ns}/jobs/{job_id}/logs?kind=
-jobmanager|taskmanager|stdout`` answering ``data: {jobId, kind, source, truncated,
-files: [{source, name, truncated}], content}``.
+jobmanager|taskmanager|stdout&scope=job|cluster`` answering ``data: {jobId, kind,
+source, scope, note, truncated, files: [{source, name, truncated}], content}``. ``scope``
+defaults to ``job``: only the job's lines of a session cluster; ``cluster`` is the whole
+cluster log over the job's time (``note`` says what was left out, or null).
 """
 
 # No ``from __future__ import annotations``: FastAPI resolves the handlers' annotations.
@@ -15,7 +17,7 @@ from fastapi.responses import JSONResponse
 from millstream.api.dialect import Guard, RequestContext
 from millstream.api.native.params import NAMESPACE, Identifier
 from millstream.api.native.routing import Ctx, native_router, not_enabled, ok
-from millstream.control.services.logs import LogKind, LogService
+from millstream.control.services.logs import LogKind, LogScope, LogService
 
 __all__ = ["build_logs_router", "router"]
 
@@ -38,13 +40,18 @@ def get_latest_job_start_log(ctx: Ctx, deployment_id: Identifier) -> JSONRespons
 
 @router.get(NAMESPACE + "/jobs/{job_id}/logs", name="GetJobLogs")
 def get_job_logs(
-    ctx: Ctx, job_id: Identifier, kind: Annotated[str | None, Query()] = None
+    ctx: Ctx,
+    job_id: Identifier,
+    kind: Annotated[str | None, Query()] = None,
+    scope: Annotated[str | None, Query()] = None,
 ) -> JSONResponse:
-    log = _logs(ctx).job_log(ctx.scope, job_id, LogKind.parse(kind))
+    log = _logs(ctx).job_log(ctx.scope, job_id, LogKind.parse(kind), LogScope.parse(scope))
     data = {
         "jobId": log.job_id,
         "kind": log.kind.value,
         "source": log.source,
+        "scope": log.scope.value,
+        "note": log.note,
         "truncated": any(f.truncated for f in log.files),
         "files": [
             {"source": f.source, "name": f.name, "truncated": f.truncated} for f in log.files

@@ -6,10 +6,12 @@ Logs are read through two ports: ``ClusterLogs`` (a live cluster's log files, fr
 for the embedded cluster or through Flink's REST API; ``engine.logs.FlinkLogReader``) and
 ``LogArchive`` (excerpts kept under ``<data_dir>/logs/<job_id>/``;
 ``engine.logs.FileLogArchive``). A job's log is its cluster's log between the job's
-start and end. On a cluster several namespaces share (no namespace of its own, not
-dedicated to the job, more than one namespace exists), that log also holds other
-namespaces' jobs' lines: only the records naming the job (its id or its Flink job id)
-are served or kept then (``own_records``), with a note saying so. Every text served or
+start and end. ``job_log`` serves by default only the job's records of a cluster that
+is not the job's own (``LogScope.JOB``; which records: ``job_lines.JobLines``) and on
+request the cluster's whole log (``LogScope.CLUSTER``), except on a cluster several
+namespaces share (no namespace of its own, not dedicated to the job, more than one
+namespace exists): other namespaces' lines are never served, and what is kept of such a
+cluster are only the records naming the job (``own_records``). Every text served or
 kept has the namespace's Encrypted variable values masked (``mask_secrets``).
 
 Callers: the native log routes (``job_log``, ``latest_start_log``), the reconciler when a
@@ -22,7 +24,7 @@ import dataclasses
 import enum
 import logging
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -32,11 +34,18 @@ import jinja2
 from millstream.control.context import Scope
 from millstream.control.ports import Page, Repositories, Store
 from millstream.control.services.common import require_namespace
+from millstream.control.services.job_lines import JobLines
 from millstream.control.services.variables import NamespaceVariables
 from millstream.control.variables import mask_secrets
 from millstream.domain.clusters import Cluster, ClusterKind
 from millstream.domain.deployments import Logging
-from millstream.domain.errors import ErrorCode, InvalidInput, MillstreamError, NotFound
+from millstream.domain.errors import (
+    ErrorCode,
+    InvalidInput,
+    MillstreamError,
+    NotFound,
+    PermissionDenied,
+)
 from millstream.domain.jobs import Job
 
 __all__ = [
@@ -49,6 +58,7 @@ __all__ = [
     "LogArchive",
     "LogFile",
     "LogKind",
+    "LogScope",
     "LogService",
     "LogWindow",
     "SweepReport",
@@ -69,6 +79,25 @@ DEFAULT_MAX_BYTES = 1024 * 1024
 _LOGGER_NAME = re.compile(r"[A-Za-z0-9_$][A-Za-z0-9_$.\-]*")
 _SLACK = timedelta(seconds=2)  # clocks of the control plane and Flink may differ a little
 _RECORD_START = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+
+
+class LogScope(enum.StrEnum):
+    """Whose lines a job log holds: the job's own (default) or its whole cluster's."""
+
+    JOB = "job"
+    CLUSTER = "cluster"
+
+    @classmethod
+    def parse(cls, value: str | None) -> LogScope:
+        if not value:
+            return cls.JOB
+        try:
+            return cls(value.lower())
+        except ValueError:
+            raise InvalidInput(
+                f"unknown log scope {value!r}; use job (the job's lines) or cluster "
+                "(the whole cluster log)"
+            ) from None
 
 
 class LogKind(enum.StrEnum):
@@ -92,12 +121,14 @@ class LogKind(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class LogWindow:
     """Which part of a log to read: lines stamped in [since, until] (``None``: open),
-    at most ``max_bytes``, the first ones (``from_start``) or the last ones."""
+    at most ``max_bytes``, the first ones (``from_start``) or the last ones; ``keep``
+    (when set) filters the lines first, e.g. to one job's (``JobLines.filter``)."""
 
     since: datetime | None = None
     until: datetime | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
     from_start: bool = False
+    keep: Callable[[Iterable[str]], Iterable[str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,12 +264,18 @@ def own_records(text: str, ids: Collection[str], *, stamped: bool = True) -> tup
 
 @dataclass(frozen=True, slots=True)
 class JobLog:
-    """A job's log of one kind; ``source`` is ``cluster`` (read now) or ``archive``."""
+    """A job's log of one kind; ``source`` is ``cluster`` (read now) or ``archive``;
+    ``scope`` says whether it holds the job's lines or the whole cluster's, ``note``
+    what was left out or why it is the cluster's; ``cluster_log`` whether the whole
+    cluster log may be read (no other namespace shares the cluster)."""
 
     job_id: str
     kind: LogKind
     source: str
     files: Sequence[LogFile]
+    scope: LogScope = LogScope.JOB
+    note: str | None = None
+    cluster_log: bool = True
 
     @property
     def text(self) -> str:
@@ -272,24 +309,43 @@ class LogService:
         self._clock = clock
         self._live: set[str] = set()  # jobs seen live at the previous sweep
 
-    def job_log(self, scope: Scope, job_id: str, kind: LogKind) -> JobLog:
-        """The job's log: from its cluster, or what was kept once it ended."""
+    def job_log(
+        self, scope: Scope, job_id: str, kind: LogKind, log_scope: LogScope = LogScope.JOB
+    ) -> JobLog:
+        """The job's log: from its cluster, or what was kept once it ended. With
+        ``LogScope.JOB`` only the job's records (``JobLines``); with ``CLUSTER`` the
+        cluster's whole log over the job's time, unless other namespaces share it."""
         with self._store.transaction() as repos:
             job = _read_job(repos, scope, job_id)
             cluster = repos.read_cluster(workspace=job.workspace, name=job.cluster)
             shared = cluster is not None and _shared(repos, cluster, job)
+        if log_scope is LogScope.CLUSTER and shared:
+            raise PermissionDenied(
+                f"cluster {job.cluster!r} runs jobs of other namespaces too, so its whole log "
+                f"is not shown; read the lines of job {job.id} (scope=job)"
+            )
+        own = _job_scoped(cluster, job, log_scope, kind)
+        lines = JobLines([job.id, job.flink_job_id or ""]) if own else None
         if job.is_terminal and (kept := self._archive.read(job.id, kind)) is not None:
-            return JobLog(job.id, kind, "archive", self._masked(job, kept))
-        if cluster is None:
+            if lines is not None:
+                kept = [_filtered(f, lines) for f in kept]
+            files, source = kept, "archive"
+        elif cluster is None:
             raise NotFound(
                 f"the logs of job {job_id} are gone: its cluster {job.cluster!r} no longer "
                 "exists and the deployment did not keep the logs of ended jobs",
                 code=ErrorCode.JOB_LOG_NOT_FOUND,
             )
-        files = self._read(cluster, kind, self._window(job, from_start=False))
-        if shared:
-            files = _own_files(files, job, cluster, stamped=kind is not LogKind.STDOUT)
-        return JobLog(job.id, kind, "cluster", self._masked(job, files))
+        else:
+            window = self._window(job, from_start=False)
+            if lines is not None:
+                window = dataclasses.replace(window, keep=lines.filter)
+            files, source = self._read(cluster, kind, window), "cluster"
+            if shared and kind is LogKind.STDOUT:
+                files = _own_files(files, job, cluster, stamped=False)
+        note = _note(job, job.cluster, kind, lines, shared=shared)
+        masked = self._masked(job, files)
+        return JobLog(job.id, kind, source, masked, log_scope, note, cluster_log=not shared)
 
     def latest_start_log(self, scope: Scope, deployment_id: str) -> str:
         """The JobManager log of the deployment's newest job, from its start on."""
@@ -406,6 +462,41 @@ class LogService:
         if kind is LogKind.TASKMANAGER:
             return self._logs.taskmanager_logs(cluster, window)
         return self._logs.stdout(cluster, window)
+
+
+def _job_scoped(cluster: Cluster | None, job: Job, log_scope: LogScope, kind: LogKind) -> bool:
+    """Whether to keep only the job's records: asked for, the log has stamped records
+    (stdout has none) and the cluster is not the job's own (then its whole log is)."""
+    if log_scope is not LogScope.JOB or kind is LogKind.STDOUT:
+        return False
+    if cluster is None:
+        return True
+    own_cluster = cluster.kind is ClusterKind.DEDICATED or cluster.job_id == job.id
+    return not own_cluster
+
+
+def _filtered(log: LogFile, lines: JobLines) -> LogFile:
+    text = "".join(lines.filter(log.text.splitlines(keepends=True)))
+    return dataclasses.replace(log, text=text)
+
+
+def _note(
+    job: Job, cluster_name: str, kind: LogKind, lines: JobLines | None, *, shared: bool
+) -> str | None:
+    if lines is not None:
+        if not lines.dropped:
+            return None
+        flink = f" (Flink job {job.flink_job_id})" if job.flink_job_id else ""
+        return (
+            f"Only the lines of job {job.id}{flink} and its tasks are shown; cluster "
+            f"{cluster_name!r} runs other jobs too."
+        )
+    if kind is LogKind.STDOUT and not shared:  # shared: the text says what was dropped
+        return (
+            f"stdout of cluster {cluster_name!r}: Flink does not mark which job printed a "
+            "line, so it may hold other jobs' output."
+        )
+    return None
 
 
 def _shared(repos: Repositories, cluster: Cluster, job: Job) -> bool:

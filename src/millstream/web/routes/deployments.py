@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from millstream.control.ports import Page
 from millstream.domain.access import Permission
-from millstream.domain.errors import NotFound
+from millstream.domain.errors import ErrorCode, NotFound
 from millstream.domain.jobs import RestoreKind, StopStrategy
 from millstream.domain.savepoints import SavepointState
 from millstream.web import page_data
@@ -31,12 +31,14 @@ def register(router: APIRouter, console: Console) -> None:
         name: Annotated[str, Query()] = "",
         page: Annotated[int, Query(ge=1)] = 1,
         deleted: Annotated[str, Query()] = "",
+        gone: Annotated[str, Query()] = "",
     ) -> Response:
         def handle(ctx: RequestContext) -> Response:
             return console.page(
                 ctx,
                 "deployments.html",
                 deleted=deleted,
+                gone=gone,
                 **page_data.deployment_rows(console, ctx, name, page),
             )
 
@@ -78,7 +80,12 @@ def register(router: APIRouter, console: Console) -> None:
         request: Request, deployment_id: str, seen: Annotated[str, Query()] = ""
     ) -> Response:
         def handle(ctx: RequestContext) -> Response:
-            values = page_data.deployment_live(console, ctx, deployment_id)
+            try:
+                values = page_data.deployment_live(console, ctx, deployment_id)
+            except NotFound as exc:
+                if exc.code is not ErrorCode.DEPLOYMENT_NOT_FOUND:
+                    raise
+                return _gone(request, deployment_id)
             changed = bool(seen) and seen != values["status"]
             headers = {"HX-Trigger": "status-changed"} if changed else None
             return console.fragment(ctx, "_deployment_live.html", headers=headers, **values)
@@ -161,3 +168,10 @@ def register(router: APIRouter, console: Console) -> None:
             )
 
         return console.respond(request, Permission.WRITE, handle, csrf=csrf)
+
+
+def _gone(request: Request, deployment_id: str) -> Response:
+    """The open page's deployment was deleted (here, in another tab, by the API): send the
+    browser to the list, so the address no longer names it and a reload is no 404."""
+    target = f"{request.scope.get('root_path', '')}/console/deployments?gone={quote(deployment_id)}"
+    return Response(status_code=200, headers={"HX-Redirect": target})

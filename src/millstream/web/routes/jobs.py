@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from millstream.control.services.logs import LogKind
+from millstream.control.services.logs import LogKind, LogScope
 from millstream.domain.access import Permission
 from millstream.domain.errors import MillstreamError
 from millstream.web import page_data
@@ -36,15 +36,32 @@ def register(router: APIRouter, console: Console) -> None:
         return console.respond(request, Permission.READ, handle)
 
     @router.get("/jobs/{job_id}/logs")
-    def job_logs(request: Request, job_id: str, kind: str = "jobmanager") -> Response:
+    def job_logs(
+        request: Request, job_id: str, kind: str = "jobmanager", scope: str = "job"
+    ) -> Response:
+        """The job's own lines of one log, or (``scope=cluster``) its cluster's whole log."""
+
         def handle(ctx: RequestContext) -> Response:
             if services.logs is None:
                 return console.fragment(ctx, "_job_logs.html", error="no log service", files=[])
             try:
-                log = services.logs.job_log(ctx.scope, job_id, LogKind.parse(kind))
-            except MillstreamError as exc:  # gone with its cluster, bad kind...
+                log_kind, log_scope = LogKind.parse(kind), LogScope.parse(scope)
+                log = services.logs.job_log(ctx.scope, job_id, log_kind, log_scope)
+                cluster = services.jobs.get(ctx.scope, job_id).cluster
+            except MillstreamError as exc:  # gone with its cluster, bad kind, shared...
                 return console.fragment(ctx, "_job_logs.html", error=exc.message, files=[])
-            return console.fragment(ctx, "_job_logs.html", error=None, files=log.files)
+            return console.fragment(
+                ctx,
+                "_job_logs.html",
+                error=None,
+                files=log.files,
+                job_id=log.job_id,
+                kind=log.kind.value,
+                scope=log.scope.value,
+                note=log.note,
+                cluster_log=log.cluster_log,
+                cluster=cluster,
+            )
 
         return console.respond(request, Permission.READ, handle)
 

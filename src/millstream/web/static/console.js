@@ -54,6 +54,13 @@
     if (event.target && event.target.id === "validation") focusError();
   });
 
+  // A log shows its newest lines: open each log box scrolled to its end.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.target || event.target.id !== "log-view") return;
+    var boxes = event.target.querySelectorAll("pre.log");
+    for (var i = 0; i < boxes.length; i++) boxes[i].scrollTop = boxes[i].scrollHeight;
+  });
+
   // Success messages fade on their own; errors stay until dismissed.
   document.addEventListener("htmx:afterSwap", function (event) {
     if (!event.target || event.target.id !== "flash") return;
