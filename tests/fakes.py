@@ -38,7 +38,7 @@ from millstream.domain.errors import (
 )
 from millstream.domain.events import Event
 from millstream.domain.external_keys import ExternalKey, KeyedEntity
-from millstream.domain.jobs import TERMINAL, Failure, Job
+from millstream.domain.jobs import TERMINAL, Failure, Job, JobStatus
 from millstream.domain.namespaces import Namespace
 from millstream.domain.observed import ObservedState
 from millstream.domain.queues import Queue
@@ -160,6 +160,16 @@ class _Repos:
             for j in self.d.jobs.values()
             if j.status not in TERMINAL and deployment_id in (None, j.deployment_id)
         ]
+
+    def count_jobs_by_status(
+        self, *, deployment_ids: Collection[str]
+    ) -> dict[str, dict[JobStatus, int]]:
+        counts: dict[str, dict[JobStatus, int]] = {}
+        for j in self.d.jobs.values():
+            if j.deployment_id in deployment_ids:
+                per_status = counts.setdefault(j.deployment_id, {})
+                per_status[j.status] = per_status.get(j.status, 0) + 1
+        return counts
 
     def read_live_job_versions(self) -> dict[str, int]:
         return {j.id: j.version for j in self.d.jobs.values() if j.status not in TERMINAL}

@@ -6,8 +6,10 @@ Documented in the app's help (``main.py``); keep both in step.
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING
 
-from millstream.client import errors
+if TYPE_CHECKING:  # imported on use: ``millstream --help`` must not load the client
+    from millstream.client import errors
 
 __all__ = ["EXIT_CODES_HELP", "ExitCode", "exit_code_for"]
 
@@ -31,6 +33,8 @@ EXIT_CODES_HELP = (
 
 def exit_code_for(exc: errors.MillstreamClientError) -> ExitCode:
     """The exit code for a client error, by class (most specific first)."""
+    from millstream.client import errors
+
     table: list[tuple[type[errors.MillstreamClientError], ExitCode]] = [
         (errors.NotFoundError, ExitCode.NOT_FOUND),
         (errors.ConflictError, ExitCode.CONFLICT),

@@ -8,6 +8,7 @@ Progress and messages go to stderr (``CliState.err``).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -30,25 +31,49 @@ from millstream.client import (
     Variable,
 )
 
-__all__ = ["Column", "plain", "render", "when"]
+__all__ = ["TIME_FORMAT", "Column", "job_counts", "plain", "render", "when"]
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 Column = tuple[str, Callable[[Any], object]]
 
 
 def when(value: int | str | None) -> str:
-    """Epoch seconds (int or numeric string) as a UTC time; anything else as given."""
+    """A time as ``2026-12-04T16:44:03Z`` (UTC, seconds): the one way the CLI prints times.
+
+    Takes epoch seconds or milliseconds (int or numeric string, as the native API sends
+    them) or an ISO 8601 text; anything else is printed as given."""
     if value is None or value == "":
         return ""
     try:
         seconds = int(value)
     except (TypeError, ValueError):
-        return str(value)
+        try:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return str(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)  # the server's naive times are UTC
+        return moment.astimezone(UTC).strftime(TIME_FORMAT)
     if seconds > 10**11:  # milliseconds
         seconds //= 1000
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(seconds, UTC).strftime(TIME_FORMAT)
+
+
+def job_counts(summary: dict[str, int | None] | None) -> str:
+    """A deployment's ``jobSummary`` as ``running 1, cancelled 2`` (states with jobs only)."""
+    if not summary:
+        return ""
+    return ", ".join(f"{state} {count}" for state, count in summary.items() if count)
+
+
+# An ISO 8601 time as servers send it (``2026-12-04T16:44:03.673595Z``): printed by ``when``.
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
 
 
 def _text(value: object) -> str:
+    if isinstance(value, str) and _ISO_TIME.fullmatch(value):
+        return when(value)
     return "" if value is None else str(value)
 
 
@@ -59,7 +84,7 @@ _COLUMNS: dict[type[BaseModel], list[Column]] = {
         ("KIND", lambda d: d.kind),
         ("ENGINE", lambda d: d.engine_version),
         ("PARALLELISM", lambda d: d.parallelism),
-        ("RUNNING", lambda d: (d.job_summary or {}).get("running")),
+        ("JOBS", lambda d: job_counts(d.job_summary)),
         ("MODIFIED", lambda d: when(d.modified_at)),
     ],
     Job: [

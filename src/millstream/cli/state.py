@@ -8,17 +8,21 @@ with an ``httpx.MockTransport``; nothing else is global.
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
-from millstream.client import ClientConfig, MillstreamClient
+if TYPE_CHECKING:  # imported on use, so ``millstream --help`` stays fast
+    from rich.console import Console
+
+    from millstream.client import ClientConfig, MillstreamClient
 
 __all__ = ["CliState", "ClientFactory", "OutputFormat", "state_of"]
 
-ClientFactory = Callable[[ClientConfig], MillstreamClient]
+ClientFactory = Callable[["ClientConfig"], "MillstreamClient"]
 
 
 class OutputFormat(enum.StrEnum):
@@ -28,6 +32,8 @@ class OutputFormat(enum.StrEnum):
 
 
 def _default_factory(config: ClientConfig) -> MillstreamClient:
+    from millstream.client import MillstreamClient
+
     return MillstreamClient(config)
 
 
@@ -47,6 +53,8 @@ class CliState:
 
     def config(self) -> ClientConfig:
         if self._config is None:
+            from millstream.client import ClientConfig
+
             self._config = ClientConfig.load(
                 self.profile, url=self.url, workspace=self.workspace, namespace=self.namespace
             )
@@ -69,11 +77,26 @@ class CliState:
     @staticmethod
     def out() -> Console:
         # Built on each use so it writes to whatever sys.stdout is now (CliRunner swaps it).
-        return Console(soft_wrap=False)
+        return _console(stderr=False)
 
     @staticmethod
     def err() -> Console:
-        return Console(stderr=True)
+        return _console(stderr=True)
+
+
+# Width of a console that is not a terminal (a pipe, a file): wide enough that Rich never
+# wraps or folds a line, so ``millstream jobs list | grep`` sees one row per line.
+_PIPED_WIDTH = 100_000
+
+
+def _console(*, stderr: bool) -> Console:
+    """A Rich console; to a pipe it does not wrap (unless ``COLUMNS`` asks for a width)."""
+    from rich.console import Console
+
+    console = Console(stderr=stderr, soft_wrap=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = _PIPED_WIDTH
+    return console
 
 
 def state_of(ctx: typer.Context) -> CliState:

@@ -1,14 +1,24 @@
 """Typed views of the native API's resources, as the client returns and sends them.
 
 Wire names are those of the official SDK ``alibabacloud_ververica20220718.models``
-(camelCase via aliases, snake_case in Python). Unknown fields are ignored so a newer
-server never breaks an older client; every field is optional for the same reason.
-Dump for the wire with ``model.to_wire()``.
+(camelCase via aliases, snake_case in Python). Fields the server sends that a model does
+not know are ignored, so a newer server never breaks an older client; every field is
+optional for the same reason. Dump for the wire with ``model.to_wire()``.
+
+Built in Python, a model takes snake_case keyword arguments (``RestoreStrategy(kind=...,
+savepoint_id=...)``), as its signature shows. A misspelled argument is a ``TypeError``
+(with the nearest field name), never silently dropped. The wire's camelCase names
+(``savepointId=``) still work, with a ``DeprecationWarning``: they were the signature's
+names before 0.2.
 """
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+import difflib
+import enum
+import inspect
+import warnings
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -49,6 +59,7 @@ __all__ = [
     "SqlArtifact",
     "SqlValidation",
     "SqlValidationError",
+    "StopStrategy",
     "StreamingResourceSetting",
     "Symptom",
     "Variable",
@@ -59,13 +70,64 @@ T = TypeVar("T")
 
 
 class WireModel(BaseModel):
-    """camelCase on the wire, snake_case in Python, unknown fields ignored."""
+    """camelCase on the wire, snake_case in Python, unknown wire fields ignored."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(
+        alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, extra="ignore"
+    )
+    # camelCase keyword argument -> field name; filled per class below.
+    _wire_names: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, /, **data: Any) -> None:
+        # Only Python calls come here (see below): answers are parsed by model_validate,
+        # which keeps ignoring fields it does not know.
+        fields = type(self).model_fields
+        for key in list(data):
+            if key in fields:
+                continue
+            name = type(self)._wire_names.get(key)
+            if name is None:
+                raise TypeError(_unexpected(type(self).__name__, key, list(fields)))
+            warnings.warn(
+                f"{type(self).__name__}({key}=...) is deprecated; use {name}=...",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        super().__init__(**data)
+
+    # Tells pydantic this __init__ adds no validation of its own, so model_validate keeps
+    # its direct path (and its lenience) instead of calling it.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._wire_names = {
+            field.alias: name
+            for name, field in cls.model_fields.items()
+            if field.alias and field.alias != name
+        }
+        # Python names in help() and IDEs, not the wire's aliases pydantic would show.
+        parameters = [
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None if field.is_required() else field.get_default(),
+                annotation=field.annotation,
+            )
+            for name, field in cls.model_fields.items()
+        ]
+        cls.__signature__ = inspect.Signature(parameters, return_annotation=None)
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON-ready dict the server expects (wire names, unset fields left out)."""
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def _unexpected(model: str, key: str, fields: list[str]) -> str:
+    close = difflib.get_close_matches(key, fields, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; fields: {', '.join(fields)}"
+    return f"{model}() got an unexpected keyword argument {key!r}{hint}"
 
 
 class Page(BaseModel, Generic[T]):
@@ -178,8 +240,26 @@ class Deployment(WireModel):
 # --------------------------------------------------------------------------- jobs
 
 
+class StopStrategy(enum.StrEnum):
+    """How ``stop_job`` stops a job; the plain strings are accepted too."""
+
+    STOP_WITH_SAVEPOINT = "STOP_WITH_SAVEPOINT"  # take a savepoint, then stop
+    STOP_WITH_DRAIN = "STOP_WITH_DRAIN"  # drain (final watermark), savepoint, stop
+    NONE = "NONE"  # cancel: no savepoint
+
+    @classmethod
+    def parse(cls, value: StopStrategy | str) -> StopStrategy:
+        """``value`` as a strategy, any letter case; a ``ValueError`` naming the valid ones."""
+        try:
+            return cls(str(value).upper())
+        except ValueError:
+            valid = ", ".join(strategy.value for strategy in cls)
+            raise ValueError(f"unknown stop strategy {value!r}; use one of {valid}") from None
+
+
 class RestoreStrategy(WireModel):
-    """``kind``: NONE, LATEST_SAVEPOINT, LATEST_STATE or FROM_SAVEPOINT (with an id)."""
+    """Where a started job's state comes from. ``kind``: NONE, LATEST_SAVEPOINT,
+    LATEST_STATE or FROM_SAVEPOINT (with ``savepoint_id``)."""
 
     kind: str | None = None
     savepoint_id: str | None = None
@@ -307,6 +387,23 @@ class SqlValidationError(WireModel):
     end_line_number: str | None = None
     end_column_number: str | None = None
     message: str | None = None
+
+    @property
+    def line(self) -> int | None:
+        """``line_number`` as a number (None when absent or not a number)."""
+        return _number(self.line_number)
+
+    @property
+    def column(self) -> int | None:
+        """``column_number`` as a number (None when absent or not a number)."""
+        return _number(self.column_number)
+
+
+def _number(text: str | None) -> int | None:
+    try:
+        return None if text is None else int(text)
+    except ValueError:
+        return None
 
 
 class SqlValidation(WireModel):
@@ -454,11 +551,15 @@ class JobLogFile(WireModel):
 
 
 class JobLog(WireModel):
-    """A job's log of one ``kind``; ``source`` is ``cluster`` (live) or ``archive``."""
+    """A job's log of one ``kind``; ``source`` is ``cluster`` (live) or ``archive``;
+    ``scope`` is ``job`` (the job's lines) or ``cluster`` (the whole cluster log);
+    ``note`` says what was left out."""
 
     job_id: str | None = None
     kind: str | None = None
     source: str | None = None
+    scope: str | None = None
+    note: str | None = None
     truncated: bool | None = None
     files: list[JobLogFile] = Field(default_factory=list)
     content: str = ""

@@ -319,9 +319,11 @@ def get_latest_job_start_log(namespace: str, deployment_id: str) -> Operation[st
     return Operation("GetLatestJobStartLog", "GET", path, _text)
 
 
-def get_job_logs(namespace: str, job_id: str, kind: str) -> Operation[JobLog]:
+def get_job_logs(namespace: str, job_id: str, kind: str, scope: str = "job") -> Operation[JobLog]:
     path = f"{_ns(namespace)}/jobs/{_seg(job_id)}/logs"
-    return Operation("GetJobLogs", "GET", path, _one(JobLog), query={"kind": kind})
+    # scope=job is the server's default: leave it out, as servers before it had no scope
+    query = {"kind": kind, "scope": None if scope == "job" else scope}
+    return Operation("GetJobLogs", "GET", path, _one(JobLog), query=query)
 
 
 def hot_update_job(

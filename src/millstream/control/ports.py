@@ -19,7 +19,7 @@ from millstream.domain.clusters import Cluster
 from millstream.domain.deployments import Deployment
 from millstream.domain.events import Event
 from millstream.domain.external_keys import ExternalKey, KeyedEntity
-from millstream.domain.jobs import Failure, Job
+from millstream.domain.jobs import Failure, Job, JobStatus
 from millstream.domain.namespaces import Namespace
 from millstream.domain.observed import ObservedState
 from millstream.domain.queues import Queue
@@ -115,6 +115,13 @@ class Repositories(Protocol):
     ) -> tuple[list[Job], int]: ...
     def read_active_jobs(self, *, deployment_id: str | None = None) -> list[Job]:
         """Jobs whose status is not terminal (what the reconciler works on)."""
+        ...
+
+    def count_jobs_by_status(
+        self, *, deployment_ids: Collection[str]
+    ) -> dict[str, dict[JobStatus, int]]:
+        """Jobs per status of each deployment, in one grouped query; a deployment without
+        jobs is absent."""
         ...
 
     def create_job(self, *, job: Job) -> None: ...

@@ -9,7 +9,7 @@ update matches on ``version`` and fails with ``StaleVersion`` if someone else wr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -33,7 +33,7 @@ from millstream.domain.clusters import Cluster
 from millstream.domain.deployments import Deployment
 from millstream.domain.errors import Conflict, JobAlreadyLive, NotFound, StaleVersion
 from millstream.domain.events import Event
-from millstream.domain.jobs import TERMINAL, Job
+from millstream.domain.jobs import TERMINAL, Job, JobStatus
 from millstream.domain.namespaces import Namespace
 from millstream.domain.savepoints import Savepoint, SavepointOrigin, SavepointState
 from millstream.store import mappers
@@ -220,6 +220,22 @@ class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
         if deployment_id is not None:
             query = query.where(JobRow.deployment_id == deployment_id)
         return [mappers.job_from_row(row) for row in self._all(query)]
+
+    def count_jobs_by_status(
+        self, *, deployment_ids: Collection[str]
+    ) -> dict[str, dict[JobStatus, int]]:
+        """Jobs per status of each deployment: one ``GROUP BY`` over the jobs table."""
+        counts: dict[str, dict[JobStatus, int]] = {}
+        if not deployment_ids:
+            return counts
+        query = (
+            select(JobRow.deployment_id, JobRow.status, func.count())
+            .where(JobRow.deployment_id.in_(list(deployment_ids)))
+            .group_by(JobRow.deployment_id, JobRow.status)
+        )
+        for deployment_id, status, count in self._session.execute(query):
+            counts.setdefault(deployment_id, {})[JobStatus(status)] = count
+        return counts
 
     def create_job(self, *, job: Job) -> None:
         """``JobAlreadyLive`` if the deployment has a job that is not terminal."""

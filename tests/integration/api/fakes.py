@@ -12,7 +12,7 @@ import builtins
 import copy
 import dataclasses
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -136,6 +136,14 @@ class FakeDeploymentService(DeploymentService):
     def __init__(self, world: FakeWorld, versions: EngineVersions) -> None:
         self._world = world
         self._versions = versions
+
+    def job_counts(self, deployment_ids: Collection[str]) -> dict[str, dict[JobStatus, int]]:
+        counts: dict[str, dict[JobStatus, int]] = {}
+        for job in self._world.jobs.values():
+            if job.deployment_id in deployment_ids:
+                per_status = counts.setdefault(job.deployment_id, {})
+                per_status[job.status] = per_status.get(job.status, 0) + 1
+        return counts
 
     def create(self, scope: Scope, actor: Actor, patch: DeploymentPatch) -> Deployment:
         self._world.enter(scope)

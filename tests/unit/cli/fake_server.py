@@ -218,6 +218,9 @@ class FakeServer:
         )
 
     def _create_deployment(self, p: Any, q: Any, b: dict[str, Any]) -> httpx.Response:  # noqa: ARG002
+        script = ((b.get("artifact") or {}).get("sqlArtifact") or {}).get("sqlScript") or ""
+        if "SELEC " in script:  # as the server: InvalidSql, its message names no position
+            return error(400, "InvalidSql", 'SQL parse failed. Encountered "SELEC"')
         if any(d["name"] == b["name"] for d in self.deployments.values()):
             return error(409, "Conflict", f"deployment {b['name']} exists")
         created = self.add_deployment(b["name"])
@@ -565,9 +568,21 @@ class FakeServer:
         if p["id"] not in self.jobs:
             return error(404, "JobNotFound", "no such job")
         kind = q.get("kind", "jobmanager")
+        scope = q.get("scope", "job")
         content = f"[{kind}] INFO Job submitted\n"
+        note = "Only the lines of this job are shown." if scope == "job" else None
+        if scope == "cluster":
+            content += f"[{kind}] INFO another job's line\n"
         return envelope(
-            {"jobId": p["id"], "kind": kind, "source": "cluster", "files": [], "content": content}
+            {
+                "jobId": p["id"],
+                "kind": kind,
+                "source": "cluster",
+                "scope": scope,
+                "note": note,
+                "files": [],
+                "content": content,
+            }
         )
 
     # ------------------------------------------------------------------ variables

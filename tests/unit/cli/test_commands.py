@@ -239,7 +239,7 @@ def test_events_and_engine_versions(invoke: Invoke, server: FakeServer) -> None:
     events = invoke("events", "--deployment", "orders", "--limit", "5")
     assert events.exit_code == 0
     assert "JOB_STARTED" in events.stdout
-    assert "2023-11-14 22:13:20" in events.stdout
+    assert "2023-11-14T22:13:20Z" in events.stdout
     versions = invoke("engine-versions")
     assert versions.exit_code == 0
     assert "vvr-8.0.9-flink-1.17" in versions.stdout
@@ -290,7 +290,11 @@ def test_validate_valid_and_invalid(invoke: Invoke, tmp_path: Path) -> None:
     assert lines[2] == "     |   ^"
     as_json = invoke("validate", str(bad), "-o", "json")
     assert as_json.exit_code == ExitCode.ERROR
-    assert json.loads(as_json.stdout)["errorDetails"]["lineNumber"] == "2"
+    verdict = json.loads(as_json.stdout)
+    assert verdict["valid"] is False
+    assert "success" not in verdict  # the wire's "the request worked", not the verdict
+    assert (verdict["lineNumber"], verdict["columnNumber"]) == (2, 3)
+    assert verdict["message"].startswith("SQL parse failed")
 
 
 def test_keys_lifecycle_and_save_profile(

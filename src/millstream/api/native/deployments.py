@@ -7,7 +7,8 @@ Handlers are plain ``def`` (the services are synchronous) and convert with ``map
 # No ``from __future__ import annotations``: FastAPI must see the handlers' annotations.
 
 import dataclasses
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 from fastapi import Query
 from fastapi.responses import JSONResponse
@@ -23,7 +24,7 @@ from millstream.control.services.deployments import DeploymentService
 from millstream.domain.deployments import Deployment
 from millstream.domain.errors import ErrorCode, InvalidInput, NotFound
 
-__all__ = ["deployment_id_of", "router"]
+__all__ = ["deployment_id_of", "router", "wire_deployment", "wire_deployments"]
 
 router = native_router()
 
@@ -38,7 +39,7 @@ def create_deployment(ctx: Ctx, body: schemas.Deployment) -> JSONResponse:
     if patch.artifact is not None:
         mappers.require_artifact_file(patch.artifact)
     deployment = deployments.create(ctx.scope, ctx.actor, patch)
-    return ok(ctx, dump(render_one(deployment, mappers.deployment_to_wire)))
+    return ok(ctx, wire_deployment(ctx, deployment))
 
 
 @router.get(_PATH + "/name/{deployment_name}", name="GetDeploymentsByName")
@@ -49,7 +50,7 @@ def get_deployments_by_name(ctx: Ctx, deployment_name: Identifier) -> JSONRespon
         if exc.code != ErrorCode.DEPLOYMENT_NOT_FOUND:
             raise
         found = []
-    return ok(ctx, [dump(w) for w in render_rows(found, mappers.deployment_to_wire)])
+    return ok(ctx, wire_deployments(ctx, found))
 
 
 @router.get(_PATH + "/getDeployments/byLabel", name="GetDeploymentsByLabel")
@@ -61,7 +62,7 @@ def get_deployments_by_label(
 ) -> JSONResponse:
     values = _label_values(label_value if label_value is not None else label_value_array)
     found = _with_label(ctx.services.deployments, ctx.scope, label_key, values)
-    return ok(ctx, [dump(w) for w in render_rows(found, mappers.deployment_to_wire)])
+    return ok(ctx, wire_deployments(ctx, found))
 
 
 @router.delete(_PATH + "/deleteDeployment/byName", name="DeleteDeploymentByName")
@@ -90,13 +91,13 @@ def update_deployment_by_name(
     if not wanted:
         raise InvalidInput("deploymentName is required (query parameter or body name)")
     current = ctx.services.deployments.get_by_name(ctx.scope, wanted)
-    return ok(ctx, dump(render_one(_update(ctx, current, body), mappers.deployment_to_wire)))
+    return ok(ctx, wire_deployment(ctx, _update(ctx, current, body)))
 
 
 @router.get(_PATH + "/{deployment_id}", name="GetDeployment")
 def get_deployment(ctx: Ctx, deployment_id: Identifier) -> JSONResponse:
     deployment = ctx.services.deployments.get(ctx.scope, deployment_id)
-    return ok(ctx, dump(render_one(deployment, mappers.deployment_to_wire)))
+    return ok(ctx, wire_deployment(ctx, deployment))
 
 
 @router.put(_PATH + "/{deployment_id}", name="UpdateDeployment")
@@ -104,7 +105,7 @@ def update_deployment(
     ctx: Ctx, deployment_id: Identifier, body: schemas.Deployment
 ) -> JSONResponse:
     current = ctx.services.deployments.get(ctx.scope, deployment_id)
-    return ok(ctx, dump(render_one(_update(ctx, current, body), mappers.deployment_to_wire)))
+    return ok(ctx, wire_deployment(ctx, _update(ctx, current, body)))
 
 
 @router.delete(_PATH + "/{deployment_id}", name="DeleteDeployment")
@@ -140,7 +141,7 @@ def list_deployments(
         ]
         start = (page_index - 1) * page_size
         chunk = matching[start : start + page_size]
-        wire = [dump(w) for w in render_rows(chunk, mappers.deployment_to_wire)]
+        wire = wire_deployments(ctx, chunk)
         return page(ctx, wire, page_index, page_size, len(matching))
     labels = {label_key: values[0]} if label_key else None
     found, total = deployments.list(
@@ -150,8 +151,25 @@ def list_deployments(
         labels=labels,
         execution_mode=mode,
     )
-    wire = [dump(w) for w in render_rows(found, mappers.deployment_to_wire)]
+    wire = wire_deployments(ctx, found)
     return page(ctx, wire, page_index, page_size, total)
+
+
+def wire_deployments(ctx: RequestContext, found: Sequence[Deployment]) -> list[dict[str, Any]]:
+    """Deployments as wire dicts with their ``jobSummary``: one grouped count for all."""
+    counts = ctx.services.deployments.job_counts([d.id for d in found])
+    return [
+        dump(w)
+        for w in render_rows(found, lambda d: mappers.deployment_to_wire(d, counts.get(d.id, {})))
+    ]
+
+
+def wire_deployment(ctx: RequestContext, deployment: Deployment) -> dict[str, Any]:
+    """One deployment as a wire dict with its ``jobSummary``."""
+    counts = ctx.services.deployments.job_counts([deployment.id])
+    return dump(
+        render_one(deployment, lambda d: mappers.deployment_to_wire(d, counts.get(d.id, {})))
+    )
 
 
 def deployment_id_of(

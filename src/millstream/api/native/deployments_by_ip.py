@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 
 from millstream.api.dialect import RequestContext
 from millstream.api.native import mappers
+from millstream.api.native.deployments import wire_deployments
 from millstream.api.native.diagnoses import diagnosis_service
 from millstream.api.native.params import NAMESPACE
 from millstream.api.native.routing import Ctx, dump, native_router, ok
@@ -52,7 +53,7 @@ def get_deployments_by_ip(
     src_port: Annotated[str | None, Query(alias="srcPort", max_length=16)] = None,
     dst_ip: Annotated[str | None, Query(alias="dstIp", max_length=64)] = None,
     dst_port: Annotated[str | None, Query(alias="dstPort", max_length=16)] = None,
-    ignore_job_summary: Annotated[bool, Query(alias="ignoreJobSummary")] = False,  # noqa: ARG001 (no summary is ever sent)
+    ignore_job_summary: Annotated[bool, Query(alias="ignoreJobSummary")] = False,
     ignore_resource_setting: Annotated[bool, Query(alias="ignoreResourceSetting")] = False,
 ) -> JSONResponse:
     for name, value in (("dstIp", dst_ip), ("dstPort", dst_port), ("srcPort", src_port)):
@@ -74,7 +75,11 @@ def get_deployments_by_ip(
             for hosts in _running_job_hosts(ctx, inspector, deployment)
         )
     ]
-    wire = [dump(w) for w in render_rows(found, mappers.deployment_to_wire)]
+    wire = (
+        [dump(w) for w in render_rows(found, mappers.deployment_to_wire)]
+        if ignore_job_summary
+        else wire_deployments(ctx, found)
+    )
     if ignore_resource_setting:
         for row in wire:
             for field in _RESOURCE_FIELDS:

@@ -10,11 +10,16 @@ the server refuses ``file://`` URIs of the client's machine.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from millstream.cli.commands.validate import caret_report
+from millstream.cli.exit_codes import ExitCode
+from millstream.cli.flink_conf import flink_conf
 from millstream.cli.options import OutputOpt, TimeoutOpt, WaitOpt
 from millstream.cli.output import render
 from millstream.cli.progress import wait_job
@@ -22,6 +27,7 @@ from millstream.cli.restore import RestoreOpt, restore_strategy
 from millstream.cli.starting import start_job
 from millstream.cli.state import CliState, state_of
 from millstream.client import (
+    ApiError,
     Artifact,
     BasicResourceSetting,
     Deployment,
@@ -49,6 +55,25 @@ EngineOpt = Annotated[
 ]
 BatchOpt = Annotated[bool, typer.Option("--batch", help="Run in BATCH mode (default STREAMING).")]
 StartOpt = Annotated[bool, typer.Option("--start", help="Start a job once deployed.")]
+ConfOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--conf",
+        "-c",
+        metavar="KEY=VALUE",
+        help="A Flink configuration entry (repeatable); overrides --conf-file.",
+    ),
+]
+ConfFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--conf-file",
+        exists=True,
+        dir_okay=False,
+        help="Flink configuration: YAML (config.yaml style) or a .properties file. With "
+        "--conf, it replaces the deployment's configuration; without, a redeploy keeps it.",
+    ),
+]
 
 
 def artifact_uri(state: CliState, location: str, deployment: str) -> str:
@@ -86,6 +111,7 @@ def _deploy(
     wait: bool,
     timeout: float,
     output: OutputOpt,
+    conf: dict[str, str] | None = None,
 ) -> None:
     state: CliState = state_of(ctx)
     client = state.client()
@@ -109,6 +135,7 @@ def _deploy(
                 execution_mode="BATCH" if batch else "STREAMING",
                 engine_version=_engine_version(client, engine_version),
                 streaming_resource_setting=resources,
+                flink_conf=conf,
             )
         )
         verb = "Created"
@@ -118,6 +145,8 @@ def _deploy(
             changes["streaming_resource_setting"] = resources
         if engine_version:
             changes["engine_version"] = engine_version
+        if conf is not None:
+            changes["flink_conf"] = conf
         deployment = client.update_deployment(
             existing.deployment_id or "", existing.model_copy(update=changes)
         )
@@ -135,6 +164,26 @@ def _deploy(
     render(state, job, output)
 
 
+@contextmanager
+def _sql_errors_located(
+    state: CliState, source: str, name: str, engine_version: str | None, batch: bool
+) -> Iterator[None]:
+    """When the server rejects the script as invalid SQL, report it as ``validate`` does
+    (``file:line:col`` and a caret, on stderr) and exit 1. The server's error names no
+    position, so the script is validated once more — only on this failure path."""
+    try:
+        yield
+    except ApiError as exc:
+        if exc.code != "InvalidSql":
+            raise
+        client = state.client()
+        result = client.validate_sql(source, engine_version=engine_version, batch=batch)
+        if result.valid:  # rejected for another reason than its text: say what the server said
+            raise
+        typer.echo(caret_report(source, name, result), err=True)
+        raise typer.Exit(int(ExitCode.ERROR)) from exc
+
+
 @deploy_app.command("sql")
 def deploy_sql(
     ctx: typer.Context,
@@ -148,16 +197,19 @@ def deploy_sql(
     wait: WaitOpt = False,
     timeout: TimeoutOpt = 300.0,
     output: OutputOpt = None,
+    conf: ConfOpt = None,
+    conf_file: ConfFileOpt = None,
 ) -> None:
-    """Deploy a Flink SQL script."""
-    artifact = Artifact(
-        kind="SQLSCRIPT", sql_artifact=SqlArtifact(sql_script=file.read_text(encoding="utf-8"))
-    )
-    _deploy(
-        ctx, name=name, artifact=artifact, parallelism=parallelism,
-        engine_version=engine_version, batch=batch, start=start, restore=restore, wait=wait,
-        timeout=timeout, output=output,
-    )  # fmt: skip
+    """Deploy a Flink SQL script (invalid SQL is reported as `validate` does, exit 1)."""
+    source = file.read_text(encoding="utf-8")
+    settings = flink_conf(conf, conf_file)  # bad options fail before anything is sent
+    artifact = Artifact(kind="SQLSCRIPT", sql_artifact=SqlArtifact(sql_script=source))
+    with _sql_errors_located(state_of(ctx), source, str(file), engine_version, batch):
+        _deploy(
+            ctx, name=name, artifact=artifact, parallelism=parallelism,
+            engine_version=engine_version, batch=batch, start=start, restore=restore,
+            wait=wait, timeout=timeout, output=output, conf=settings,
+        )  # fmt: skip
 
 
 @deploy_app.command("jar")
@@ -177,8 +229,11 @@ def deploy_jar(
     wait: WaitOpt = False,
     timeout: TimeoutOpt = 300.0,
     output: OutputOpt = None,
+    conf: ConfOpt = None,
+    conf_file: ConfFileOpt = None,
 ) -> None:
     """Deploy a Flink JAR (a local path is uploaded first)."""
+    settings = flink_conf(conf, conf_file)  # bad options fail before the upload
     uri = artifact_uri(state_of(ctx), jar, name)
     artifact = Artifact(
         kind="JAR", jar_artifact=JarArtifact(jar_uri=uri, entry_class=entry_class, main_args=args)
@@ -186,7 +241,7 @@ def deploy_jar(
     _deploy(
         ctx, name=name, artifact=artifact, parallelism=parallelism,
         engine_version=engine_version, batch=batch, start=start, restore=restore, wait=wait,
-        timeout=timeout, output=output,
+        timeout=timeout, output=output, conf=settings,
     )  # fmt: skip
 
 
@@ -207,8 +262,11 @@ def deploy_python(
     wait: WaitOpt = False,
     timeout: TimeoutOpt = 300.0,
     output: OutputOpt = None,
+    conf: ConfOpt = None,
+    conf_file: ConfFileOpt = None,
 ) -> None:
     """Deploy a PyFlink program (a local path is uploaded first)."""
+    settings = flink_conf(conf, conf_file)  # bad options fail before the upload
     uri = artifact_uri(state_of(ctx), file, name)
     artifact = Artifact(
         kind="PYTHON",
@@ -219,7 +277,7 @@ def deploy_python(
     _deploy(
         ctx, name=name, artifact=artifact, parallelism=parallelism,
         engine_version=engine_version, batch=batch, start=start, restore=restore, wait=wait,
-        timeout=timeout, output=output,
+        timeout=timeout, output=output, conf=settings,
     )  # fmt: skip
 
 

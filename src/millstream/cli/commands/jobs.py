@@ -253,16 +253,20 @@ def new_log_text(previous: str, text: str) -> str:
     return text
 
 
-def _read_log(state: CliState, client: MillstreamClient, job: Job, kind: LogKind) -> str:
+def _read_log(
+    state: CliState, client: MillstreamClient, job: Job, kind: LogKind, *, cluster: bool = False
+) -> tuple[str, str | None]:
+    """The log's text and the server's note on it (what was left out)."""
     try:
-        return client.get_job_logs(job.job_id or "", kind.value).content
+        log = client.get_job_logs(job.job_id or "", kind.value, "cluster" if cluster else "job")
+        return log.content, log.note
     except NotFoundError as exc:
         if exc.code in _LOG_ROUTE_ANSWERS:
             raise
         missing = exc
     if kind is LogKind.JOBMANAGER:
         try:
-            return client.get_latest_job_start_log(job.deployment_id or "")
+            return client.get_latest_job_start_log(job.deployment_id or ""), None
         except NotFoundError as exc:
             missing = exc
     state.err().print(
@@ -282,14 +286,25 @@ def logs(
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
     ] = False,
+    cluster: Annotated[
+        bool,
+        typer.Option(
+            "--cluster", help="The whole cluster log (other jobs' lines too), not the job's."
+        ),
+    ] = False,
 ) -> None:
-    """Print a job's JobManager, TaskManager or stdout log (-f to follow)."""
+    """Print a job's JobManager, TaskManager or stdout log (-f to follow): the lines of
+    the job and its tasks, or with --cluster its cluster's whole log."""
     state = state_of(ctx)
     client = state.client()
     job = resolve_job(client, ref)
     previous = ""
+    noted = False
     while True:
-        text = _read_log(state, client, job, kind)
+        text, note = _read_log(state, client, job, kind, cluster=cluster)
+        if note and not noted:  # on stderr, once: stdout stays the log alone
+            state.err().print(f"[dim]{note}[/dim]", highlight=False)
+            noted = True
         typer.echo(new_log_text(previous, text), nl=False)
         previous = text
         if not follow:

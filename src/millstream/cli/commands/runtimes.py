@@ -19,7 +19,7 @@ from pydantic.alias_generators import to_camel
 
 from millstream.cli.exit_codes import ExitCode
 from millstream.cli.options import OutputOpt
-from millstream.cli.output import render
+from millstream.cli.output import render, when
 from millstream.cli.state import CliState, state_of
 from millstream.domain.errors import Conflict, InvalidInput, MillstreamError, NotFound, Unavailable
 
@@ -57,7 +57,7 @@ _COLUMNS = [
     ("VERSION", lambda r: r.version),
     ("SOURCE", lambda r: r.source),
     ("SIZE", lambda r: "" if r.size_bytes is None else f"{r.size_bytes / 2**20:.0f} MiB"),
-    ("INSTALLED", lambda r: (r.installed_at or "")[:16].replace("T", " ")),
+    ("INSTALLED", lambda r: when(r.installed_at)),
     ("HOME", lambda r: r.home),
 ]
 _PROBLEM = ("PROBLEM", lambda r: r.problem or "")

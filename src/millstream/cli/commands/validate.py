@@ -7,7 +7,7 @@ pre-commit hooks.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,22 +17,15 @@ from millstream.cli.output import render
 from millstream.cli.state import OutputFormat, state_of
 from millstream.client import SqlValidation
 
-__all__ = ["caret_report", "register"]
-
-
-def _number(text: str | None) -> int | None:
-    try:
-        return int(text) if text is not None else None
-    except ValueError:
-        return None
+__all__ = ["caret_report", "register", "verdict"]
 
 
 def caret_report(source: str, name: str, result: SqlValidation) -> str:
     """``file:line:col: error: message`` plus the line and a caret under the column."""
     details = result.error_details
     message = (details.message if details else None) or result.message or "invalid SQL"
-    line = _number(details.line_number) if details else None
-    column = _number(details.column_number) if details else None
+    line = details.line if details else None
+    column = details.column if details else None
     if line is None:
         return f"{name}: error: {message}"
     location = f"{name}:{line}:{column}" if column is not None else f"{name}:{line}"
@@ -44,6 +37,23 @@ def caret_report(source: str, name: str, result: SqlValidation) -> str:
         if column is not None and column >= 1:
             report.append(" " * (len(gutter) - 2) + "| " + " " * (column - 1) + "^")
     return "\n".join(report)
+
+
+def verdict(name: str, result: SqlValidation) -> dict[str, Any]:
+    """What ``-o json|yaml`` prints: ``valid`` and, when invalid, where (numbers).
+
+    Not the wire's ``success``, which only says the validation request itself worked."""
+    details = result.error_details
+    report: dict[str, Any] = {
+        "file": name,
+        "valid": result.valid,
+        "validationResult": result.validation_result,
+    }
+    if not result.valid:
+        report["message"] = (details.message if details else None) or result.message
+        report["lineNumber"] = details.line if details else None
+        report["columnNumber"] = details.column if details else None
+    return report
 
 
 def validate(
@@ -60,7 +70,7 @@ def validate(
     source = file.read_text(encoding="utf-8")
     result = state.client().validate_sql(source, engine_version=engine_version, batch=batch)
     if state.format(output) is not OutputFormat.TABLE:
-        render(state, result, output)
+        render(state, verdict(str(file), result), output)
     elif result.valid:
         state.out().print(f"[green]valid[/green] {file} ({result.validation_result or 'ok'})")
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +27,7 @@ from millstream.domain.artifacts import Artifact, ArtifactKind, ExecutionMode
 from millstream.domain.deployments import Deployment, Logging
 from millstream.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound, UnknownVariable
 from millstream.domain.events import EventName
+from millstream.domain.jobs import JobStatus
 from millstream.domain.resources import ResourceSetting
 from millstream.domain.restarts import RestartPolicy
 
@@ -169,6 +170,11 @@ class DeploymentService:
                 labels=labels,
                 execution_mode=execution_mode,
             )
+
+    def job_counts(self, deployment_ids: Collection[str]) -> dict[str, dict[JobStatus, int]]:
+        """Jobs per status of each deployment (already read in its scope), in one query."""
+        with self._store.transaction() as repos:
+            return repos.count_jobs_by_status(deployment_ids=deployment_ids)
 
     def update(
         self, scope: Scope, actor: Actor, deployment_id: str, patch: DeploymentPatch

@@ -25,6 +25,7 @@ from millstream.api.native.mappers.artifacts import (
 from millstream.api.native.mappers.deployments import (
     deployment_patch,
     deployment_to_wire,
+    job_summary_to_wire,
     logging_from_wire,
     logging_to_wire,
     restart_policy_from_wire,
@@ -62,6 +63,7 @@ __all__ = [
     "engine_versions_to_wire",
     "event_to_wire",
     "execution_mode_from_wire",
+    "job_summary_to_wire",
     "job_to_wire",
     "logging_from_wire",
     "logging_to_wire",

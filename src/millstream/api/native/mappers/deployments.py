@@ -4,7 +4,7 @@ restart policy)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from millstream.api.native import schemas
@@ -23,11 +23,13 @@ from millstream.api.native.mappers.resources import (
 from millstream.control.services import DeploymentPatch
 from millstream.domain.deployments import Deployment, Logging
 from millstream.domain.errors import InvalidInput
+from millstream.domain.jobs import JobStatus
 from millstream.domain.restarts import RestartPolicy
 
 __all__ = [
     "deployment_patch",
     "deployment_to_wire",
+    "job_summary_to_wire",
     "logging_from_wire",
     "logging_to_wire",
     "restart_policy_from_wire",
@@ -212,7 +214,23 @@ def variables_to_wire(variables: dict[str, str]) -> list[schemas.LocalVariable]:
     return [schemas.LocalVariable(name=name, value=value) for name, value in variables.items()]
 
 
-def deployment_to_wire(deployment: Deployment) -> schemas.Deployment:
+def job_summary_to_wire(counts: Mapping[JobStatus, int]) -> schemas.JobSummary:
+    """SDK ``JobSummary``: how many of the deployment's jobs are in each job state (0 when
+    none). A suspended job has no field of its own there and is not counted."""
+    return schemas.JobSummary(
+        starting=counts.get(JobStatus.STARTING, 0),
+        running=counts.get(JobStatus.RUNNING, 0),
+        cancelling=counts.get(JobStatus.CANCELLING, 0),
+        cancelled=counts.get(JobStatus.CANCELLED, 0),
+        finished=counts.get(JobStatus.FINISHED, 0),
+        failed=counts.get(JobStatus.FAILED, 0),
+    )
+
+
+def deployment_to_wire(
+    deployment: Deployment, job_counts: Mapping[JobStatus, int] | None = None
+) -> schemas.Deployment:
+    """The wire deployment; ``jobSummary`` only when ``job_counts`` were read for it."""
     return schemas.Deployment(
         deployment_id=deployment.id,
         name=deployment.name,
@@ -239,7 +257,7 @@ def deployment_to_wire(deployment: Deployment) -> schemas.Deployment:
         modifier_name=None,
         created_at=seconds_text(deployment.created_at),
         modified_at=seconds_text(deployment.modified_at),
-        job_summary=None,  # the services do not count jobs per deployment
+        job_summary=None if job_counts is None else job_summary_to_wire(job_counts),
         resource_version=deployment.version,
         queue=deployment.queue,
         priority=deployment.priority,
