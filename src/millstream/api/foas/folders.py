@@ -99,12 +99,13 @@ def _delete(request: Request, ctx: RequestContext, name: str, params: Params) ->
     project = open_project(request, ctx, name)
 
     def holds(folder: Folder) -> int:
-        """Jobs filed in the folder, and SQL files (native API) kept in it."""
-        jobs = sum(1 for d in all_deployments(project) if folder_id_of(d) == folder.id)
-        sql_files = project.services.sql_files
-        if sql_files is None:
-            return jobs
-        return jobs + sql_files.count_in_folder(project.scope, folder.id)
+        """Jobs filed in the folder, and SQL files and deployment drafts (native API)
+        kept in it."""
+        held = sum(1 for d in all_deployments(project) if folder_id_of(d) == folder.id)
+        for other in (project.services.sql_files, project.services.drafts):
+            if other is not None:
+                held += other.count_in_folder(project.scope, folder.id)
+        return held
 
     _service(project).delete(project.scope, project.actor, path, holds=holds)
     return ok(ctx.request_id)

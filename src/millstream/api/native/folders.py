@@ -5,8 +5,8 @@ The same folder tree the foas dialect serves (``control.services.folders``): a f
 the wire is the SDK's ``Folder {folderId, name, parentId, subFolder, createdAt,
 modifiedAt, namespace, workspace}`` with ids as decimal strings; the root is ``"0"``
 (GetFolder without ``folderId``). UpdateFolder renames (``name``) and moves
-(``parentId``) a folder with everything below it. A folder holding sub-folders or SQL
-files cannot be deleted (409 ``Conflict``).
+(``parentId``) a folder with everything below it. A folder holding sub-folders, SQL
+files or deployment drafts cannot be deleted (409 ``Conflict``).
 """
 
 # No ``from __future__ import annotations``: FastAPI resolves the handlers' annotations.
@@ -131,14 +131,17 @@ def delete_folder(ctx: Ctx, folder_id: FolderId) -> JSONResponse:
     service = _folders(ctx)
     folder = service.get_by_id(ctx.scope, folder_id_of(folder_id))
     sql_files = ctx.services.sql_files
+    drafts = ctx.services.drafts
 
     def holds(candidate: Folder) -> int:
-        return sql_files.count_in_folder(ctx.scope, candidate.id) if sql_files else 0
+        held = sql_files.count_in_folder(ctx.scope, candidate.id) if sql_files else 0
+        return held + (drafts.count_in_folder(ctx.scope, candidate.id) if drafts else 0)
 
     held = holds(folder)
     if held:
         raise Conflict(
-            f"folder {folder.path!r} holds {held} SQL file(s); delete or move them first"
+            f"folder {folder.path!r} holds {held} SQL file(s) or deployment draft(s); "
+            "delete or move them first"
         )
     service.delete(ctx.scope, ctx.actor, folder.path, holds=holds)
     return ok(ctx)
