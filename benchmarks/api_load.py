@@ -6,8 +6,8 @@ Millstream server on SQLite and on PostgreSQL (issue 20's targets):
 * signed with ACS3-HMAC-SHA256 (``--auth acs3``: a fresh signature and nonce per
   request, made by ``millstream.client`` before the run so signing is not on the load
   generator's clock) or HTTP Basic (``--auth basic``), or both;
-* one server process (``workers`` is 1 in every result: ``millstream up --workers N``
-  does not exist yet).
+* ``--workers 1,2``: each store once per API process count (``millstream up --workers
+  N``; with N > 1 one more process runs the reconciler). Server CPU counts every process.
 
 CreateDeployment validates its SQL through Flink (``/jars/{id}/plan``): the default
 cluster is the **fake Flink** (``fake_flink.py``, answers plans at once), so the figure is
@@ -16,6 +16,7 @@ Millstream's own cost. ``--baseline NAME`` prints this run beside an earlier res
 
     python benchmarks/api_load.py [--quick] [--stores sqlite,postgres] [--auth acs3,basic]
         [--rates GetJob=100,CreateDeployment=50] [--operations GetJob] [--baseline NAME]
+        [--workers 1,2]
 """
 
 from __future__ import annotations
@@ -149,7 +150,11 @@ def run_server(
     from millstream.control.bootstrap import DEMO_SQL
 
     results = []
-    server = ServerProcess(store_url=store_url, flink_url=fake.url("c0"))
+    server = ServerProcess(
+        store_url=store_url,
+        flink_url=fake.url("c0"),
+        extra_env={"MILLSTREAM_BENCH_WORKERS": str(workers)},
+    )
     with server:
         url = store_url or f"sqlite:///{server.data_dir / 'data' / 'millstream.db'}"
         config = client_config(server)
@@ -321,6 +326,11 @@ def main() -> None:
     parser.add_argument("--baseline", default="", help="results file to print beside this run")
     parser.add_argument("--name", default="api_load", help="results file name")
     parser.add_argument(
+        "--workers",
+        default="1",
+        help="API process counts to run, e.g. 1,2 (millstream up --workers)",
+    )
+    parser.add_argument(
         "--report", action="store_true", help="only print --name beside --baseline (no run)"
     )
     args = parser.parse_args()
@@ -337,24 +347,25 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     with FakeFlink() as fake:
         for store in args.stores.split(","):
-            console.print(f"[bold]API load on {store}, one server process[/bold]")
-            with contextlib.ExitStack() as stack:
-                url: str | None = None
-                if store == "postgres":
-                    url = stack.enter_context(postgres_database())
-                    if url is None:
-                        continue
-                results += run_server(
-                    store,
-                    url,
-                    fake,
-                    workers=1,  # until `millstream up --workers N` exists
-                    auths=args.auth.split(","),
-                    rates=rates,
-                    duration=duration,
-                    operations_wanted=[o for o in args.operations.split(",") if o],
-                    profile=args.profile,
-                )
+            for workers in (int(w) for w in args.workers.split(",")):
+                console.print(f"[bold]API load on {store}, {workers} API process(es)[/bold]")
+                with contextlib.ExitStack() as stack:
+                    url: str | None = None
+                    if store == "postgres":
+                        url = stack.enter_context(postgres_database())
+                        if url is None:
+                            continue
+                    results += run_server(
+                        store,
+                        url,
+                        fake,
+                        workers=workers,
+                        auths=args.auth.split(","),
+                        rates=rates,
+                        duration=duration,
+                        operations_wanted=[o for o in args.operations.split(",") if o],
+                        profile=args.profile,
+                    )
     report(results, args.baseline or None, duration)
     write_results(
         args.name,

@@ -19,7 +19,8 @@ def main() -> None:
         import patches
 
         patches.apply(names)
-    serve()
+    # MILLSTREAM_BENCH_WORKERS: `millstream up --workers N` (API processes on the port).
+    serve(workers=int(os.environ.get("MILLSTREAM_BENCH_WORKERS", "1")))
 
 
 if __name__ == "__main__":

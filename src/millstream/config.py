@@ -9,9 +9,9 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,13 +20,16 @@ from pydantic_settings import (
 )
 
 from millstream.control.engine_versions import DEFAULT_ALIASES
+from millstream.control.runtime_versions import DEFAULT_LEGACY_VERSIONS, check_legacy_table
 
 __all__ = [
     "ApiSettings",
     "ArtifactSettings",
     "AuthThrottleSettings",
+    "AutoscalerSettings",
     "FlinkSettings",
     "LogSettings",
+    "MetricSettings",
     "ReconcilerSettings",
     "Settings",
     "StoreSettings",
@@ -101,6 +104,17 @@ class FlinkSettings(BaseModel):
         description="Engine version name or glob pattern -> installed runtime ('default' = "
         "the default runtime), e.g. {'vvr-8.0.*-flink-1.17': 'default'}.",
     )
+    runtimes_dir: Path | None = Field(
+        default=None,
+        description="Where `millstream runtimes install` puts Flink runtimes, one directory "
+        "per version; default <data_dir>/runtimes.",
+    )
+    legacy_versions: Annotated[dict[str, str], AfterValidator(check_legacy_table)] = Field(
+        default_factory=lambda: dict(DEFAULT_LEGACY_VERSIONS),
+        description="Flink version without a runtime here -> the runtime version that runs "
+        "it ('1.20': the newest 1.20.x installed), e.g. {'1.17': '1.20'}; a version below "
+        "1.18 not named here is refused. Not yet used when deployments are submitted.",
+    )
 
 
 class ReconcilerSettings(BaseModel):
@@ -115,14 +129,58 @@ class ReconcilerSettings(BaseModel):
         "whose overview row did not change.",
     )
     details_budget: int = Field(
-        default=200,
-        description="Periodic per-job detail reads allowed per tick (jobs whose overview row "
-        "changed are always read).",
+        default=10,
+        description="Per-job detail reads (3 Flink requests each) allowed per tick: jobs "
+        "whose Flink state changed first, then jobs whose overview row changed, then "
+        "periodic reads. A new state is recorded at once either way.",
     )
     unreachable_backoff: float = Field(
         default=4.0,
         description="Longest pause in seconds between observations of a Flink cluster that "
         "does not answer (0.5 s doubling up to this; 0: every tick).",
+    )
+
+
+class AutoscalerSettings(BaseModel):
+    """The autoscaler: a leader task planning the parallelism of jobs whose deployment has
+    autoscaling enabled (foas UpdateAutoScaleConfig)."""
+
+    enabled: bool = Field(default=True, description="Run the autoscaler on the reconciler leader.")
+    interval: float = Field(
+        default=30.0,
+        ge=1.0,
+        description="Seconds between planning rounds; each records one plan per job.",
+    )
+    stabilization: float = Field(
+        default=60.0,
+        ge=0.0,
+        description="Seconds a job must have run before its load is planned on (Flink's busy "
+        "time is meaningless while a job starts or restores).",
+    )
+    keep_plans: int = Field(
+        default=1000, gt=0, description="Newest plans kept per deployment; older ones go."
+    )
+
+
+class AlertSettings(BaseModel):
+    """Alert rules: the leader task evaluating them and delivering to webhooks."""
+
+    enabled: bool = Field(default=True, description="Evaluate alert rules on the leader.")
+    interval: float = Field(
+        default=15.0, ge=1.0, description="Seconds between alert rounds (evaluate, deliver)."
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts (name or address, optionally host:port) webhooks may reach "
+        "although they are loopback or private, e.g. ['alerts.internal', '127.0.0.1:9000']. "
+        "Webhooks reach only public addresses otherwise.",
+    )
+    timeout: float = Field(default=10.0, gt=0, description="Seconds one webhook POST may take.")
+    max_attempts: int = Field(
+        default=6, ge=1, description="Deliveries tried per notification before it is dropped."
+    )
+    max_outbox: int = Field(
+        default=1000, gt=0, description="Undelivered notifications kept (the oldest go)."
     )
 
 
@@ -175,6 +233,54 @@ class LogSettings(BaseModel):
     )
 
 
+class MetricSettings(BaseModel):
+    """The metric history: samples of running jobs' Flink metrics (GetInstanceMetric)."""
+
+    enabled: bool = Field(
+        default=True, description="Sample running jobs' Flink metrics on the reconciler leader."
+    )
+    sample_interval: float = Field(
+        default=15.0, gt=0, description="Seconds between two samples of each running job."
+    )
+    retention: float = Field(
+        default=86_400.0, gt=0, description="Seconds samples are kept (default 24 h)."
+    )
+    max_samples_per_job: int = Field(
+        default=100_000,
+        gt=0,
+        description="Samples kept per job at most (10 metrics a round: 24 h at 15 s is 57,600); "
+        "the oldest go first.",
+    )
+    sweep_interval: float = Field(
+        default=60.0, gt=0, description="Seconds between sweeps of expired samples."
+    )
+    max_concurrency: int = Field(
+        default=4, gt=0, description="Jobs whose metrics are read from Flink at once."
+    )
+    max_points: int = Field(
+        default=20_000,
+        gt=0,
+        description="Samples of one metric one query may read (more: a 400 asking for a "
+        "shorter window).",
+    )
+
+
+class MetricsExportSettings(BaseModel):
+    """Millstream's own metrics in Prometheus format at ``/metrics``."""
+
+    enabled: bool = Field(default=True, description="Serve /metrics.")
+    token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token a scrape must send (Authorization: Bearer <token>); "
+        "unset: only loopback clients may scrape.",
+    )
+    flink_jobs: bool = Field(
+        default=True,
+        description="Export each running job's latest sampled Flink metrics (from the "
+        "metric history; no Flink call per scrape).",
+    )
+
+
 class AuthThrottleSettings(BaseModel):
     """Failed authentications (wrong key, secret or signature) before a caller is refused."""
 
@@ -220,6 +326,13 @@ class ApiSettings(BaseModel):
         "roa_enabled is true.",
     )
     auth_throttle: AuthThrottleSettings = Field(default_factory=AuthThrottleSettings)
+    dli_projects: dict[str, str] = Field(
+        default_factory=dict,
+        description="Huawei DLI project id -> '<namespace>' (of the default workspace) or "
+        "'<workspace>/<namespace>', e.g. {'0123456789abcdef0123456789abcdef': 'team-a'} "
+        "(env: MILLSTREAM_API__DLI_PROJECTS as JSON). An unmapped project id is the "
+        "namespace named like it if there is one, else the default namespace.",
+    )
 
     def roa_allowed(self, dialect: str) -> bool:
         """Whether ``dialect``'s routes accept ROA signatures."""
@@ -256,6 +369,10 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     logs: LogSettings = Field(default_factory=LogSettings)
     artifacts: ArtifactSettings = Field(default_factory=ArtifactSettings)
+    metrics: MetricSettings = Field(default_factory=MetricSettings)
+    metrics_export: MetricsExportSettings = Field(default_factory=MetricsExportSettings)
+    autoscaler: AutoscalerSettings = Field(default_factory=AutoscalerSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @classmethod
     def settings_customise_sources(

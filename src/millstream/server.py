@@ -28,13 +28,21 @@ from millstream.api.native import NATIVE
 from millstream.api.volcengine import VOLCENGINE
 from millstream.client.config import credentials_path, write_profile
 from millstream.config import Settings, get_settings
+from millstream.control.alert_inputs import FlinkLiveMetrics
+from millstream.control.alerting import Alerter
+from millstream.control.autoscaler import Autoscaler
 from millstream.control.bootstrap import ensure_default_queue, ensure_defaults, ensure_demo
+from millstream.control.cluster_restarts import ClusterRestartCoordinator
 from millstream.control.context import Scope
 from millstream.control.daemon import ReconcilerDaemon
 from millstream.control.engine_versions import EngineVersions
 from millstream.control.hot_updates import HotUpdateCoordinator
+from millstream.control.metric_catalog import FlinkMetricReader
+from millstream.control.metric_sampler import MetricSampler
 from millstream.control.notifier import Notifier
+from millstream.control.patrol_evidence import PatrolEvidence
 from millstream.control.reconciler import Reconciler
+from millstream.control.savepoint_scheduler import SavepointScheduler
 from millstream.control.services import (
     DeploymentService,
     EventService,
@@ -43,24 +51,34 @@ from millstream.control.services import (
     Services,
 )
 from millstream.control.services.access import AccessService
+from millstream.control.services.alerts import AlertService
 from millstream.control.services.artifacts import ArtifactService
+from millstream.control.services.autoscale import AutoscaleService
+from millstream.control.services.cluster_restarts import ClusterRestartService
 from millstream.control.services.clusters import ClusterService
 from millstream.control.services.diagnosis import DiagnosisService
+from millstream.control.services.drafts import DraftService
 from millstream.control.services.external_keys import ExternalKeys
 from millstream.control.services.folders import FolderService
 from millstream.control.services.hot_updates import HotUpdateService
 from millstream.control.services.locator import Locator
 from millstream.control.services.logs import LogService
+from millstream.control.services.metric_history import MetricHistoryService
 from millstream.control.services.namespaces import NamespaceService
 from millstream.control.services.packages import PackageService
+from millstream.control.services.patrol import PatrolService
 from millstream.control.services.queues import QueueService
+from millstream.control.services.savepoint_schedules import SavepointScheduleService
+from millstream.control.services.sql_files import SqlFileService
 from millstream.control.services.tags import TagService
 from millstream.control.services.variables import VariableService
 from millstream.control.throttle import FailureThrottle
+from millstream.control.vertex_loads import FlinkVertexLoads
 from millstream.domain.clusters import MANAGED_KINDS, Cluster, ClusterKind
 from millstream.domain.queues import cluster_capacity_cu
 from millstream.engine.artifacts import FsspecArtifactStore, load_signing_key
 from millstream.engine.cluster_manager import ClusterManager, FlinkProbe
+from millstream.engine.downloads import HostPolicy
 from millstream.engine.engine import FlinkEngine
 from millstream.engine.flink_user import can_reach, flink_os_user, prepare_data_dir
 from millstream.engine.inspect import FlinkInspector
@@ -68,13 +86,34 @@ from millstream.engine.local_cluster import LocalCluster
 from millstream.engine.logs import FileLogArchive, FlinkLogReader
 from millstream.engine.runtime import FlinkRuntime
 from millstream.engine.uris import ArtifactResolver
+from millstream.engine.webhooks import HttpWebhookSender
+from millstream.live_summary import fleet_reader, live_summary
+from millstream.observability import (
+    FlinkJobCollector,
+    HeartbeatCollector,
+    Metrics,
+    QueueCollector,
+    RequestMetrics,
+    TickObserver,
+    metrics_router,
+)
+from millstream.observability.latest_samples import SqlLatestSamples
+from millstream.server_logging import LogFormat, LogLevel, configure_logging
 from millstream.store import SqlStore, leader_lock_for, upgrade
 from millstream.store.access import SqlAccessStore
+from millstream.store.alerts import SqlAlertStore
+from millstream.store.autoscale import SqlAutoscaleStore
 from millstream.store.catalog import SqlCatalogStore
 from millstream.store.cipher import SECRET_KEY_FILE, load_cipher
+from millstream.store.cluster_restarts import SqlClusterRestartStore
+from millstream.store.drafts import DraftStore
 from millstream.store.external_keys import SqlExternalKeyStore
 from millstream.store.hot_updates import SqlHotUpdateStore
+from millstream.store.metric_samples import SqlMetricSampleStore
 from millstream.store.namespaces import SqlNamespaceStore
+from millstream.store.patrol import SqlPatrolStore
+from millstream.store.savepoint_schedules import SqlSavepointScheduleStore
+from millstream.store.sql_files import SqlFileStore
 from millstream.store.variables import SqlVariableStore
 from millstream.web import build_console, derive_session_key
 
@@ -85,6 +124,10 @@ _log = logging.getLogger("millstream")
 # The API dialects this server serves: adding one is one line here.
 DIALECTS: tuple[Dialect, ...] = (NATIVE, VOLCENGINE, DLI, FOAS)
 _START_TOKEN_PURGE_INTERVAL = 3600.0  # seconds; tokens live 24 h, an hour late is fine
+# Seconds between savepoint-schedule rounds: the finest schedule is one second.
+_SAVEPOINT_SCHEDULE_INTERVAL = 1.0
+# Seconds between patrol-schedule rounds: cron times are whole minutes.
+_PATROL_INTERVAL = 30.0
 
 
 @dataclass
@@ -106,11 +149,14 @@ class Runtime:
     local_cluster: LocalCluster | None = None
     flink_rest_url: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
 
     def close(self, *, stop_flink: bool = True) -> None:
         """``stop_flink=False`` leaves Flink running (a crash-like stop): the next start
         adopts the clusters instead of starting new ones."""
         self.daemon.stop()
+        if self.services.drafts is not None:
+            self.services.drafts.close()
         if stop_flink:
             self.clusters.stop_all()
         self.engine.close()
@@ -261,8 +307,28 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
     hot_update_store = SqlHotUpdateStore(store.engine)
     hot_updates = HotUpdateService(hot_update_store, services.jobs, services.deployments, notifier)
     inspector = FlinkInspector(timeout=settings.flink.request_timeout)
+    metric_samples, metric_reader = SqlMetricSampleStore(store.engine), FlinkMetricReader(inspector)
+    sampler = MetricSampler(
+        store,
+        metric_samples,
+        metric_reader,
+        retention=settings.metrics.retention,
+        max_samples_per_job=settings.metrics.max_samples_per_job,
+        sweep_interval=settings.metrics.sweep_interval,
+        max_concurrency=settings.metrics.max_concurrency,
+    )
     diagnosis = DiagnosisService(store, inspector)
     coordinator = HotUpdateCoordinator(hot_update_store, store, services.jobs)
+    autoscale_store = SqlAutoscaleStore(store.engine)
+    autoscaler = Autoscaler(
+        autoscale_store,
+        store,
+        hot_update_store,
+        hot_updates,
+        FlinkVertexLoads(diagnosis),
+        stabilization=settings.autoscaler.stabilization,
+        keep_plans=settings.autoscaler.keep_plans,
+    )
     cluster_service = ClusterService(
         store,
         FlinkProbe(timeout=settings.flink.request_timeout),
@@ -271,14 +337,61 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         default_slots=settings.flink.taskmanager_slots,
         wake=notifier.wake,
     )
+    cluster_restart_store = SqlClusterRestartStore(store.engine)
+    cluster_restarts = ClusterRestartService(
+        cluster_restart_store, store, services.jobs, cluster_service, wake=notifier.wake
+    )
+    restart_coordinator = ClusterRestartCoordinator(
+        cluster_restart_store, store, services.jobs, cluster_service
+    )
     catalog = SqlCatalogStore(store.engine)
+    folder_service = FolderService(catalog)
+    savepoint_schedule_store = SqlSavepointScheduleStore(store.engine)
+    savepoint_scheduler = SavepointScheduler(savepoint_schedule_store, store, services.savepoints)
+    patrol = PatrolService(
+        SqlPatrolStore(store.engine), store, PatrolEvidence(store, inspector, metric_samples)
+    )
+    alert_store = SqlAlertStore(store.engine)
+    webhooks = HttpWebhookSender(
+        HostPolicy(
+            allowed_hosts=frozenset(settings.alerts.allowed_hosts),
+            flink_endpoints=lambda: _flink_endpoints(store, settings),
+        ),
+        timeout=settings.alerts.timeout,
+    )
+    alerter = Alerter(
+        alert_store,
+        store,
+        metric_samples,
+        webhooks,
+        cipher,
+        live=FlinkLiveMetrics(store, metric_reader, FlinkVertexLoads(diagnosis)),
+        max_outbox=settings.alerts.max_outbox,
+        max_attempts=settings.alerts.max_attempts,
+    )
     services = dataclasses.replace(
         services,
+        alerts=AlertService(alert_store, webhooks, cipher),
+        patrol=patrol,
+        savepoint_schedules=SavepointScheduleService(
+            savepoint_schedule_store, services.deployments
+        ),
         clusters=cluster_service,
+        cluster_restarts=cluster_restarts,
         hot_updates=hot_updates,
         diagnosis=diagnosis,
         access=access,
-        folders=FolderService(catalog),
+        autoscale=AutoscaleService(autoscale_store, services.deployments),
+        metric_history=MetricHistoryService(
+            store,
+            metric_samples,
+            metric_reader,
+            max_points=settings.metrics.max_points,
+            retention=settings.metrics.retention,
+        ),
+        folders=folder_service,
+        sql_files=SqlFileService(SqlFileStore(store.engine), folder_service),
+        drafts=DraftService(DraftStore(store.engine), folder_service, services.deployments),
         packages=PackageService(catalog, services.artifacts),
         tags=TagService(catalog),
         namespaces=NamespaceService(
@@ -301,16 +414,31 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         variables=variables,
         on_job_ended=[logs.archive_job],
     )
+    metrics = Metrics()
     daemon = ReconcilerDaemon(
         reconciler,
         notifier,
         leader_lock_for(settings.store_url),
         interval=settings.reconciler.interval,
-        after_tick=[coordinator.run_iteration],
+        tick_observers=[TickObserver(metrics)],
+        after_tick=[coordinator.run_iteration, restart_coordinator.run_iteration],
         periodic=[
             (settings.logs.sweep_interval, logs.sweep),
             # Starts with a client token purge expired tokens too; this catches the rest.
             (_START_TOKEN_PURGE_INTERVAL, services.jobs.purge_start_tokens),
+            (_SAVEPOINT_SCHEDULE_INTERVAL, savepoint_scheduler.run_iteration),
+            (_PATROL_INTERVAL, patrol.run_iteration),
+            *([(settings.alerts.interval, alerter.start_round)] if settings.alerts.enabled else []),
+            *(
+                [(settings.autoscaler.interval, autoscaler.run_iteration)]
+                if settings.autoscaler.enabled
+                else []
+            ),
+            *(
+                [(settings.metrics.sample_interval, sampler.start_round)]
+                if settings.metrics.enabled
+                else []
+            ),
         ],
     )
     return Runtime(
@@ -328,7 +456,26 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         cluster_service=cluster_service,
         local_cluster=local,
         flink_rest_url=rest_url,
+        metrics=_register_collectors(metrics, settings, store, services, daemon),
     )
+
+
+def _register_collectors(
+    metrics: Metrics,
+    settings: Settings,
+    store: SqlStore,
+    services: Services,
+    daemon: ReconcilerDaemon,
+) -> Metrics:
+    """Scrape-time readers of /metrics: heartbeat, queue waits, jobs' Flink metrics."""
+    metrics.register(HeartbeatCollector(lambda: daemon.heartbeat))
+    if services.queues is not None:
+        metrics.register(QueueCollector(services.queues.list))
+    if settings.metrics_export.flink_jobs:
+        # Three sampling rounds: a job whose sampling stalls leaves the export.
+        freshness = 3 * settings.metrics.sample_interval
+        metrics.register(FlinkJobCollector(SqlLatestSamples(store.engine, freshness=freshness)))
+    return metrics
 
 
 def _flink_endpoints(store: SqlStore, settings: Settings) -> list[str]:
@@ -381,6 +528,11 @@ def create_app(runtime: Runtime) -> FastAPI:
             default_namespace=settings.default_namespace,
         )
     )
+    export = settings.metrics_export
+    if export.enabled:
+        token = export.token.get_secret_value() if export.token is not None else None
+        app.include_router(metrics_router(runtime.metrics, token=token))
+        app.add_middleware(RequestMetrics, metrics=runtime.metrics)  # outermost: times all
     app.router.lifespan_context = lifespan
     return app
 
@@ -391,11 +543,17 @@ def serve(
     host: str | None = None,
     port: int | None = None,
     data_dir: Path | None = None,
+    log_format: LogFormat = LogFormat.TEXT,
+    log_level: LogLevel = LogLevel.INFO,
+    summary: bool = True,
+    workers: int = 1,
 ) -> None:
-    """Run server + embedded Flink in the foreground until Ctrl-C; stop both cleanly."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    """Run server + embedded Flink in the foreground until Ctrl-C; stop both cleanly.
+    ``summary``: a live one-line summary under the text log when stderr is a terminal.
+    ``workers`` > 1: that many API processes on the port; this one runs the reconciler."""
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
+    handler = configure_logging(log_format=log_format, level=log_level)
     settings = get_settings()
     overrides: dict[str, Any] = {}
     if data_dir is not None:
@@ -412,13 +570,50 @@ def serve(
         _issue_admin_key(runtime)
         if demo:
             ensure_demo(runtime.services, scope)
-        app = create_app(runtime)
+        if workers > 1:
+            runtime.extras.setdefault("banner", []).append(
+                f"API workers:                         {workers} processes "
+                "(this one runs the reconciler)"
+            )
+        app = create_app(runtime) if workers == 1 else None
         _banner(runtime)
-        _run_until_signalled(
-            uvicorn.Config(app, host=settings.api.host, port=settings.api.port, log_level="info")
+        shown = (
+            live_summary(fleet_reader(runtime.store.engine, runtime.daemon.heartbeat), handler)
+            if summary and log_format is LogFormat.TEXT
+            else contextlib.nullcontext(False)
         )
+        if app is None:
+            with shown:
+                _serve_workers(runtime, workers, log_format=log_format, log_level=log_level)
+            return
+        with shown:
+            # log_config=None: uvicorn's loggers go through ours (format, level, and its
+            # access lines demoted to DEBUG) instead of its own handlers.
+            _run_until_signalled(
+                uvicorn.Config(
+                    app,
+                    host=settings.api.host,
+                    port=settings.api.port,
+                    log_config=None,
+                    log_level=None,
+                )
+            )
     finally:
         runtime.close()
+
+
+def _serve_workers(
+    runtime: Runtime, workers: int, *, log_format: LogFormat, log_level: LogLevel
+) -> None:
+    """This process leads (reconciler, leader tasks, Flink); ``workers`` serve the API."""
+    # Imported here: workers.py imports this module (its workers build runtimes).
+    from millstream.workers import serve_workers
+
+    if runtime.settings.reconciler.enabled:
+        runtime.daemon.start()
+    # The workers stop first (serve_workers returns after), then the daemon and Flink
+    # (the caller's runtime.close()).
+    serve_workers(runtime.settings, workers, log_format=log_format, log_level=log_level)
 
 
 class _Server(uvicorn.Server):

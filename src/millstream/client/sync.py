@@ -14,7 +14,9 @@ from typing import Any, TypeVar
 
 import httpx
 
+from millstream.client import alerts as alert_ops
 from millstream.client import operations as ops
+from millstream.client import savepoint_schedules as schedules
 from millstream.client import uploads, waiting
 from millstream.client.config import ClientConfig
 from millstream.client.errors import map_transport_errors
@@ -33,6 +35,7 @@ from millstream.client.models import (
     RestoreStrategy,
     Savepoint,
     SqlValidation,
+    StopStrategy,
     Variable,
 )
 
@@ -67,11 +70,13 @@ class MillstreamClient:
         self.close()
 
     def close(self) -> None:
+        """Close the HTTP connections (also done on leaving a ``with`` block)."""
         if self._owns_http:
             self._http.close()
 
     @property
     def namespace(self) -> str:
+        """The namespace every call works in (from the config)."""
         return self.config.namespace
 
     def _call(self, op: ops.Operation[T]) -> T:
@@ -83,31 +88,41 @@ class MillstreamClient:
     # ------------------------------------------------------------------ deployments
 
     def create_deployment(self, deployment: Deployment) -> Deployment:
+        """Create a deployment; the answer carries its ``deployment_id``."""
         return self._call(ops.create_deployment(self.namespace, deployment))
 
     def get_deployment(self, deployment_id: str) -> Deployment:
+        """One deployment by id (``NotFoundError`` if there is none)."""
         return self._call(ops.get_deployment(self.namespace, deployment_id))
 
     def get_deployment_by_name(self, name: str) -> Deployment:
+        """One deployment by name (``NotFoundError`` if there is none)."""
         return self._call(ops.get_deployment_by_name(self.namespace, name))
 
     def list_deployments(
         self, *, name: str | None = None, page_index: int = 1, page_size: int = 100
     ) -> Page[Deployment]:
+        """One page of the namespace's deployments (only those named ``name`` if
+        given), each with its ``job_summary``: job counts per state."""
         op = ops.list_deployments(
             self.namespace, name=name, page_index=page_index, page_size=page_size
         )
         return self._call(op)
 
     def update_deployment(self, deployment_id: str, deployment: Deployment) -> Deployment:
+        """Replace a deployment's spec; a stale ``resource_version`` is a
+        ``ConflictError``."""
         return self._call(ops.update_deployment(self.namespace, deployment_id, deployment))
 
     def delete_deployment(self, deployment_id: str) -> None:
+        """Delete a deployment (``ConflictError`` while it has a live job)."""
         self._call(ops.delete_deployment(self.namespace, deployment_id))
 
     def validate_sql(
         self, statement: str, *, engine_version: str | None = None, batch: bool = False
     ) -> SqlValidation:
+        """Flink's verdict on a SQL script: check ``.valid``, and ``.error_details``
+        (``line``, ``column``, ``message``) when it is not."""
         op = ops.validate_sql(self.namespace, statement, engine_version=engine_version, batch=batch)
         return self._call(op)
 
@@ -136,16 +151,25 @@ class MillstreamClient:
         return self._call(op)
 
     def get_job(self, job_id: str) -> Job:
+        """One job by id."""
         return self._call(ops.get_job(self.namespace, job_id))
 
     def list_jobs(self, deployment_id: str, page_index: int = 1, page_size: int = 100) -> Page[Job]:
+        """One page of a deployment's jobs, newest first. The deployment is required:
+        the native API (ListJobs) lists jobs per deployment only; for the whole namespace,
+        list the deployments and read their ``job_summary``."""
         op = ops.list_jobs(
             self.namespace, deployment_id, page_index=page_index, page_size=page_size
         )
         return self._call(op)
 
-    def stop_job(self, job_id: str, strategy: str = "STOP_WITH_SAVEPOINT") -> Job:
-        return self._call(ops.stop_job(self.namespace, job_id, strategy))
+    def stop_job(
+        self, job_id: str, strategy: StopStrategy | str = StopStrategy.STOP_WITH_SAVEPOINT
+    ) -> Job:
+        """Stop a job: with a savepoint (default), draining first, or cancelled (``NONE``).
+        A string is accepted in any case; an unknown one is a ``ValueError``."""
+        chosen = StopStrategy.parse(strategy)
+        return self._call(ops.stop_job(self.namespace, job_id, chosen.value))
 
     def suspend_job(self, job_id: str) -> Job:
         """Stop the job with a savepoint and keep it SUSPENDED (``resume_job`` runs it again)."""
@@ -156,14 +180,17 @@ class MillstreamClient:
         return self._call(ops.resume_job(self.namespace, job_id))
 
     def delete_job(self, job_id: str) -> None:
+        """Delete an ended job's record."""
         self._call(ops.delete_job(self.namespace, job_id))
 
     def get_latest_job_start_log(self, deployment_id: str) -> str:
+        """The log of the deployment's latest job start (submission output)."""
         return self._call(ops.get_latest_job_start_log(self.namespace, deployment_id))
 
-    def get_job_logs(self, job_id: str, kind: str = "jobmanager") -> JobLog:
-        """The job's ``jobmanager``, ``taskmanager`` or ``stdout`` log (also once ended)."""
-        return self._call(ops.get_job_logs(self.namespace, job_id, kind))
+    def get_job_logs(self, job_id: str, kind: str = "jobmanager", scope: str = "job") -> JobLog:
+        """The job's ``jobmanager``, ``taskmanager`` or ``stdout`` log (also once ended):
+        the job's lines (``scope="job"``) or its whole cluster's (``"cluster"``)."""
+        return self._call(ops.get_job_logs(self.namespace, job_id, kind, scope))
 
     def hot_update_job(
         self,
@@ -181,9 +208,11 @@ class MillstreamClient:
         return self._call(op)
 
     def get_hot_update_result(self, hot_update_id: str) -> HotUpdateResult:
+        """The state of a hot update started by ``hot_update_job``."""
         return self._call(ops.get_hot_update_result(self.namespace, hot_update_id))
 
     def get_job_diagnosis(self, deployment_id: str, job_id: str) -> JobDiagnosis:
+        """Rule-based findings on a job: health score, risk level, symptoms."""
         return self._call(ops.get_job_diagnosis(self.namespace, deployment_id, job_id))
 
     # ------------------------------------------------------------------ savepoints
@@ -195,12 +224,15 @@ class MillstreamClient:
         description: str | None = None,
         native_format: bool | None = None,
     ) -> Savepoint:
+        """Trigger a savepoint of the deployment's running job (``wait_for_savepoint``
+        waits for it)."""
         op = ops.create_savepoint(
             self.namespace, deployment_id, description=description, native_format=native_format
         )
         return self._call(op)
 
     def get_savepoint(self, savepoint_id: str) -> Savepoint:
+        """One savepoint by id."""
         return self._call(ops.get_savepoint(self.namespace, savepoint_id))
 
     def list_savepoints(
@@ -211,6 +243,7 @@ class MillstreamClient:
         page_index: int = 1,
         page_size: int = 100,
     ) -> Page[Savepoint]:
+        """One page of savepoints, of one deployment or job if given."""
         op = ops.list_savepoints(
             self.namespace,
             deployment_id=deployment_id,
@@ -221,7 +254,41 @@ class MillstreamClient:
         return self._call(op)
 
     def delete_savepoint(self, savepoint_id: str) -> None:
+        """Delete a savepoint's record and its files."""
         self._call(ops.delete_savepoint(self.namespace, savepoint_id))
+
+    def get_savepoint_schedule(self, deployment_id: str) -> dict[str, Any]:
+        """The deployment's periodic-savepoint schedule (a Millstream extension)."""
+        return self._call(schedules.get_savepoint_schedule(self.namespace, deployment_id))
+
+    def put_savepoint_schedule(
+        self, deployment_id: str, schedule: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Set (replace) the deployment's periodic-savepoint schedule."""
+        op = schedules.put_savepoint_schedule(self.namespace, deployment_id, schedule)
+        return self._call(op)
+
+    def delete_savepoint_schedule(self, deployment_id: str) -> None:
+        """Turn the deployment's periodic savepoints off (its savepoints stay)."""
+        self._call(schedules.delete_savepoint_schedule(self.namespace, deployment_id))
+
+    # ------------------------------------------------------------------ alerts
+
+    def create_alert_rule(self, rule: dict[str, Any]) -> dict[str, Any]:
+        """Create an alert rule (a Millstream extension; the wire dict of the native API)."""
+        return self._call(alert_ops.create_alert_rule(self.namespace, rule))
+
+    def list_alert_rules(self) -> list[dict[str, Any]]:
+        """The namespace's alert rules."""
+        return self._call(alert_ops.list_alert_rules(self.namespace))
+
+    def delete_alert_rule(self, name: str) -> None:
+        """Delete an alert rule, its alerts and its undelivered notifications."""
+        self._call(alert_ops.delete_alert_rule(self.namespace, name))
+
+    def list_alerts(self, *, include_pending: bool = False) -> list[dict[str, Any]]:
+        """The namespace's firing alerts (and pending ones if asked)."""
+        return self._call(alert_ops.list_alerts(self.namespace, include_pending=include_pending))
 
     # ------------------------------------------------------------------ artifacts
 
@@ -242,9 +309,11 @@ class MillstreamClient:
         return stored if stored.uri else stored.model_copy(update={"uri": presigned.jar_url})
 
     def list_artifacts(self) -> list[ArtifactRef]:
+        """The namespace's uploaded JARs and Python files."""
         return self._call(ops.list_artifacts(self.namespace))
 
     def delete_artifact(self, name: str) -> None:
+        """Delete an uploaded artifact by name."""
         self._call(ops.delete_artifact(self.namespace, name))
 
     # ------------------------------------------------------------------ variables
@@ -261,6 +330,7 @@ class MillstreamClient:
         return self._call(ops.create_variable(self.namespace, variable))
 
     def list_variables(self, *, page_index: int = 1, page_size: int = 100) -> Page[Variable]:
+        """One page of namespace variables (encrypted values are masked)."""
         op = ops.list_variables(self.namespace, page_index=page_index, page_size=page_size)
         return self._call(op)
 
@@ -277,6 +347,7 @@ class MillstreamClient:
         return self._call(ops.update_variable(self.namespace, name, variable))
 
     def delete_variable(self, name: str) -> None:
+        """Delete a namespace variable."""
         self._call(ops.delete_variable(self.namespace, name))
 
     # ------------------------------------------------------------------ queues
@@ -286,6 +357,7 @@ class MillstreamClient:
         return self._call(ops.list_queues())
 
     def get_queue(self, name: str) -> Queue:
+        """One queue by name, with its usage."""
         return self._call(ops.get_queue(name))
 
     def create_queue(self, queue: Queue) -> Queue:
@@ -305,12 +377,15 @@ class MillstreamClient:
     def get_events(
         self, *, deployment_id: str | None = None, page_index: int = 1, page_size: int = 100
     ) -> Page[Event]:
+        """One page of events of the namespace, or of one deployment, newest first."""
         op = ops.get_events(
             self.namespace, deployment_id=deployment_id, page_index=page_index, page_size=page_size
         )
         return self._call(op)
 
     def list_engine_versions(self) -> EngineVersions:
+        """The engine versions the server offers; ``default_engine_version`` marks
+        the default."""
         return self._call(ops.list_engine_versions())
 
     def create_key(self, *, user: str | None = None, create_user: bool = False) -> AccessKey:
@@ -318,15 +393,19 @@ class MillstreamClient:
         return self._call(ops.create_key(user=user, create_user=create_user))
 
     def list_keys(self) -> list[AccessKey]:
+        """Access keys (an admin sees all; others their own)."""
         return self._call(ops.list_keys())
 
     def disable_key(self, access_key_id: str) -> AccessKey:
+        """Disable an access key (it can be enabled again)."""
         return self._call(ops.disable_key(access_key_id))
 
     def enable_key(self, access_key_id: str) -> AccessKey:
+        """Enable a disabled access key."""
         return self._call(ops.enable_key(access_key_id))
 
     def revoke_key(self, access_key_id: str) -> None:
+        """Delete an access key for good."""
         self._call(ops.revoke_key(access_key_id))
 
     def health(self) -> dict[str, Any]:

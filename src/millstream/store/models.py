@@ -32,19 +32,33 @@ from millstream.store.types import JSONDocument, UTCDateTime
 
 __all__ = [
     "LIVE_JOB_GUARD",
+    "AlertOutboxRow",
+    "AlertRuleRow",
+    "AlertStateRow",
+    "AutoscaleConfigRow",
+    "AutoscalePlanRow",
     "Base",
+    "ClusterRestartRow",
     "ClusterRow",
+    "DeploymentDraftRow",
     "DeploymentRow",
+    "DeploymentSpecRevisionRow",
+    "DraftTicketRow",
     "EventRow",
     "ExternalKeyCounterRow",
     "ExternalKeyRow",
     "FolderRow",
     "JobRow",
+    "MetricSampleRow",
     "NamespaceRow",
     "PackageRow",
+    "PatrolConfigRow",
+    "PatrolReportRow",
     "QueueRow",
     "ResourceTagRow",
     "SavepointRow",
+    "SavepointScheduleRow",
+    "SqlFileRow",
     "StartTokenRow",
     "VariableRow",
 ]
@@ -219,6 +233,32 @@ class SavepointRow(Base):
     modified_at: Mapped[datetime]
 
 
+class SavepointScheduleRow(Base):
+    """A deployment's periodic savepoints (migration 0016): an interval or a cron
+    expression, retention (``max_count``, ``max_age_seconds``), daily blackout windows
+    (``blackouts``: ``{"windows": ["HH:MM-HH:MM", ...]}``) and the scheduler's
+    bookkeeping (``last_triggered_at``, ``pending_savepoint_id``)."""
+
+    __tablename__ = "savepoint_schedules"
+
+    deployment_id: Mapped[str] = mapped_column(
+        _ID, ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True
+    )
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    cron: Mapped[str | None] = mapped_column(String(128))
+    timezone: Mapped[str] = mapped_column(String(64))
+    max_count: Mapped[int | None] = mapped_column(Integer)
+    max_age_seconds: Mapped[int | None] = mapped_column(Integer)
+    blackouts: Mapped[dict[str, Any]]
+    last_triggered_at: Mapped[datetime | None]
+    pending_savepoint_id: Mapped[str | None] = mapped_column(_ID)
+    modifier: Mapped[str | None] = mapped_column(_NAME)
+    created_at: Mapped[datetime]
+    modified_at: Mapped[datetime]
+
+
 class EventRow(Base):
     """``seq`` orders events written within the same microsecond; ``id`` is the public key."""
 
@@ -338,6 +378,26 @@ class StartTokenRow(Base):
     created_at: Mapped[datetime]
 
 
+class MetricSampleRow(Base):
+    """One value of one Flink metric of one job at one moment (migration 0012), written
+    by the metric sampler and swept after the retention period. Deleting the job deletes
+    its samples."""
+
+    __tablename__ = "metric_samples"
+    __table_args__ = (
+        Index(None, "job_id", "name", "sampled_at"),
+        Index(None, "sampled_at"),
+    )
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    job_id: Mapped[str] = mapped_column(_ID, ForeignKey("jobs.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(_NAME)
+    value: Mapped[float] = mapped_column(Float)
+    sampled_at: Mapped[datetime]
+
+
 class QueueRow(Base):
     """A CU quota on one cluster (migration 0009); ``namespaces`` is ``{"names": [...]}``
     (empty: every namespace of ``workspace``)."""
@@ -411,3 +471,271 @@ class ResourceTagRow(Base):
     key: Mapped[str] = mapped_column(_NAME, primary_key=True)
     value: Mapped[str] = mapped_column(_NAME)
     created_at: Mapped[datetime]
+
+
+class AutoscaleConfigRow(Base):
+    """A deployment's autoscaling settings (migration 0013). foas sets them per instance
+    (UpdateAutoScaleConfig); they live on the deployment (the foas job) so that they carry
+    over to the job's next instance, which every autoscaling restart creates."""
+
+    __tablename__ = "autoscale_configs"
+    __table_args__ = (Index(None, "enabled"),)
+
+    deployment_id: Mapped[str] = mapped_column(
+        _ID, ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True
+    )
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    min_parallelism: Mapped[int] = mapped_column(Integer)
+    max_parallelism: Mapped[int] = mapped_column(Integer)
+    target_utilization: Mapped[float] = mapped_column(Float)
+    utilization_boundary: Mapped[float] = mapped_column(Float)
+    cool_down_seconds: Mapped[float] = mapped_column(Float)
+    recommend_only: Mapped[bool] = mapped_column(Boolean)
+    modifier: Mapped[str | None] = mapped_column(_NAME)
+    modified_at: Mapped[datetime]
+
+
+class AutoscalePlanRow(Base):
+    """One autoscaling plan of one job with its inputs (``inputs``: the vertices' loads;
+    ``config``: the settings it was made with) and its outcome (migration 0013)."""
+
+    __tablename__ = "autoscale_plans"
+    __table_args__ = (
+        Index(None, "deployment_id", "created_at"),
+        Index(None, "job_id"),
+    )
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    deployment_id: Mapped[str] = mapped_column(
+        _ID, ForeignKey("deployments.id", ondelete="CASCADE")
+    )
+    job_id: Mapped[str] = mapped_column(_ID)
+    name: Mapped[str] = mapped_column(String(64))
+    current_parallelism: Mapped[int] = mapped_column(Integer)
+    proposed_parallelism: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(_ENUM)
+    reason: Mapped[str] = mapped_column(Text)
+    utilization: Mapped[float | None] = mapped_column(Float)
+    bottleneck: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)
+    hot_update_id: Mapped[str | None] = mapped_column(_ID)
+    inputs: Mapped[dict[str, Any]]
+    config: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class SqlFileRow(Base):
+    """A SQL file: a named SQL script in a folder of a namespace (migration 0017).
+    ``folder_id`` is a ``folders.id`` or 0 (the root, which has no row)."""
+
+    __tablename__ = "sql_files"
+    __table_args__ = (UniqueConstraint("workspace", "namespace", "folder_id", "name"),)
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    folder_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(_NAME)
+    script: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    session_cluster: Mapped[str | None] = mapped_column(_NAME)
+    batch: Mapped[bool] = mapped_column(Boolean)
+    creator: Mapped[str | None] = mapped_column(_NAME)
+    modifier: Mapped[str | None] = mapped_column(_NAME)
+    created_at: Mapped[datetime]
+    modified_at: Mapped[datetime]
+
+
+class DeploymentDraftRow(Base):
+    """A deployment draft in a folder of a namespace, with its edit lock (migration 0019).
+    ``spec`` is ``store.drafts.spec_to_json``; ``folder_id`` 0 is the root."""
+
+    __tablename__ = "deployment_drafts"
+    __table_args__ = (UniqueConstraint("workspace", "namespace", "folder_id", "name"),)
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    folder_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(_NAME)
+    spec: Mapped[dict[str, Any]]
+    deployment_id: Mapped[str | None] = mapped_column(_ID)
+    lock_id: Mapped[str | None] = mapped_column(_ID)
+    lock_holder_id: Mapped[str | None] = mapped_column(_NAME)
+    lock_holder_name: Mapped[str | None] = mapped_column(_NAME)
+    lock_expires_at: Mapped[datetime | None]
+    creator: Mapped[str | None] = mapped_column(_NAME)
+    creator_name: Mapped[str | None] = mapped_column(_NAME)
+    modifier: Mapped[str | None] = mapped_column(_NAME)
+    modifier_name: Mapped[str | None] = mapped_column(_NAME)
+    created_at: Mapped[datetime]
+    modified_at: Mapped[datetime]
+
+
+class DraftTicketRow(Base):
+    """A background validation or deploy of a draft and its outcome (migration 0019)."""
+
+    __tablename__ = "draft_tickets"
+    __table_args__ = (Index(None, "expires_at"),)
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    draft_id: Mapped[str] = mapped_column(_ID)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class DeploymentSpecRevisionRow(Base):
+    """A deployment's spec as a deploy found it, kept for rollback (migration 0019)."""
+
+    __tablename__ = "deployment_spec_revisions"
+    __table_args__ = (Index(None, "deployment_id"),)
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    deployment_id: Mapped[str] = mapped_column(_ID)
+    draft_id: Mapped[str | None] = mapped_column(_ID)
+    spec: Mapped[dict[str, Any]]
+    creator: Mapped[str | None] = mapped_column(_NAME)
+    created_at: Mapped[datetime]
+
+
+class ClusterRestartRow(Base):
+    """A JobManager resize that carries a session cluster's running jobs over its restart
+    (migration 0015): the new size (``jobmanager``: cpu, memory), the carried jobs
+    (``jobs``: ``{"ids": [...]}``) and the phase the coordinator moved it to."""
+
+    __tablename__ = "cluster_restarts"
+    __table_args__ = (
+        Index(None, "phase"),
+        Index(None, "workspace", "cluster"),
+    )
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    cluster: Mapped[str] = mapped_column(_NAME)
+    jobmanager: Mapped[dict[str, Any]]
+    jobs: Mapped[dict[str, Any]]
+    phase: Mapped[str] = mapped_column(_ENUM)
+    message: Mapped[str | None] = mapped_column(Text)
+    failure_reason: Mapped[str | None] = mapped_column(String(64))
+    previous_start: Mapped[datetime | None]
+    request_id: Mapped[str | None] = mapped_column(_NAME)
+    creator: Mapped[str | None] = mapped_column(_NAME)
+    created_at: Mapped[datetime]
+    modified_at: Mapped[datetime]
+
+
+class AlertRuleRow(Base):
+    """An alert rule (migration 0018): ``condition`` (kind, threshold, state, windowSeconds,
+    forSeconds), ``selector`` (deploymentName, labels) and ``channel`` (url, format,
+    secretCiphertext: the encrypted signing secret)."""
+
+    __tablename__ = "alert_rules"
+    __table_args__ = (UniqueConstraint("workspace", "namespace", "name"),)
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    name: Mapped[str] = mapped_column(_NAME)
+    kind: Mapped[str] = mapped_column(_ENUM)
+    condition: Mapped[dict[str, Any]]
+    selector: Mapped[dict[str, Any]]
+    channel: Mapped[dict[str, Any]]
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    creator: Mapped[str | None] = mapped_column(_NAME)
+    created_at: Mapped[datetime]
+    modified_at: Mapped[datetime]
+
+
+class AlertStateRow(Base):
+    """One alert (a rule on a deployment, keyed by its fingerprint): PENDING, FIRING or
+    RESOLVED, since when, and when it was last delivered (migration 0018)."""
+
+    __tablename__ = "alert_states"
+    __table_args__ = (
+        Index(None, "rule_id"),
+        Index(None, "workspace", "namespace", "status"),
+    )
+
+    fingerprint: Mapped[str] = mapped_column(_ID, primary_key=True)
+    rule_id: Mapped[str] = mapped_column(_ID, ForeignKey("alert_rules.id", ondelete="CASCADE"))
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    deployment_id: Mapped[str] = mapped_column(_ID)
+    deployment_name: Mapped[str] = mapped_column(_NAME)
+    status: Mapped[str] = mapped_column(_ENUM)
+    summary: Mapped[str] = mapped_column(Text)
+    value: Mapped[float | None] = mapped_column(Float)
+    firing_since: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    last_sent_at: Mapped[datetime | None]
+    modified_at: Mapped[datetime]
+
+
+class AlertOutboxRow(Base):
+    """A transition waiting for delivery (migration 0018): ``message`` holds what the
+    payload is rendered from at send time; ``attempts`` and ``next_attempt_at`` the retry
+    backoff."""
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (Index(None, "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    rule_id: Mapped[str] = mapped_column(_ID, ForeignKey("alert_rules.id", ondelete="CASCADE"))
+    fingerprint: Mapped[str] = mapped_column(_ID)
+    event: Mapped[str] = mapped_column(_ENUM)
+    message: Mapped[dict[str, Any]]
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class PatrolConfigRow(Base):
+    """A namespace's patrol setting (migration 0020): schedule, scope (``{"kind",
+    "deploymentIds", "tags"}``) and thresholds (``domain.patrol.Thresholds`` fields)."""
+
+    __tablename__ = "patrol_configs"
+
+    workspace: Mapped[str] = mapped_column(_NAME, primary_key=True)
+    namespace: Mapped[str] = mapped_column(_NAME, primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    cron: Mapped[str] = mapped_column(String(128))
+    timezone: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[dict[str, Any]]
+    thresholds: Mapped[dict[str, Any]]
+    last_run_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PatrolReportRow(Base):
+    """One patrol run and its findings (``findings``: ``{"items": [...]}``; migration
+    0020). The service keeps the newest reports of each namespace only."""
+
+    __tablename__ = "patrol_reports"
+    __table_args__ = (Index(None, "workspace", "namespace", "started_at"),)
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    trigger: Mapped[str] = mapped_column(_ENUM)
+    status: Mapped[str] = mapped_column(_ENUM)
+    scope: Mapped[dict[str, Any]]
+    total_jobs: Mapped[int] = mapped_column(Integer)
+    inspected_jobs: Mapped[int] = mapped_column(Integer)
+    findings: Mapped[dict[str, Any]]
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime]
+    completed_at: Mapped[datetime]

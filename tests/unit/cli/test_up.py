@@ -31,6 +31,7 @@ def test_up_calls_serve_with_the_options(monkeypatch: pytest.MonkeyPatch, tmp_pa
             "log_format": LogFormat.TEXT,
             "log_level": LogLevel.INFO,
             "summary": True,
+            "workers": 1,
         }
     ]
 
@@ -50,6 +51,7 @@ def test_up_defaults_leave_choices_to_the_server(monkeypatch: pytest.MonkeyPatch
             "log_format": LogFormat.TEXT,
             "log_level": LogLevel.INFO,
             "summary": True,
+            "workers": 1,
         }
     ]
 
@@ -78,4 +80,25 @@ def test_up_rejects_an_unknown_log_format_before_starting(monkeypatch: pytest.Mo
     assert "--log-format" in result.output
     assert "text" in result.output
     assert "json" in result.output
+    assert calls == []
+
+
+def test_up_passes_the_worker_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+    fake = types.ModuleType("millstream.server")
+    fake.serve = lambda **kwargs: calls.append(kwargs)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "millstream.server", fake)
+    result = CliRunner().invoke(app, ["up", "--workers", "3"])
+    assert result.exit_code == 0, result.output
+    assert [call["workers"] for call in calls] == [3]
+
+
+def test_up_rejects_fewer_than_one_worker_before_starting(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+    fake = types.ModuleType("millstream.server")
+    fake.serve = lambda **kwargs: calls.append(kwargs)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "millstream.server", fake)
+    result = CliRunner().invoke(app, ["up", "--workers", "0"])
+    assert result.exit_code == 2
+    assert "--workers" in result.output
     assert calls == []

@@ -46,11 +46,27 @@ OPERATIONS = OperationTable(
         read("GetSavepoint"),
         read("ListSavepoints"),
         write("DeleteSavepoint"),
+        # periodic savepoints of a deployment (Millstream extension)
+        read("GetSavepointSchedule"),
+        write("PutSavepointSchedule"),
+        write("DeleteSavepointSchedule"),
+        # alert rules and their firing alerts (Millstream extension)
+        write("CreateAlertRule"),
+        read("ListAlertRules"),
+        read("GetAlertRule"),
+        write("DeleteAlertRule"),
+        read("ListAlerts"),
         read("GetEvents"),
         # Autopilot: the autoscaler's settings and recorded plans (shared with foas)
         read("GetAutopilotPolicy"),
         write("UpdateAutopilotPolicy"),
         read("ListAutopilotTuningHistories"),
+        # Patrol: inspections of the namespace's running jobs (TriggerPatrol runs one)
+        read("GetPatrolConfig"),
+        write("UpdatePatrolConfig"),
+        write("TriggerPatrol"),
+        read("ListPatrolReports"),
+        read("GetPatrolReportDetail"),
         # ChatAiAgent: always a documented NotFound (no AI agent); a read, it changes nothing
         read("ChatAiAgent"),
         # SQL and engine versions: validation only reads, whatever its method
@@ -82,6 +98,29 @@ OPERATIONS = OperationTable(
         read("ListVariables"),
         write("UpdateVariable"),
         write("DeleteVariable"),
+        # folders (the tree foas serves too) and the SQL files filed in them
+        write("CreateFolder"),
+        read("GetFolder"),
+        write("UpdateFolder"),
+        write("DeleteFolder"),
+        write("CreateSqlFile"),
+        read("GetSqlFile"),
+        write("UpdateSqlFile"),
+        write("DeleteSqlFile"),
+        # deployment drafts (issue 17): one editor at a time, validate/deploy in background
+        write("CreateDeploymentDraft"),
+        read("GetDeploymentDraft"),
+        read("ListDeploymentDrafts"),
+        write("UpdateDeploymentDraft"),
+        write("DeleteDeploymentDraft"),
+        write("GetDeploymentDraftLock"),
+        read("ValidateDeploymentDraftAsync"),  # only plans the SQL, as ValidateSqlStatement
+        read("GetValidateDeploymentDraftResult"),
+        write("DeployDeploymentDraftAsync"),
+        read("GetDeployDeploymentDraftResult"),
+        # the specs deploys replaced, and rollback to one (Millstream extensions)
+        read("ListDeploymentSpecRevisions"),
+        write("RollbackDeployment"),
         # members: AccessService checks the caller's role itself (owners manage)
         write("CreateMember", scoped=False),
         write("UpdateMember", scoped=False),

@@ -45,6 +45,15 @@ def up(
             help="A live one-line summary (jobs, clusters) under the log, on a terminal.",
         ),
     ] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="API processes sharing the port (one more process runs the reconciler "
+            "and Flink when above 1).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the Millstream server with an embedded Flink, in the foreground (Ctrl-C stops it)."""
     # Imported here, not at the top: the CLI must work with only the client installed,
@@ -58,6 +67,7 @@ def up(
         log_format=log_format,
         log_level=log_level,
         summary=summary,
+        workers=workers,
     )
 
 

@@ -11,10 +11,14 @@ from dataclasses import dataclass
 
 from millstream.control.engine_versions import EngineVersions
 from millstream.control.services.access import AccessService
+from millstream.control.services.alerts import AlertService
 from millstream.control.services.artifacts import ArtifactService
+from millstream.control.services.autoscale import AutoscaleService
+from millstream.control.services.cluster_restarts import ClusterRestartService
 from millstream.control.services.clusters import ClusterService
 from millstream.control.services.deployments import DeploymentPatch, DeploymentService
 from millstream.control.services.diagnosis import DiagnosisService
+from millstream.control.services.drafts import DraftService
 from millstream.control.services.events import EventService
 from millstream.control.services.external_keys import ExternalKeys
 from millstream.control.services.folders import FolderService
@@ -22,10 +26,14 @@ from millstream.control.services.hot_updates import HotUpdateService
 from millstream.control.services.jobs import JobService
 from millstream.control.services.locator import Locator
 from millstream.control.services.logs import LogService
+from millstream.control.services.metric_history import MetricHistoryService
 from millstream.control.services.namespaces import NamespaceService
 from millstream.control.services.packages import PackageService
+from millstream.control.services.patrol import PatrolService
 from millstream.control.services.queues import QueueService
+from millstream.control.services.savepoint_schedules import SavepointScheduleService
 from millstream.control.services.savepoints import SavepointService
+from millstream.control.services.sql_files import SqlFileService
 from millstream.control.services.tags import TagService
 from millstream.control.services.variables import VariableService
 
@@ -54,6 +62,8 @@ class Services:
     logs: LogService | None = None
     artifacts: ArtifactService | None = None
     clusters: ClusterService | None = None
+    # JobManager resizes that carry a session cluster's running jobs over its restart.
+    cluster_restarts: ClusterRestartService | None = None
     hot_updates: HotUpdateService | None = None
     # Job diagnosis and the Flink REST proxy (FlinkApiProxy).
     diagnosis: DiagnosisService | None = None
@@ -67,7 +77,21 @@ class Services:
     default_namespace: str = "default-namespace"
     # The catalog: folders, registered packages and resource tags.
     folders: FolderService | None = None
+    # Named SQL scripts filed in those folders (native dialect).
+    sql_files: SqlFileService | None = None
+    # Deployment drafts filed in those folders, their lock, validation and deploy (native).
+    drafts: DraftService | None = None
     packages: PackageService | None = None
     tags: TagService | None = None
     # Namespace profiles, creation and deletion (administrators).
     namespaces: NamespaceService | None = None
+    # Autoscaling settings and recorded plans (the autoscaler itself is a leader task).
+    autoscale: AutoscaleService | None = None
+    # Sampled Flink metrics of jobs over time (the metric sampler's history).
+    metric_history: MetricHistoryService | None = None
+    # Periodic savepoints per deployment (the scheduler itself is a leader task).
+    savepoint_schedules: SavepointScheduleService | None = None
+    # Patrol settings and reports (the scheduled runs are a leader task).
+    patrol: PatrolService | None = None
+    # Alert rules and their firing alerts (the alerter itself is a leader task).
+    alerts: AlertService | None = None

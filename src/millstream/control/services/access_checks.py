@@ -151,14 +151,17 @@ class RequestChecks:
         last = self._touched.get(key_id, resolved.key.last_used_at)
         touch = last is None or now - last >= self._touch_interval
         with self._store.transaction() as repos:
-            generation = repos.read_access_generation()
-            if generation != resolved.generation:
-                self._recheck(repos, resolved, generation)
+            # The write first: a SQLite transaction that reads and then writes fails at
+            # once ("database is locked") when another process wrote in between, where
+            # one that starts by writing waits its turn (several API workers).
             if nonce is not None and not repos.use_nonce(key_id=key_id, nonce=nonce, seen_at=now):
                 raise Unauthenticated(
                     "the signature nonce was already used; sign every request anew",
                     code=ErrorCode.NONCE_REUSED,
                 )
+            generation = repos.read_access_generation()
+            if generation != resolved.generation:
+                self._recheck(repos, resolved, generation)
             if touch:
                 key = repos.read_key(key_id=key_id)
                 if key is not None:
