@@ -49,4 +49,13 @@ def test_a_jobs_log_holds_no_other_namespaces_lines(stack: EngineStack) -> None:
         assert other.job_id not in content, kind
         if kind == "jobmanager":
             assert own_fid in content  # its own lines are still there
-            assert "shared by several namespaces" in content
+            assert "Only the lines of job" in answer.json()["data"]["note"]
+        # The whole log of a cluster other namespaces share is never served.
+        whole = stack.call(
+            stack.editor,
+            "GET",
+            f"/api/v2/namespaces/{NS}/jobs/{own.job_id}/logs",
+            params={"kind": kind, "scope": "cluster"},
+        )
+        assert whole.status_code == 403, whole.text
+        assert other_fid not in whole.text

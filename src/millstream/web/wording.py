@@ -23,13 +23,18 @@ __all__ = ["event_detail", "event_title", "inline_code", "ran_for", "restarts"]
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 
 # A stop with savepoint ends as CANCELLED (the job was stopped) while Flink reports
-# FINISHED (the savepoint drained it); the event says stopped, not cancelled.
+# FINISHED (the savepoint drained it); the event says stopped, not cancelled. Events
+# recorded before the reconciler said so in words read "Flink reports FINISHED".
 _DRAINED = "Flink reports FINISHED"
+_STOPPED = ("stopped with a savepoint", "stopped: Flink cancelled the job")
 
 
 def event_title(event: Event) -> str:
     """``job stopped``-style name of an event."""
-    if event.name is EventName.JOB_CANCELLED and _DRAINED in (event.message or ""):
+    message = event.message or ""
+    if event.name is EventName.JOB_CANCELLED and (
+        _DRAINED in message or message.startswith(_STOPPED)
+    ):
         return "job stopped"
     return event.name.value.replace("_", " ").lower()
 

@@ -231,8 +231,14 @@ def test_a_busy_job_is_scaled_up_from_a_savepoint(
     restored = _restored(autoscaling_server, second_flink_id)
     assert restored["is_savepoint"] is True, restored
     assert restored["external_path"], restored
+    # Stopped with a savepoint, not cancelled. Flink's REST API caches a job's graph for
+    # web.refresh-interval (3 s), and the autoscaler has just read this one: poll.
+    deadline = time.monotonic() + 15
     old = _flink_job(autoscaling_server, first_flink_id)
-    assert old["state"] == "FINISHED", old["state"]  # stopped with a savepoint, not cancelled
+    while old["state"] != "FINISHED" and time.monotonic() < deadline:
+        time.sleep(0.5)
+        old = _flink_job(autoscaling_server, first_flink_id)
+    assert old["state"] == "FINISHED", old["state"]
 
     latest_plan = json.loads(
         foas.call(
