@@ -263,6 +263,12 @@ class MetricSettings(BaseModel):
         description="Samples of one metric one query may read (more: a 400 asking for a "
         "shorter window).",
     )
+    live_window: float = Field(
+        default=60.0,
+        ge=0,
+        description="A window ending at most this many seconds ago also gets Flink's current "
+        "value as its last point (callers' clocks and their 'now' differ a little).",
+    )
 
 
 class MetricsExportSettings(BaseModel):

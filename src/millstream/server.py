@@ -388,6 +388,7 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
             metric_reader,
             max_points=settings.metrics.max_points,
             retention=settings.metrics.retention,
+            live_window=settings.metrics.live_window,
         ),
         folders=folder_service,
         sql_files=SqlFileService(SqlFileStore(store.engine), folder_service),

@@ -54,8 +54,6 @@ __all__ = ["SOURCES", "metric_key", "router"]
 router = foas_router()
 _log = logging.getLogger(__name__)
 
-_STALE_MS = 60_000
-
 SOURCES: dict[str, SampledMetric] = {
     "checkpoints": SampledMetric("numberOfCompletedCheckpoints"),
     "lastCheckpointDuration": SampledMetric("lastCheckpointDuration"),
@@ -128,7 +126,7 @@ def _metrics(
     )
     now_ms = int(time.time() * 1000)
     reaches_now = (asked.start_ms is None or asked.start_ms <= now_ms) and (
-        asked.end_ms is None or asked.end_ms >= now_ms - _STALE_MS
+        asked.end_ms is None or asked.end_ms >= now_ms - history.live_window.total_seconds() * 1000
     )
     live: dict[str, float] = {}
     if reaches_now:
@@ -136,7 +134,7 @@ def _metrics(
             live = history.current(project.scope, job.id, set(metrics))
         except EngineUnavailable as exc:  # the stored samples still answer
             _log.info("no live metric point for job %s: %s", job.id, exc)
-    # A window ending within the last minute (the caller's clock) gets the live value at
+    # A window ending within the live window (a minute; the caller's clock) gets the live value at
     # its end, so every point stays inside the window.
     live_at = now_ms if asked.end_ms is None else min(now_ms, asked.end_ms)
     answers = []

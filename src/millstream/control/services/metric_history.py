@@ -35,6 +35,7 @@ class MetricHistoryService:
         *,
         max_points: int = 20_000,
         retention: float = 86_400.0,
+        live_window: float = 60.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
@@ -42,7 +43,13 @@ class MetricHistoryService:
         self._reader = reader
         self._max_points = max_points
         self._retention = timedelta(seconds=retention)
+        self._live_window = timedelta(seconds=live_window)
         self._clock = clock
+
+    @property
+    def live_window(self) -> timedelta:
+        """A window ending at most this long ago also gets the current value."""
+        return self._live_window
 
     @property
     def retention(self) -> timedelta:
