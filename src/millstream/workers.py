@@ -90,8 +90,8 @@ class _WorkerServer(uvicorn.Server):
 
 def run_worker(settings: Settings, index: int, log_format: LogFormat, log_level: LogLevel) -> None:
     """A worker process's body (the ``spawn`` target): the API only, until SIGTERM."""
-    # Imported here: the parent imports this module from server.py.
-    from millstream.server import build_runtime, create_app
+    # Imported here: the parent imports this module (server.py), which imports composition.
+    from millstream.composition import build_runtime, create_app
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     configure_logging(log_format=log_format, level=log_level)

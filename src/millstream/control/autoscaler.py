@@ -2,7 +2,7 @@
 for every running job whose deployment has autoscaling enabled.
 
 The reconciler daemon calls ``Autoscaler.run_iteration()`` every ``autoscaler.interval``
-seconds (``server.py``). For each enabled deployment whose job is RUNNING, has run for
+seconds (``leader_tasks.py``). For each enabled deployment whose job is RUNNING, has run for
 ``stabilization`` seconds and has no hot update in flight, one round:
 
 1. observe: the vertices' busy and backpressured time from Flink (``VertexLoadReader``);

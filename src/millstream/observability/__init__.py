@@ -9,7 +9,7 @@
   latest sampled Flink metrics of each job (no Flink call per scrape).
 - ``endpoint.metrics_router``: ``GET /metrics`` with its access rule.
 - ``latest_samples.SqlLatestSamples``: the SQL read of the latest samples; wired by
-  ``server.py`` only (it is an adapter: the API layer never imports it).
+  ``composition.py`` only (it is an adapter: the API layer never imports it).
 """
 
 from millstream.observability.collectors import (

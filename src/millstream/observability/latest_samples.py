@@ -4,7 +4,7 @@
 One query over ``metric_samples`` (written by ``control.metric_sampler``), limited to
 samples newer than ``freshness`` seconds through the ``sampled_at`` index and joined to
 the job for its labels; a job that stopped leaves the export. An adapter like those in
-``store``: only ``server.py`` builds it (the API layer never imports the store).
+``store``: only ``composition.py`` builds it (the API layer never imports the store).
 """
 
 from __future__ import annotations

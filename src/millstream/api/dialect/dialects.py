@@ -1,7 +1,7 @@
 """``Dialect``: one API dialect as a value, the unit the app factory serves.
 
 A dialect is a package ``api/<name>/`` that builds one of these (``api.native.NATIVE``);
-``server.py`` lists the dialects it serves and ``api.app.create_api`` mounts each: its
+``composition.py`` lists the dialects it serves and ``api.app.create_api`` mounts each: its
 routers bound to the services and its own guard (its signature verifiers, then RBAC by
 operation), its envelope for every failure under its ``prefixes`` (unknown paths, wrong
 methods, 413) and its request-id header. ``error_codes`` and ``job_states`` are the

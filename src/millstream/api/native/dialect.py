@@ -1,5 +1,5 @@
 """``NATIVE``: the native dialect (Alibaba Realtime Compute "ververica" 2022-07-18) as an
-``api.dialect.Dialect`` value, the one line ``server.py`` lists.
+``api.dialect.Dialect`` value, the one line ``composition.py`` lists.
 
 Signatures: ACS3-HMAC-SHA256 (the current SDK), legacy ROA HMAC-SHA1 and HTTP Basic
 (curl). Prefixes: everything the SDK and Millstream's own clients call; failures there
