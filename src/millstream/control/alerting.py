@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -29,6 +28,7 @@ from typing import Any
 from millstream.control.access_ports import SecretCipher
 from millstream.control.alert_payloads import message_of, render
 from millstream.control.alert_ports import AlertStore, LiveMetrics, OutboxEntry, WebhookSender
+from millstream.control.background import BackgroundRounds
 from millstream.control.metric_ports import MetricSampleStore
 from millstream.control.ports import Page, Store
 from millstream.domain.alerts import (
@@ -87,31 +87,16 @@ class Alerter:
         self._backoff_cap = backoff_cap
         self._batch = batch
         self._freshness = freshness
-        self._thread: threading.Thread | None = None
-        self._thread_lock = threading.Lock()
+        self._rounds = BackgroundRounds("alert", self.run_iteration)
 
     def start_round(self) -> bool:
         """Run ``run_iteration`` in the background unless a round still runs; whether it
         started."""
-        with self._thread_lock:
-            if self._thread is not None and self._thread.is_alive():
-                _log.info("alert round still running; skipping this one")
-                return False
-            self._thread = threading.Thread(target=self._round, name="alerter", daemon=True)
-            self._thread.start()
-            return True
+        return self._rounds.start()
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait for the background round, if any, to end (tests, shutdown)."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-
-    def _round(self) -> None:
-        try:
-            self.run_iteration()
-        except Exception:  # the next round retries; never kill the thread noisily
-            _log.exception("alert round failed")
+        self._rounds.wait(timeout)
 
     def run_iteration(self) -> None:
         """Evaluate every enabled rule, then deliver; one rule's failure spares the rest."""

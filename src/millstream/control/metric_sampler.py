@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from millstream.control.background import BackgroundRounds
 from millstream.control.context import Scope
 from millstream.control.metric_catalog import FlinkMetricReader
 from millstream.control.metric_ports import MetricSample, MetricSampleStore
@@ -80,31 +81,17 @@ class MetricSampler:
         self._clock = clock
         self._monotonic = monotonic
         self._last_sweep: float | None = None
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._rounds = BackgroundRounds("metric sampling", self.run_iteration)
         self.last_report = SamplingReport()
 
     def start_round(self) -> bool:
-        """Run one round in the background unless one still runs; whether it started."""
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                _log.info("metric sampling round still running; skipping this one")
-                return False
-            self._thread = threading.Thread(target=self._round, name="metric-sampler", daemon=True)
-            self._thread.start()
-            return True
+        """Run ``run_iteration`` in the background unless a round still runs; whether it
+        started."""
+        return self._rounds.start()
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait for the background round, if any, to end (tests, shutdown)."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-
-    def _round(self) -> None:
-        try:
-            self.run_iteration()
-        except Exception:  # the next round retries; never kill the thread noisily
-            _log.exception("metric sampling round failed")
+        self._rounds.wait(timeout)
 
     def run_iteration(self) -> SamplingReport:
         """One round in the caller's thread: sample every RUNNING job, sweep when due."""
