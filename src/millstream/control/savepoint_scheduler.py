@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from millstream.control.context import SYSTEM, Scope
 from millstream.control.ports import Page, Store
@@ -25,6 +25,7 @@ from millstream.domain.jobs import DesiredState, Job, JobStatus
 from millstream.domain.savepoint_schedules import (
     Protected,
     SavepointSchedule,
+    next_due,
     retention_victims,
     should_trigger,
 )
@@ -35,6 +36,9 @@ __all__ = ["SavepointScheduler"]
 _log = logging.getLogger(__name__)
 # Savepoints read per deployment each round (retention's view of its history).
 _HISTORY_LIMIT = 10_000
+# Between two triggers, a deployment's history is read (and retention applied by age) at
+# most this often: the leader runs a round every second.
+_IDLE_RETENTION_EVERY = timedelta(seconds=60)
 
 
 class SavepointScheduler:
@@ -50,11 +54,14 @@ class SavepointScheduler:
         self._store = store
         self._savepoints = savepoints
         self._clock = clock
+        self._retained_at: dict[str, datetime] = {}  # deployment -> last retention pass
 
     def run_iteration(self) -> None:
         """One round over every schedule; one deployment's failure does not stop the rest."""
         with self._schedules.transaction() as repos:
             schedules = repos.read_savepoint_schedules()
+        kept = {schedule.deployment_id for schedule in schedules}
+        self._retained_at = {k: v for k, v in self._retained_at.items() if k in kept}
         for schedule in schedules:
             try:
                 self._run_one(schedule)
@@ -63,6 +70,10 @@ class SavepointScheduler:
 
     def _run_one(self, schedule: SavepointSchedule) -> None:
         now = self._clock()
+        last = self._retained_at.get(schedule.deployment_id)
+        idle = now < next_due(schedule) and schedule.pending_savepoint_id is None
+        if idle and last is not None and now - last < _IDLE_RETENTION_EVERY:
+            return  # nothing to trigger or settle, and retention ran a moment ago
         with self._store.transaction() as repos:
             jobs = repos.read_active_jobs(deployment_id=schedule.deployment_id)
             history, _ = repos.read_savepoints(
@@ -77,6 +88,7 @@ class SavepointScheduler:
         elif schedule.pending_savepoint_id is not None and not in_progress:
             self._record(schedule.deployment_id, schedule.last_triggered_at, None)
         self._retain(schedule, history, jobs, now)
+        self._retained_at[schedule.deployment_id] = now
 
     def _trigger(self, schedule: SavepointSchedule, now: datetime) -> None:
         savepoint = self._savepoints.create(
