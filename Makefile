@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration e2e bench soak clean install
+.PHONY: run test lint typecheck unit integration e2e bench soak soak-all clean install
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,8 +41,20 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
+## The soak: SOAK_DEPLOYMENTS deployments cycling start, savepoint, stop, restore on two
+## replicas over PostgreSQL for SOAK_SECONDS while the server, a TaskManager and the
+## JobManager are SIGKILLed at random; the suite runs a 30-second version of it.
+SOAK_SECONDS ?= 1800
+SOAK_DEPLOYMENTS ?= 20
 soak: $(STAMP)
-	MILLSTREAM_SOAK=1 $(BIN)/pytest tests/reliability -q
+	bash scripts/ensure-services.sh
+	MILLSTREAM_SOAK=1 MILLSTREAM_SOAK_SECONDS=$(SOAK_SECONDS) MILLSTREAM_SOAK_DEPLOYMENTS=$(SOAK_DEPLOYMENTS) \
+	  $(BIN)/pytest -p no:cacheprovider -q -s tests/reliability/test_soak.py
+
+## The long randomized variants of every reliability test (hours).
+soak-all: $(STAMP)
+	bash scripts/ensure-services.sh
+	MILLSTREAM_SOAK=1 $(BIN)/pytest -p no:cacheprovider -q tests/reliability
 
 clean:
 	rm -rf $(VENV) .millstream .mypy_cache .ruff_cache .pytest_cache
