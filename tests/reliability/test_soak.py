@@ -110,8 +110,8 @@ def soak_flink(
 @pytest.fixture(scope="module")
 def replicas(
     soak_flink: LocalCluster,
-    servers: list[Server],
     pg_database: str,
+    servers: list[Server],  # after pg_database: the servers stop before the database drops
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Server, Server]:
     root = tmp_path_factory.mktemp("soak")
@@ -366,6 +366,7 @@ def test_soak_loses_duplicates_and_orphans_nothing(
         else:
             tally.jobs_orphaned += len(live)
             tally.jobs_lost += 1
+            report(f"[soak] not RUNNING after the settle: {_describe(api, cycle)}; Flink: {live}")
     for pid, (life, growth) in rss.growth().items():
         tally.rss_growth_percent[f"pid {pid} ({life:.0f}s)"] = round(growth, 1)
     report(f"[soak] {json.dumps(asdict(tally))}")
@@ -397,6 +398,15 @@ def _running(api: Failover, cycle: Cycle) -> bool:
         return False
     job = api.ok("GET", f"jobs/{cycle.job_id}")
     return bool(job["status"]["currentJobStatus"] == "RUNNING")
+
+
+def _describe(api: Failover, cycle: Cycle) -> str:
+    """What Millstream says of a deployment that did not settle, for the failure report."""
+    job = api.ok("GET", f"jobs/{cycle.job_id}") if cycle.job_id else None
+    events = api.ok("GET", "events", params={"deploymentId": cycle.deployment_id, "pageSize": 100})
+    tail = [f"{e['eventName']}: {e['message']}" for e in events[-6:]]
+    status = job["status"] if job else None
+    return f"{cycle.name} job={cycle.job_id} status={status} events={tail}"
 
 
 def _duplicates(cluster: LocalCluster, names: list[str]) -> int:
