@@ -40,6 +40,8 @@ CLUSTER_PATHS: dict[str, frozenset[str]] = {
     "/overview": frozenset(),
     "/taskmanagers": frozenset(),
     "/jobmanager/config": frozenset(),
+    # one TaskManager's metrics (CPU and memory use; job insights)
+    "/taskmanagers/{taskmanager}/metrics": _METRICS,
 }
 JOB_PATHS: dict[str, frozenset[str]] = {
     "/jobs/{job}": frozenset(),
@@ -128,6 +130,14 @@ def _match(segments: list[str], flink_job_id: str | None) -> str | None:
     concrete = "/" + "/".join(segments)
     if concrete in CLUSTER_PATHS:
         return concrete
+    for template in CLUSTER_PATHS:
+        expected = template.split("/")[1:]
+        if (
+            "{" in template
+            and len(expected) == len(segments)
+            and all(_fits(w, g, "") for w, g in zip(expected, segments, strict=True))
+        ):
+            return template
     if flink_job_id is None:
         return None
     for template in JOB_PATHS:

@@ -22,6 +22,7 @@ def _concrete(template: str) -> str:
         .replace("{subtask}", "0")
         .replace("{attempt}", "1")
         .replace("{checkpoint}", "7")
+        .replace("{taskmanager}", "taskmanager-0")
     )
 
 
@@ -64,6 +65,18 @@ def test_anything_else_is_refused(path: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         check_proxy_path(path, flink_job_id=FID)
     assert refused.value.code is ErrorCode.FLINK_API_PATH_NOT_ALLOWED
+
+
+def test_taskmanager_metrics_are_a_cluster_endpoint() -> None:
+    target = check_proxy_path(
+        "/taskmanagers/taskmanager-0/metrics?get=Status.JVM.CPU.Load", flink_job_id=None
+    )
+    assert target.template == "/taskmanagers/{taskmanager}/metrics"
+    assert target.query == [("get", "Status.JVM.CPU.Load")]
+    with pytest.raises(InvalidInput):
+        check_proxy_path("/taskmanagers/taskmanager-0/metrics?agg=sum", flink_job_id=None)
+    with pytest.raises(InvalidInput):
+        check_proxy_path("/taskmanagers/taskmanager-0/stdout", flink_job_id=None)
 
 
 def test_job_endpoints_need_a_job() -> None:
