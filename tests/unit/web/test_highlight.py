@@ -1,4 +1,4 @@
-"""SQL highlighting: escaped HTML per line, keywords classed, the error line flagged."""
+"""SQL highlighting of the deployment page: escaped HTML per line, keywords classed."""
 
 from __future__ import annotations
 
@@ -20,13 +20,6 @@ def test_markup_in_sql_is_escaped() -> None:
     (line,) = highlight_sql("SELECT '<script>alert(1)</script>'")
     assert "<script>" not in line.html
     assert "&lt;script&gt;" in line.html
-
-
-def test_error_line_and_column_are_marked() -> None:
-    lines = highlight_sql("SELECT 1;\nSELEC 2;\n", error_line=2, error_column=3)
-    assert [line.error for line in lines] == [False, True]
-    assert lines[1].error_column == 3
-    assert lines[0].error_column is None
 
 
 def test_multiline_comments_keep_their_lines() -> None:
