@@ -12,6 +12,10 @@ request naming one metric it does not know with nothing at all). Used by
 ``control.metric_sampler`` (every sampling round) and ``control.services.metric_history``
 (the live point). Names are Millstream's, e.g. ``numRestarts`` or
 ``sources.numRecordsOutPerSecond.sum``; a dialect maps its own.
+
+What sources emit and sinks take is read from their *operators* where the vertex reports
+them (``Source__src[1].numRecordsOutPerSecond``): a source chained to its sink in one
+vertex sends nothing over the network, so the vertex's own record rates are 0 there.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ __all__ = [
     "FlinkMetricReader",
     "SampledMetric",
     "Vertex",
+    "is_sink_operator_rate",
+    "is_source_operator_rate",
     "parse_plan",
     "select_vertices",
 ]
@@ -41,6 +47,8 @@ ALL, SOURCES, SINKS = "all", "sources", "sinks"
 
 # Plans kept at most (one per running Flink job); beyond it the reader forgets them all.
 _MAX_PLANS = 10_000
+# Operator-level record rates read per vertex at most (a vertex chaining many sources).
+_MAX_OPERATOR_RATES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +89,9 @@ SAMPLED_METRICS: tuple[SampledMetric, ...] = (
     # Flink 2.x names of the network buffer pools' usage (Flink 1.x: buffers.inPoolUsage).
     SampledMetric("Shuffle.Netty.Input.Buffers.inPoolUsage", ALL, "max"),
     SampledMetric("Shuffle.Netty.Output.Buffers.outPoolUsage", ALL, "max"),
+    # the busiest and most back-pressured subtask of any vertex (job insights' charts)
+    SampledMetric("busyTimeMsPerSecond", ALL, "max"),
+    SampledMetric("backPressuredTimeMsPerSecond", ALL, "max"),
 )
 
 
@@ -121,10 +132,17 @@ class FlinkMetricReader:
             return values
         plan = self._plan(flink_job_id, get)
         wanted = {m.flink for m in over_vertices}
+        operators = [p for m in over_vertices if (p := _operator_rate(m)) is not None]
         aggregates = ",".join(sorted({m.aggregate for m in over_vertices}))
         per_vertex: dict[str, dict[str, dict[str, Any]]] = {}
         for vertex in plan:
-            names = self._vertex_names(flink_job_id, vertex.id, wanted, get)
+            listed = self._vertex_names(flink_job_id, vertex.id, wanted, get)
+            names = (
+                sorted(listed & wanted)
+                + sorted(name for name in listed if any(rate(name) for rate in operators))[
+                    :_MAX_OPERATOR_RATES
+                ]
+            )
             if names:
                 per_vertex[vertex.id] = _by_id(
                     get(
@@ -133,6 +151,17 @@ class FlinkMetricReader:
                     )
                 )
         for metric in over_vertices:
+            rate = _operator_rate(metric)
+            by_operator = [
+                value
+                for vertex in select_vertices(plan, metric.vertices)
+                for name, row in per_vertex.get(vertex.id, {}).items()
+                if rate is not None and rate(name)
+                if (value := _number(row.get("sum"))) is not None
+            ]
+            if by_operator:
+                values[metric.name] = sum(by_operator)
+                continue
             found = [
                 value
                 for vertex in select_vertices(plan, metric.vertices)
@@ -158,10 +187,11 @@ class FlinkMetricReader:
 
     def _vertex_names(
         self, flink_job_id: str, vertex_id: str, wanted: set[str], get: Callable[[str], Any]
-    ) -> list[str]:
-        """Which of ``wanted`` the vertex's subtasks report. Flink answers nothing at all
-        when one asked name is unknown, and lists the names only once its metric fetcher
-        polled the TaskManagers: a listing without any wanted name is asked again."""
+    ) -> frozenset[str]:
+        """The names the vertex's subtasks report (only asked ones may be read: Flink
+        answers nothing at all when one asked name is unknown). Flink lists them only
+        once its metric fetcher polled the TaskManagers: a listing without any wanted
+        name is asked again."""
         key = (flink_job_id, vertex_id)
         with self._lock:
             listed = self._listed.get(key)
@@ -173,7 +203,7 @@ class FlinkMetricReader:
                     if len(self._listed) >= _MAX_PLANS:
                         self._listed.clear()
                     self._listed[key] = listed
-        return sorted(listed & wanted)
+        return listed
 
     def _plan(self, flink_job_id: str, get: Callable[[str], Any]) -> list[Vertex]:
         with self._lock:
@@ -185,6 +215,31 @@ class FlinkMetricReader:
                     self._plans.clear()
                 self._plans[flink_job_id] = plan
         return plan
+
+
+def is_source_operator_rate(name: str) -> bool:
+    """``Source__src[8].numRecordsOutPerSecond``: what a source operator emits (Flink
+    names an operator's metrics ``<operator>.<metric>``, spaces and colons as ``_``)."""
+    operator, _, metric = name.rpartition(".")
+    return metric == "numRecordsOutPerSecond" and operator.startswith("Source__")
+
+
+def is_sink_operator_rate(name: str) -> bool:
+    """``snk[14]__Writer.numRecordsInPerSecond`` (SQL sinks) or
+    ``Sink__out.numRecordsInPerSecond``: what a sink operator takes."""
+    operator, _, metric = name.rpartition(".")
+    return metric == "numRecordsInPerSecond" and (
+        operator.startswith("Sink__") or operator.endswith("__Writer")
+    )
+
+
+def _operator_rate(metric: SampledMetric) -> Callable[[str], bool] | None:
+    """The operator-level names that measure ``metric`` better than its vertices do."""
+    if metric.vertices == SOURCES and metric.flink == "numRecordsOutPerSecond":
+        return is_source_operator_rate
+    if metric.vertices == SINKS and metric.flink == "numRecordsInPerSecond":
+        return is_sink_operator_rate
+    return None
 
 
 def parse_plan(answer: Any) -> list[Vertex]:

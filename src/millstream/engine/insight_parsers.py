@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from millstream.control.metric_catalog import is_sink_operator_rate, is_source_operator_rate
 from millstream.domain.job_insights import (
     CheckpointKind,
     CheckpointRecord,
@@ -163,8 +164,8 @@ def parse_vertex_metrics(job: Any, loads: Mapping[str, VertexRows]) -> tuple[Ver
                 ),
                 is_source=vertex_id not in targets,
                 is_sink=vertex_id not in sources,
-                source_records_per_second=_operators(rows, _is_source_operator),
-                sink_records_per_second=_operators(rows, _is_sink_operator),
+                source_records_per_second=_operators(rows, is_source_operator_rate),
+                sink_records_per_second=_operators(rows, is_sink_operator_rate),
             )
         )
     return tuple(found)
@@ -173,24 +174,9 @@ def parse_vertex_metrics(job: Any, loads: Mapping[str, VertexRows]) -> tuple[Ver
 def operator_metrics(listed: Collection[str], *, at_most: int = 2) -> list[str]:
     """The operator-level record rates worth reading of a vertex reporting ``listed``:
     what its source operators emit and its sink operators take (``at_most`` of each)."""
-    sources = sorted(name for name in listed if _is_source_operator(name))[:at_most]
-    sinks = sorted(name for name in listed if _is_sink_operator(name))[:at_most]
+    sources = sorted(name for name in listed if is_source_operator_rate(name))[:at_most]
+    sinks = sorted(name for name in listed if is_sink_operator_rate(name))[:at_most]
     return sources + sinks
-
-
-def _is_source_operator(name: str) -> bool:
-    # Flink names an operator's metrics "<operator>.<metric>", spaces and colons as "_":
-    # "Source__src[8].numRecordsOutPerSecond".
-    operator, _, metric = name.rpartition(".")
-    return metric == "numRecordsOutPerSecond" and operator.startswith("Source__")
-
-
-def _is_sink_operator(name: str) -> bool:
-    # "snk[14]__Writer.numRecordsInPerSecond" (SQL sinks) or "Sink__out.numRecordsInPerSecond"
-    operator, _, metric = name.rpartition(".")
-    return metric == "numRecordsInPerSecond" and (
-        operator.startswith("Sink__") or operator.endswith("__Writer")
-    )
 
 
 def _operators(rows: VertexRows, which: Callable[[str], bool]) -> float | None:

@@ -94,3 +94,23 @@ def test_a_vertex_listing_nothing_yet_is_listed_again_next_time() -> None:
     assert "sources.numRecordsOutPerSecond.sum" not in reader.read(CLUSTER, "f1")
     inspector.vertex_values["f1"] = reported
     assert reader.read(CLUSTER, "f1")["sources.numRecordsOutPerSecond.sum"] == 15.5
+
+
+def test_sources_and_sinks_are_read_from_their_operators_when_the_vertex_reports_them() -> None:
+    # A source chained to its sink sends nothing over the network: the vertices' own
+    # rates are 0, their operators' are what the job reads and writes.
+    inspector = _inspector()
+    inspector.vertex_values["f1"].update(
+        {
+            ("s1", "numRecordsOutPerSecond", "sum"): 0.0,
+            ("s1", "Source__a[1].numRecordsOutPerSecond", "sum"): 40.0,
+            ("s1", "Source__a[1].numRecordsOutPerSecond", "max"): 40.0,
+            ("k", "numRecordsInPerSecond", "sum"): 0.0,
+            ("k", "c[4]__Writer.numRecordsInPerSecond", "sum"): 38.0,
+            ("k", "c[4]__Writer.numRecordsInPerSecond", "max"): 38.0,
+        }
+    )
+    values = FlinkMetricReader(inspector).read(CLUSTER, "f1")
+    assert values["sources.numRecordsOutPerSecond.sum"] == 40.0  # s1's operator; s2 has none
+    assert values["sinks.numRecordsInPerSecond.sum"] == 38.0
+    assert values["all.numRecordsOutPerSecond.sum"] == 8.5  # vertex rates stay vertex rates
