@@ -43,6 +43,29 @@ def test_start_submits_once_and_becomes_running(world: World) -> None:
     assert EventName.JOB_RUNNING in _events(world, job.id)
 
 
+def test_a_job_running_again_after_flinks_restart_says_so(world: World) -> None:
+    dep = world.deployment()
+    job = world.services.jobs.start(SCOPE, ALICE, dep.id)
+    world.tick()
+    flink_id = world.services.jobs.get(SCOPE, job.id).flink_job_id or ""
+    world.flink.set_state(flink_id, "RUNNING")
+    world.tick(3)
+    assert _events(world, job.id).count(EventName.JOB_RUNNING) == 1
+    world.flink.set_state(flink_id, "RESTARTING")
+    world.tick(3)
+    assert world.services.jobs.get(SCOPE, job.id).observed.state is ObservedState.RESTARTING
+    world.flink.jobs[flink_id].restarts = 1
+    world.flink.set_state(flink_id, "RUNNING")
+    world.tick(3)
+    events = _events(world, job.id)
+    assert events.count(EventName.JOB_RUNNING) == 2  # RUNNING, then RUNNING again
+    assert events.index(EventName.JOB_RESTARTED) < len(events) - 1 - events[::-1].index(
+        EventName.JOB_RUNNING
+    )
+    world.tick(3)
+    assert _events(world, job.id).count(EventName.JOB_RUNNING) == 2  # once per restart
+
+
 def test_partially_running_job_stays_starting(world: World) -> None:
     dep = world.deployment()
     job = world.services.jobs.start(SCOPE, ALICE, dep.id)

@@ -320,6 +320,7 @@ class Observer:
         if row is None:
             return
         before = _observable(job)
+        was = job.observed.state
         details = self.details(job, row, flink)
         events = self.apply(job, row, details)
         if (
@@ -330,6 +331,16 @@ class Observer:
             job.move_to(JobStatus.RUNNING)
             events.append(
                 (EventName.JOB_RUNNING, f"all vertices of Flink job {row.flink_job_id} are RUNNING")
+            )
+        elif (
+            job.status is JobStatus.RUNNING
+            and row.all_running
+            and (was in _FAILURE_STATES or any(n is EventName.JOB_RESTARTED for n, _ in events))
+        ):
+            # Back from Flink's own restart: the timeline and the events say so (a restart
+            # seen only by its count already ended when it was seen).
+            events.append(
+                (EventName.JOB_RUNNING, f"Flink job {row.flink_job_id} runs again after a restart")
             )
         if _observable(job) == before and not events:
             return  # nothing a reader could see changed: no write
