@@ -72,3 +72,18 @@ def test_a_submission_gets_registered_functions_then_the_catalog() -> None:
     assert libraries.statements == ("CREATE TEMPORARY SYSTEM FUNCTION f AS 'F'", *PREAMBLE)
     assert libraries.jars == ("j",)
     assert with_catalog(_Catalog([]), None)(SCOPE, "x") == SqlLibraries()  # type: ignore[arg-type]
+
+
+def test_connectors_and_functions_the_catalog_uses_count_as_used() -> None:
+    seen: list[str] = []
+
+    def udfs(scope: Scope, script: str) -> SqlLibraries:  # noqa: ARG001
+        seen.append(script)
+        return SqlLibraries(jars=("seq.jar",) if "'ms-sequence'" in script else ())
+
+    catalog = _Catalog(
+        ["CREATE TABLE `vvp`.`default`.`t` (x INT) WITH ('connector' = 'ms-sequence')"]
+    )
+    libraries = with_catalog(catalog, udfs)(SCOPE, "INSERT INTO snk SELECT x FROM t")  # type: ignore[arg-type]
+    assert libraries.jars == ("seq.jar",)
+    assert seen[-1].endswith("INSERT INTO snk SELECT x FROM t")

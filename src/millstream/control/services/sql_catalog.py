@@ -158,11 +158,14 @@ def with_catalog(
     catalog: SqlCatalogService, inner: Callable[[Scope, str], SqlLibraries] | None
 ) -> Callable[[Scope, str], SqlLibraries]:
     """The reconciler's ``sql_libraries`` with the namespace's catalog DDL after the
-    registered functions' statements: what a SQL job runs before its script."""
+    registered functions' statements: what a SQL job runs before its script. The
+    functions and connectors the catalog's own tables and views use count as used by
+    the script (a catalog table of a custom connector needs its jar)."""
 
     def libraries(scope: Scope, script: str) -> SqlLibraries:
-        found = inner(scope, script) if inner is not None else SqlLibraries()
         preamble = catalog.preamble(scope)
+        used = "\n".join((*preamble, script))
+        found = inner(scope, used) if inner is not None else SqlLibraries()
         if not preamble:
             return found
         return dataclasses.replace(found, statements=(*found.statements, *preamble))
