@@ -87,8 +87,11 @@ def update_scheduled_plan(
 
 @router.delete(_PLAN, name="DeleteScheduledPlan")
 def delete_scheduled_plan(ctx: Ctx, scheduled_plan_id: Identifier) -> JSONResponse:
-    plan = _plans(ctx).delete(ctx.scope, scheduled_plan_id)
-    return ok(ctx, plan_to_wire(plan))
+    service = _plans(ctx)
+    deployment_id = service.get(ctx.scope, scheduled_plan_id).deployment_id
+    deployment = ctx.services.deployments.get(ctx.scope, deployment_id)
+    plan = service.delete(ctx.scope, scheduled_plan_id)
+    return ok(ctx, plan_to_wire(plan, batch=deployment.execution_mode is ExecutionMode.BATCH))
 
 
 @router.get(_PLANS, name="ListScheduledPlan")
