@@ -7,9 +7,9 @@ from pydantic import ValidationError
 
 from millstream.config import FlinkSettings
 from millstream.control.runtime_versions import (
-    DEFAULT_LEGACY_VERSIONS,
+    DEFAULT_VERSION_MAP,
     FlinkVersion,
-    check_legacy_table,
+    check_version_map,
     choose_runtime,
     flink_version_of,
 )
@@ -54,37 +54,35 @@ def test_malformed_versions_are_invalid_input(text: str) -> None:
 def test_the_default_table_runs_old_versions_on_the_newest_1_20(
     requested: str, runtime: str, mapped: bool
 ) -> None:
-    choice = choose_runtime(requested, installed=INSTALLED, table=DEFAULT_LEGACY_VERSIONS)
+    choice = choose_runtime(requested, installed=INSTALLED, table=DEFAULT_VERSION_MAP)
     assert (choice.runtime, choice.mapped) == (runtime, mapped)
     assert choice.requested == FlinkVersion.parse(requested)
 
 
 def test_a_choice_says_which_runtime_runs_it_and_why() -> None:
-    mapped = choose_runtime("1.17", installed=INSTALLED, table=DEFAULT_LEGACY_VERSIONS)
-    assert mapped.describe() == (
-        "Flink 1.17 runs on runtime 1.20.5 (mapped by flink.legacy_versions)"
-    )
-    own = choose_runtime("2.3", installed=INSTALLED, table=DEFAULT_LEGACY_VERSIONS)
+    mapped = choose_runtime("1.17", installed=INSTALLED, table=DEFAULT_VERSION_MAP)
+    assert mapped.describe() == ("Flink 1.17 runs on runtime 1.20.5 (mapped by flink.version_map)")
+    own = choose_runtime("2.3", installed=INSTALLED, table=DEFAULT_VERSION_MAP)
     assert own.describe() == "Flink 2.3 runs on runtime 2.3.0"
 
 
 @pytest.mark.parametrize("requested", ["1.9", "1.8.3", "0.10"])
 def test_a_version_the_table_does_not_map_is_an_error(requested: str) -> None:
-    with pytest.raises(InvalidInput, match=r"flink\.legacy_versions does not map it") as caught:
-        choose_runtime(requested, installed=INSTALLED, table=DEFAULT_LEGACY_VERSIONS)
+    with pytest.raises(InvalidInput, match=r"flink\.version_map does not map it") as caught:
+        choose_runtime(requested, installed=INSTALLED, table=DEFAULT_VERSION_MAP)
     assert caught.value.code == ErrorCode.INVALID_ENGINE_VERSION
 
 
 def test_a_supported_version_not_installed_is_an_error_never_a_substitute() -> None:
-    with pytest.raises(InvalidInput, match=r"no Flink 1\.18 runtime is installed.*install 1\.18"):
-        choose_runtime("1.18", installed=INSTALLED, table=DEFAULT_LEGACY_VERSIONS)
-    with pytest.raises(InvalidInput, match=r"no Flink 1\.20\.1 runtime is installed"):
-        choose_runtime("1.20.1", installed=INSTALLED, table=DEFAULT_LEGACY_VERSIONS)
+    with pytest.raises(InvalidInput, match=r"no Flink 2\.5 runtime is installed.*install 2\.5"):
+        choose_runtime("2.5", installed=INSTALLED, table=DEFAULT_VERSION_MAP)
+    with pytest.raises(InvalidInput, match=r"no Flink 1\.18 runtime is installed"):
+        choose_runtime("1.18", installed=INSTALLED, table={})
 
 
 def test_a_mapped_target_not_installed_names_the_table() -> None:
-    with pytest.raises(InvalidInput, match=r"flink\.legacy_versions maps Flink 1\.17 to it"):
-        choose_runtime("1.17", installed=["2.3.0"], table=DEFAULT_LEGACY_VERSIONS)
+    with pytest.raises(InvalidInput, match=r"flink\.version_map maps Flink 1\.17 to it"):
+        choose_runtime("1.17", installed=["2.3.0"], table={"1.17": "1.20"})
 
 
 def test_the_table_is_changeable_by_exact_version_or_line() -> None:
@@ -93,8 +91,14 @@ def test_the_table_is_changeable_by_exact_version_or_line() -> None:
     assert choose_runtime("1.16.3", installed=INSTALLED, table=table).runtime == "1.19.3"
     with pytest.raises(InvalidInput, match="does not map it"):
         choose_runtime("1.16.2", installed=INSTALLED, table=table)
-    # A version with a runtime can be redirected too, explicitly.
-    assert choose_runtime("1.19", installed=INSTALLED, table=table).runtime == "1.20.5"
+    # A line with a runtime of its own runs there: the table is for lines without one.
+    assert choose_runtime("1.19", installed=INSTALLED, table=table).runtime == "1.19.3"
+
+
+def test_a_table_entry_lists_runtimes_in_order_of_preference() -> None:
+    table = {"1.17": "1.20,2.3"}
+    assert choose_runtime("1.17", installed=INSTALLED, table=table).runtime == "1.20.5"
+    assert choose_runtime("1.17", installed=["2.3.0"], table=table).runtime == "2.3.0"
 
 
 def test_a_table_pointing_below_1_18_is_refused_at_use() -> None:
@@ -132,10 +136,16 @@ def test_engine_version_names_carry_a_flink_version(
 )
 def test_bad_tables_are_refused_in_the_settings(table: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        check_legacy_table(table)
+        check_version_map(table)
     with pytest.raises(ValidationError, match=message):
-        FlinkSettings(legacy_versions=table)
+        FlinkSettings(version_map=table)
 
 
 def test_the_settings_default_table_is_the_documented_one() -> None:
-    assert FlinkSettings().legacy_versions == {f"1.{m}": "1.20" for m in range(10, 18)}
+    assert FlinkSettings().version_map == {
+        **{f"1.{m}": "1.20,2.3" for m in range(10, 20)},
+        "1.20": "2.3",
+        "2.0": "2.3",
+        "2.1": "2.3",
+        "2.2": "2.3",
+    }
