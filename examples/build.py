@@ -29,11 +29,43 @@ def build_examples(data_dir: Path, *, flink_home: str | None = None) -> dict[str
         name="millstream-examples",
         main_class=STREAMING_JOB_CLASS,
     )
+    udfs = compile_jar(
+        runtime,
+        [EXAMPLES / "java" / "udf"],
+        cache_dir=data_dir / "examples",
+        name="millstream-udfs",
+    )
+    connector = compile_jar(
+        runtime,
+        [EXAMPLES / "java" / "connector" / "millstream"],
+        cache_dir=data_dir / "examples",
+        name="millstream-sequence-connector",
+        resources=EXAMPLES / "java" / "connector" / "resources",
+    )
     return {
         "streaming-job.jar": jar,
+        # UDF artifact: PrefixUpper (scalar), SplitWords (table), LongSum (aggregate)
+        "udfs.jar": udfs,
+        # custom connector 'ms-sequence': a bounded sequence source with options
+        "sequence-connector.jar": connector,
         "word_count.py": EXAMPLES / "python" / "word_count.py",
         "word_count_batch.py": EXAMPLES / "python" / "word_count_batch.py",
     }
+
+
+LEGACY_JOB_CLASS = "millstream.examples.LegacySourceJob"
+
+
+def build_legacy_example(data_dir: Path, *, flink_home: str | Path) -> Path:
+    """The Flink 1.x example (``SourceFunction``, removed in Flink 2.0), compiled against
+    the jars of a 1.x runtime (``millstream runtimes install 1.20``; its home here)."""
+    return compile_jar(
+        FlinkRuntime.detect(flink_home),
+        [EXAMPLES / "java" / "legacy"],
+        cache_dir=data_dir / "examples",
+        name="millstream-legacy-source",
+        main_class=LEGACY_JOB_CLASS,
+    )
 
 
 def main() -> None:

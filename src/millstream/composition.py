@@ -50,8 +50,11 @@ from millstream.control.services.logs import LogService
 from millstream.control.services.namespaces import NamespaceService
 from millstream.control.services.packages import PackageService
 from millstream.control.services.queues import QueueService
+from millstream.control.services.sql_catalog import SqlCatalogService, with_catalog
 from millstream.control.services.sql_files import SqlFileService
+from millstream.control.services.sql_previews import SqlPreviewService
 from millstream.control.services.tags import TagService
+from millstream.control.services.udfs import UdfService
 from millstream.control.services.variables import VariableService
 from millstream.control.throttle import FailureThrottle
 from millstream.domain.clusters import MANAGED_KINDS, Cluster, ClusterKind
@@ -64,6 +67,9 @@ from millstream.engine.inspect import FlinkInspector
 from millstream.engine.local_cluster import LocalCluster
 from millstream.engine.logs import FileLogArchive, FlinkLogReader
 from millstream.engine.runtime import FlinkRuntime
+from millstream.engine.runtime_registry import RuntimeRegistry
+from millstream.engine.runtimes import runtimes_dir
+from millstream.engine.sql_session import LocalSqlSessions
 from millstream.engine.uris import ArtifactResolver
 from millstream.leader_tasks import wire_leader_tasks
 from millstream.observability import (
@@ -84,7 +90,9 @@ from millstream.store.drafts import DraftStore
 from millstream.store.external_keys import SqlExternalKeyStore
 from millstream.store.hot_updates import SqlHotUpdateStore
 from millstream.store.namespaces import SqlNamespaceStore
+from millstream.store.sql_catalogs import NamespaceCatalogStore
 from millstream.store.sql_files import SqlFileStore
+from millstream.store.udfs import SqlUdfStore
 from millstream.store.variables import SqlVariableStore
 from millstream.web import build_console, derive_session_key
 
@@ -124,6 +132,10 @@ class Runtime:
         self.daemon.stop()
         if self.services.drafts is not None:
             self.services.drafts.close()
+        if self.services.resource_plans is not None:
+            self.services.resource_plans.close()
+        if self.services.sql_previews is not None:
+            self.services.sql_previews.close()
         if stop_flink:
             self.clusters.stop_all()
         self.engine.close()
@@ -168,9 +180,12 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         download_max_bytes=artifact_settings.download_max_bytes,
         download_timeout=artifact_settings.download_timeout,
     )
+    # Every installed Flink runtime (the bundled one runs the default cluster).
+    registry = RuntimeRegistry(flink_runtime, runtimes_dir(settings))
     engine = FlinkEngine(
         data_dir=settings.data_dir,
         runtime=flink_runtime,
+        runtimes=registry,
         request_timeout=settings.flink.request_timeout,
         artifacts=resolver,
         python_executable=settings.flink.python_executable,
@@ -215,6 +230,7 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         runtime=flink_runtime,
         startup_timeout=settings.flink.cluster_startup_timeout,
         os_user=flink_user,
+        runtimes=registry,
     )
     embedded_logs = local.log_dir if local else None
 
@@ -232,11 +248,25 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
     )
     notifier = Notifier()
     versions = EngineVersions(
-        installed=list(engine.engine_versions()), aliases=settings.flink.version_aliases
+        installed=engine.engine_versions,  # runtimes installed later show up
+        aliases=settings.flink.version_aliases,
+        version_map=settings.flink.version_map,
+        python_runtime=flink_runtime.version,  # only the bundled runtime has PyFlink
     )
+    # Interactive SQL: a local JVM per statement or query; the namespace's catalog DDL.
+    sql_sessions = LocalSqlSessions(runtime=flink_runtime, cache_dir=settings.data_dir / "jars")
+    sql_catalog = SqlCatalogService(store, NamespaceCatalogStore(store.engine), sql_sessions)
+    # UDF artifacts, functions and custom connectors: planned and submitted with scripts.
+    udfs = UdfService(SqlUdfStore(store.engine), engine.jar_scanner(), store)
     services = Services(
         deployments=DeploymentService(
-            store, engine, versions, variables=variables, artifacts=engine.artifact_checker
+            store,
+            engine,
+            versions,
+            variables=variables,
+            artifacts=engine.artifact_checker,
+            catalog=sql_catalog.preamble,
+            sql_libraries=udfs.libraries_for,
         ),
         jobs=JobService(
             store,
@@ -250,6 +280,8 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
             if settings.flink.per_job_clusters or settings.flink.external_rest_url
             else settings.flink.taskmanagers * settings.flink.taskmanager_slots,
             default_slots=settings.flink.taskmanager_slots,
+            catalog=sql_catalog.preamble,
+            sql_libraries=udfs.libraries_for,
         ),
         savepoints=SavepointService(store, engine, notifier),
         events=EventService(store),
@@ -308,7 +340,10 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         access=access,
         folders=folder_service,
         sql_files=SqlFileService(SqlFileStore(store.engine), folder_service),
+        udfs=udfs,
         drafts=DraftService(DraftStore(store.engine), folder_service, services.deployments),
+        sql_catalog=sql_catalog,
+        sql_previews=SqlPreviewService(store, engine, sql_sessions, sql_catalog),
         packages=PackageService(catalog, services.artifacts),
         tags=TagService(catalog),
         namespaces=NamespaceService(
@@ -330,6 +365,11 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         unreachable_backoff=settings.reconciler.unreachable_backoff,
         variables=variables,
         on_job_ended=[logs.archive_job],
+        versions=versions,
+        default_runtime=flink_runtime.version,
+        runtime_idle_stop=settings.flink.runtime_idle_stop,
+        # SQL jobs get the functions and connectors of their namespace they use
+        sql_libraries=with_catalog(sql_catalog, udfs.libraries_for),
     )
     metrics = Metrics()
     daemon = ReconcilerDaemon(

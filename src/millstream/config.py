@@ -20,7 +20,7 @@ from pydantic_settings import (
 )
 
 from millstream.control.engine_versions import DEFAULT_ALIASES
-from millstream.control.runtime_versions import DEFAULT_LEGACY_VERSIONS, check_legacy_table
+from millstream.control.runtime_versions import DEFAULT_VERSION_MAP, check_version_map
 
 __all__ = [
     "ApiSettings",
@@ -28,6 +28,7 @@ __all__ = [
     "AuthThrottleSettings",
     "AutoscalerSettings",
     "FlinkSettings",
+    "HealthSettings",
     "LogSettings",
     "MetricSettings",
     "ReconcilerSettings",
@@ -109,11 +110,23 @@ class FlinkSettings(BaseModel):
         description="Where `millstream runtimes install` puts Flink runtimes, one directory "
         "per version; default <data_dir>/runtimes.",
     )
-    legacy_versions: Annotated[dict[str, str], AfterValidator(check_legacy_table)] = Field(
-        default_factory=lambda: dict(DEFAULT_LEGACY_VERSIONS),
-        description="Flink version without a runtime here -> the runtime version that runs "
-        "it ('1.20': the newest 1.20.x installed), e.g. {'1.17': '1.20'}; a version below "
-        "1.18 not named here is refused. Not yet used when deployments are submitted.",
+    version_map: Annotated[dict[str, str], AfterValidator(check_version_map)] = Field(
+        default_factory=lambda: dict(DEFAULT_VERSION_MAP),
+        description="Flink version (line or exact) without a runtime of its own here -> the "
+        "runtimes that run it, in order of preference ('1.20,2.3': the newest 1.20.x "
+        "installed, else 2.3), e.g. {'1.17': '1.20'}; a version whose line has no runtime "
+        "and that this table does not map (or maps to runtimes not installed) is refused.",
+    )
+    runtime_idle_stop: float = Field(
+        default=300.0,
+        description="Seconds a runtime's on-demand cluster (started for deployments whose "
+        "engine version runs on a runtime other than the default cluster's) keeps running "
+        "without live jobs before it is stopped.",
+    )
+    install_runtimes: list[str] = Field(
+        default_factory=list,
+        description="Flink runtimes `millstream up` installs in the background when missing "
+        "(e.g. ['1.20']); `make run` asks for 1.20.",
     )
 
 
@@ -139,6 +152,14 @@ class ReconcilerSettings(BaseModel):
         description="Longest pause in seconds between observations of a Flink cluster that "
         "does not answer (0.5 s doubling up to this; 0: every tick).",
     )
+
+
+class HealthSettings(BaseModel):
+    """Health checks: the leader task judging jobs by their deployment's health policy,
+    restarting unhealthy ones and rolling new specs back (``control.health_checks``)."""
+
+    enabled: bool = Field(default=True, description="Run health checks on the leader.")
+    interval: float = Field(default=5.0, ge=0.2, description="Seconds between health-check rounds.")
 
 
 class AutoscalerSettings(BaseModel):
@@ -379,6 +400,7 @@ class Settings(BaseSettings):
     metrics_export: MetricsExportSettings = Field(default_factory=MetricsExportSettings)
     autoscaler: AutoscalerSettings = Field(default_factory=AutoscalerSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -1,6 +1,6 @@
 """The composition of the leader's operational tasks, beside the reconciler: the metric
-sampler, the autoscaler, JobManager resizes that carry jobs, periodic savepoints, patrol
-and alerts, with the services the API reaches them through.
+sampler, the autoscaler, JobManager resizes that carry jobs, periodic savepoints, patrol,
+alerts and health checks, with the services the API reaches them through.
 
 ``composition.build_runtime`` calls ``wire_leader_tasks`` once and hands the result's
 ``after_tick`` and ``periodic`` tasks to the ``ReconcilerDaemon`` (they run on the
@@ -18,38 +18,53 @@ from millstream.control.alert_inputs import FlinkLiveMetrics
 from millstream.control.alerting import Alerter
 from millstream.control.autoscaler import Autoscaler
 from millstream.control.cluster_restarts import ClusterRestartCoordinator
+from millstream.control.health_actions import HealthActions
+from millstream.control.health_checks import HealthChecker
 from millstream.control.metric_catalog import FlinkMetricReader
 from millstream.control.metric_sampler import MetricSampler
 from millstream.control.patrol_evidence import PatrolEvidence
 from millstream.control.savepoint_scheduler import SavepointScheduler
+from millstream.control.scheduled_plans import ScheduledPlanRunner
 from millstream.control.services import Services
 from millstream.control.services.alerts import AlertService
 from millstream.control.services.autoscale import AutoscaleService
 from millstream.control.services.cluster_restarts import ClusterRestartService
 from millstream.control.services.clusters import ClusterService
 from millstream.control.services.diagnosis import DiagnosisService
+from millstream.control.services.health import HealthService
 from millstream.control.services.hot_updates import HotUpdateService
+from millstream.control.services.job_insights import JobInsightsService
+from millstream.control.services.lineage import LineageService
 from millstream.control.services.metric_history import MetricHistoryService
 from millstream.control.services.patrol import PatrolService
+from millstream.control.services.resource_plans import ResourcePlanService
 from millstream.control.services.savepoint_schedules import SavepointScheduleService
+from millstream.control.services.scheduled_plans import ScheduledPlanService
 from millstream.control.vertex_loads import FlinkVertexLoads
 from millstream.engine.downloads import HostPolicy
 from millstream.engine.inspect import FlinkInspector
+from millstream.engine.job_insights import FlinkInsightSource
+from millstream.engine.sql_lineage import plan_table_edges, sql_lineage
 from millstream.engine.webhooks import HttpWebhookSender
 from millstream.store import SqlStore
 from millstream.store.alerts import SqlAlertStore
 from millstream.store.autoscale import SqlAutoscaleStore
 from millstream.store.cipher import FernetCipher
 from millstream.store.cluster_restarts import SqlClusterRestartStore
+from millstream.store.drafts import DraftStore
+from millstream.store.health import SqlHealthStore
 from millstream.store.hot_updates import SqlHotUpdateStore
 from millstream.store.metric_samples import SqlMetricSampleStore
 from millstream.store.patrol import SqlPatrolStore
 from millstream.store.savepoint_schedules import SqlSavepointScheduleStore
+from millstream.store.scheduled_plans import SqlScheduledPlanStore
 
 __all__ = ["LeaderTasks", "wire_leader_tasks"]
 
 # Seconds between savepoint-schedule rounds: the finest schedule is one second.
 _SAVEPOINT_SCHEDULE_INTERVAL = 1.0
+# Seconds between scheduled-plan rounds: boundaries are to the second.
+_SCHEDULED_PLAN_INTERVAL = 1.0
 # Seconds between patrol-schedule rounds: cron times are whole minutes.
 _PATROL_INTERVAL = 30.0
 
@@ -92,6 +107,9 @@ def wire_leader_tasks(
         retention=settings.metrics.retention,
         live_window=settings.metrics.live_window,
     )
+    tasks.services["job_insights"] = JobInsightsService(
+        store, FlinkInsightSource(inspector), tasks.services["metric_history"]
+    )
     if settings.metrics.enabled:
         sampler = MetricSampler(
             store,
@@ -132,12 +150,28 @@ def wire_leader_tasks(
     scheduler = SavepointScheduler(schedule_store, store, services.savepoints)
     tasks.periodic.append((_SAVEPOINT_SCHEDULE_INTERVAL, scheduler.run_iteration))
 
+    # Scheduled plans (boundaries applied through hot updates), resource plans, lineage.
+    plan_store = SqlScheduledPlanStore(store.engine)
+    tasks.services["scheduled_plans"] = ScheduledPlanService(
+        plan_store, services.deployments, hot_update_store
+    )
+    tasks.services["resource_plans"] = ResourcePlanService(
+        plan_store, services.deployments, slots_per_taskmanager=settings.flink.taskmanager_slots
+    )
+    tasks.services["lineage"] = LineageService(
+        plan_store, services.deployments, sql_lineage, plan_table_edges
+    )
+    plan_runner = ScheduledPlanRunner(plan_store, store, services.deployments, hot_updates)
+    tasks.periodic.append((_SCHEDULED_PLAN_INTERVAL, plan_runner.run_iteration))
+
     patrol = PatrolService(
         SqlPatrolStore(store.engine), store, PatrolEvidence(store, inspector, metric_samples)
     )
     tasks.services["patrol"] = patrol
     tasks.periodic.append((_PATROL_INTERVAL, patrol.run_iteration))
 
+    health_store = SqlHealthStore(store.engine)
+    health_service = HealthService(health_store, services.deployments)
     alert_store = SqlAlertStore(store.engine)
     webhooks = HttpWebhookSender(
         HostPolicy(
@@ -155,8 +189,24 @@ def wire_leader_tasks(
             webhooks,
             cipher,
             live=FlinkLiveMetrics(store, metric_reader, vertex_loads),
+            health=health_service.statuses,
             max_outbox=settings.alerts.max_outbox,
             max_attempts=settings.alerts.max_attempts,
         )
         tasks.periodic.append((settings.alerts.interval, alerter.start_round))
+
+    tasks.services["health"] = health_service
+    if settings.health.enabled:
+        checker = HealthChecker(
+            health_store,
+            store,
+            HealthActions(
+                store,
+                services.jobs,
+                services.deployments,
+                revisions=DraftStore(store.engine),
+            ),
+            metric_reader,
+        )
+        tasks.periodic.append((settings.health.interval, checker.start_round))
     return tasks

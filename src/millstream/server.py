@@ -23,6 +23,7 @@ from millstream.composition import DIALECTS, Runtime, build_runtime, create_app
 from millstream.config import get_settings
 from millstream.control.bootstrap import ensure_demo
 from millstream.control.context import Scope
+from millstream.engine.runtime_installs import install_in_background
 from millstream.live_summary import fleet_reader, live_summary
 from millstream.server_logging import LogFormat, LogLevel, configure_logging
 
@@ -59,6 +60,8 @@ def serve(
     if overrides:
         settings = settings.model_copy(update=overrides)
     runtime = build_runtime(settings)
+    # Runtimes `make run` asks for (1.20): installed while the server already serves.
+    install_in_background(settings, settings.flink.install_runtimes)
     try:
         scope = Scope(settings.default_workspace, settings.default_namespace)
         _issue_admin_key(runtime)

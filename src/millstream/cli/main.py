@@ -45,14 +45,23 @@ _COMMANDS: dict[str, tuple[str, str]] = {
                    "(savepoint + restart)."),
     "diagnose": ("diagnosis", "Diagnose a job: health score, risk level and symptoms with "
                  "recommendations."),
+    "top": ("top", "Show running jobs with their throughput and backpressure, refreshed "
+            "live (--once: one snapshot)."),
     "savepoint": ("savepoints", "Take a savepoint of a deployment's running job (wait for it "
                   "with --wait)."),
     "savepoints": ("savepoints", "List, show and delete savepoints."),
     "artifacts": ("artifacts", "Upload, list and delete JARs and Python files."),
+    "udfs": ("udfs", "Register, list and delete UDF artifacts and their functions."),
+    "connectors": ("udfs", "Register, list and delete custom connectors."),
     "variables": ("variables", "Set, list and delete namespace variables."),
     "events": ("events", "List events of the namespace or of one deployment."),
     "alerts": ("alerts", "List firing alerts; create, list and delete alert rules."),
+    "health": ("health", "Show a deployment's health; set or remove its health policy "
+               "(restart limits, auto restart, rollback)."),
     "validate": ("validate", "Validate a Flink SQL script (exit code 1 when invalid)."),
+    "catalog": ("catalog", "The namespace's SQL catalog: list catalogs, databases and tables, "
+                "show a table's DDL, exec DDL."),
+    "sql": ("catalog", "Interactive SQL: preview a query's rows with a row and time budget."),
     "keys": ("keys", "Create, list, disable, enable and revoke access keys."),
     "engine-versions": ("engine_versions", "List engine versions; the default one is marked."),
     "queues": ("queues", "List, show, create, update and delete queues (CU quotas)."),
@@ -62,6 +71,12 @@ _COMMANDS: dict[str, tuple[str, str]] = {
              "would change."),
     "apply": ("apply", "Create, update and (with --prune) delete deployments to match the "
               "files."),
+    "drafts": ("drafts", "Create, edit, lock, validate and deploy deployment drafts; roll "
+               "deployments back."),
+    "plans": ("plans", "List, create, apply, stop and delete scheduled plans; show what "
+              "they applied."),
+    "lineage": ("lineage", "Show table (and column) lineage of a deployment or around a "
+                "table."),
 }  # fmt: skip
 
 

@@ -9,17 +9,30 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
+from millstream.client import insights as insight_ops
 from millstream.client import operations as ops
 from millstream.client import savepoint_schedules as schedules
 from millstream.client import uploads, waiting
 from millstream.client.config import ClientConfig
+from millstream.client.development_async import AsyncDevelopmentMethods
 from millstream.client.errors import map_transport_errors
+from millstream.client.insight_models import (
+    JobCheckpoints,
+    JobConfiguration,
+    JobExceptions,
+    JobGraphInsight,
+    JobLoad,
+    JobTaskManagers,
+    JobVertexMetrics,
+    MetricSeries,
+)
 from millstream.client.models import (
     AccessKey,
     ArtifactRef,
@@ -44,7 +57,7 @@ __all__ = ["AsyncMillstreamClient"]
 T = TypeVar("T")
 
 
-class AsyncMillstreamClient:
+class AsyncMillstreamClient(AsyncDevelopmentMethods):
     """Asyncio client; ``transport`` lets tests answer with ``httpx.MockTransport``."""
 
     def __init__(
@@ -404,6 +417,66 @@ class AsyncMillstreamClient:
         """``GET /api/millstream/v1/status`` (``NotFoundError`` on servers without it)."""
         return await self._call(ops.server_status())
 
+    # ------------------------------------------------------------------ job insights
+
+    async def job_graph(self, job_id: str) -> JobGraphInsight:
+        """The job's graph from Flink: vertices (parallelism, chained operators, busy and
+        backpressure ratios) and edges (ship strategy). ``.live`` is False, with a
+        ``.note``, when Flink has no live data for the job."""
+        return await self._call(insight_ops.job_graph(self.namespace, job_id))
+
+    async def job_vertex_metrics(self, job_id: str) -> JobVertexMetrics:
+        """Each vertex's records and bytes in/out per second, busy / idle /
+        back-pressured ms per second and input watermark (epoch ms)."""
+        return await self._call(insight_ops.job_vertex_metrics(self.namespace, job_id))
+
+    async def job_checkpoints(self, job_id: str) -> JobCheckpoints:
+        """Checkpoint counts, durations, sizes, the last completed and failed ones, what
+        the run restored from, and the recent history."""
+        return await self._call(insight_ops.job_checkpoints(self.namespace, job_id))
+
+    async def job_exceptions(self, job_id: str, *, limit: int = 50) -> JobExceptions:
+        """Every failure Flink keeps of the job (newest first, at most ``limit``, up to
+        200) with its time, root cause, task and TaskManager."""
+        return await self._call(insight_ops.job_exceptions(self.namespace, job_id, limit=limit))
+
+    async def job_configuration(self, job_id: str) -> JobConfiguration:
+        """The job's effective Flink configuration (``.get(key)``); each entry's
+        ``source`` is JOB, CLUSTER or DEPLOYMENT (kept, when Flink forgot the job)."""
+        return await self._call(insight_ops.job_configuration(self.namespace, job_id))
+
+    async def job_taskmanagers(self, job_id: str) -> JobTaskManagers:
+        """The TaskManagers and slots of the job's cluster with CPU and memory use."""
+        return await self._call(insight_ops.job_taskmanagers(self.namespace, job_id))
+
+    async def job_metric_history(
+        self,
+        job_id: str,
+        metric: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        step_seconds: int | None = None,
+    ) -> MetricSeries:
+        """A series Millstream kept of the job (also after it ended): ``metric`` is one
+        of ``insight_models.METRICS`` (``recordsInPerSecond``, ``checkpointDurationMs``,
+        ``restarts``...); no ``start``: the whole retention period; ``step_seconds``
+        averages per step."""
+        op = insight_ops.job_metric_history(
+            self.namespace,
+            job_id,
+            metric,
+            start_ms=_epoch_ms(start),
+            end_ms=_epoch_ms(end),
+            step_seconds=step_seconds,
+        )
+        return await self._call(op)
+
+    async def job_loads(self) -> list[JobLoad]:
+        """The namespace's running jobs with records in/out per second, the highest
+        backpressure, the busiest vertex and restarts (what ``millstream top`` shows)."""
+        return await self._call(insight_ops.job_loads(self.namespace))
+
     # ------------------------------------------------------------------ waiting
 
     async def wait_for_job(
@@ -478,3 +551,12 @@ class AsyncMillstreamClient:
                     f"hot update {hot_update_id}", frozenset({waiting.HOT_UPDATED}), progress
                 )
             await asyncio.sleep(poll)
+
+
+def _epoch_ms(moment: datetime | None) -> int | None:
+    """Epoch milliseconds of ``moment`` (naive: taken as UTC)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)

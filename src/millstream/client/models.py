@@ -310,6 +310,7 @@ class Job(WireModel):
     flink_conf: dict[str, Any] | None = None
     created_at: str | None = None
     modified_at: str | None = None
+    flink_version: str | None = None  # the Flink version of the runtime that runs it
 
     @property
     def state(self) -> str | None:
@@ -372,6 +373,7 @@ class EngineVersion(WireModel):
     engine_version: str | None = None
     status: str | None = None
     features: dict[str, Any] | None = None
+    flink_version: str | None = None  # the real Flink version of the runtime that runs it
 
 
 class EngineVersions(WireModel):

@@ -7,7 +7,8 @@ sent through ``_call``; the async twin in ``asynchronous.py`` has the same metho
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -15,11 +16,26 @@ from typing import Any, TypeVar
 import httpx
 
 from millstream.client import alerts as alert_ops
+from millstream.client import health as health_ops
+from millstream.client import insights as insight_ops
 from millstream.client import operations as ops
 from millstream.client import savepoint_schedules as schedules
+from millstream.client import sql as sql_ops
+from millstream.client import udfs as udf_ops
 from millstream.client import uploads, waiting
 from millstream.client.config import ClientConfig
+from millstream.client.development import DevelopmentMethods
 from millstream.client.errors import map_transport_errors
+from millstream.client.insight_models import (
+    JobCheckpoints,
+    JobConfiguration,
+    JobExceptions,
+    JobGraphInsight,
+    JobLoad,
+    JobTaskManagers,
+    JobVertexMetrics,
+    MetricSeries,
+)
 from millstream.client.models import (
     AccessKey,
     ArtifactRef,
@@ -44,7 +60,7 @@ __all__ = ["MillstreamClient"]
 T = TypeVar("T")
 
 
-class MillstreamClient:
+class MillstreamClient(DevelopmentMethods):
     """Blocking client; ``transport`` lets tests answer with ``httpx.MockTransport``."""
 
     def __init__(
@@ -272,6 +288,161 @@ class MillstreamClient:
         """Turn the deployment's periodic savepoints off (its savepoints stay)."""
         self._call(schedules.delete_savepoint_schedule(self.namespace, deployment_id))
 
+    def get_deployment_health(self, deployment_id: str) -> dict[str, Any]:
+        """The deployment's health and policy (a Millstream extension)."""
+        return self._call(health_ops.get_deployment_health(self.namespace, deployment_id))
+
+    def put_health_policy(self, deployment_id: str, policy: dict[str, Any]) -> dict[str, Any]:
+        """Set (replace) the deployment's health policy."""
+        return self._call(health_ops.put_health_policy(self.namespace, deployment_id, policy))
+
+    def delete_health_policy(self, deployment_id: str) -> None:
+        """Stop checking the deployment's health."""
+        self._call(health_ops.delete_health_policy(self.namespace, deployment_id))
+
+    # ------------------------------------------------------------------ job insights
+
+    def job_graph(self, job_id: str) -> JobGraphInsight:
+        """The job's graph from Flink: vertices (parallelism, chained operators, busy and
+        backpressure ratios) and edges (ship strategy). ``.live`` is False, with a
+        ``.note``, when Flink has no live data for the job."""
+        return self._call(insight_ops.job_graph(self.namespace, job_id))
+
+    def job_vertex_metrics(self, job_id: str) -> JobVertexMetrics:
+        """Each vertex's records and bytes in/out per second, busy / idle /
+        back-pressured ms per second and input watermark (epoch ms)."""
+        return self._call(insight_ops.job_vertex_metrics(self.namespace, job_id))
+
+    def job_checkpoints(self, job_id: str) -> JobCheckpoints:
+        """Checkpoint counts, durations, sizes, the last completed and failed ones, what
+        the run restored from, and the recent history."""
+        return self._call(insight_ops.job_checkpoints(self.namespace, job_id))
+
+    def job_exceptions(self, job_id: str, *, limit: int = 50) -> JobExceptions:
+        """Every failure Flink keeps of the job (newest first, at most ``limit``, up to
+        200) with its time, root cause, task and TaskManager."""
+        return self._call(insight_ops.job_exceptions(self.namespace, job_id, limit=limit))
+
+    def job_configuration(self, job_id: str) -> JobConfiguration:
+        """The job's effective Flink configuration (``.get(key)``); each entry's
+        ``source`` is JOB, CLUSTER or DEPLOYMENT (kept, when Flink forgot the job)."""
+        return self._call(insight_ops.job_configuration(self.namespace, job_id))
+
+    def job_taskmanagers(self, job_id: str) -> JobTaskManagers:
+        """The TaskManagers and slots of the job's cluster with CPU and memory use."""
+        return self._call(insight_ops.job_taskmanagers(self.namespace, job_id))
+
+    def job_metric_history(
+        self,
+        job_id: str,
+        metric: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        step_seconds: int | None = None,
+    ) -> MetricSeries:
+        """A series Millstream kept of the job (also after it ended): ``metric`` is one
+        of ``insight_models.METRICS`` (``recordsInPerSecond``, ``checkpointDurationMs``,
+        ``restarts``...); no ``start``: the whole retention period; ``step_seconds``
+        averages per step."""
+        op = insight_ops.job_metric_history(
+            self.namespace,
+            job_id,
+            metric,
+            start_ms=_epoch_ms(start),
+            end_ms=_epoch_ms(end),
+            step_seconds=step_seconds,
+        )
+        return self._call(op)
+
+    def job_loads(self) -> list[JobLoad]:
+        """The namespace's running jobs with records in/out per second, the highest
+        backpressure, the busiest vertex and restarts (what ``millstream top`` shows)."""
+        return self._call(insight_ops.job_loads(self.namespace))
+
+    # ------------------------------------------------------------------ UDFs, connectors
+
+    def create_udf_artifact(
+        self, name: str, jar_url: str, dependencies: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """Register an uploaded jar of function classes (``createSuccess`` false: its
+        classes collide with another artifact's, ``collidingClasses``)."""
+        return self._call(udf_ops.create_udf_artifact(self.namespace, name, jar_url, dependencies))
+
+    def udf_artifacts(self, name: str | None = None) -> list[dict[str, Any]]:
+        """The namespace's UDF artifacts with their classes and function names."""
+        return self._call(udf_ops.get_udf_artifacts(self.namespace, name))
+
+    def delete_udf_artifact(self, name: str) -> dict[str, Any]:
+        """Delete a UDF artifact and its functions (refused while a live job uses them)."""
+        return self._call(udf_ops.delete_udf_artifact(self.namespace, name))
+
+    def register_udf_function(
+        self, artifact: str, class_name: str, function_name: str | None = None
+    ) -> dict[str, Any]:
+        """Make ``class_name`` of an artifact callable in the namespace's SQL as
+        ``function_name`` (default: the class's simple name in snake case)."""
+        op = udf_ops.register_udf_function(self.namespace, artifact, class_name, function_name)
+        return self._call(op)
+
+    def delete_udf_function(self, name: str) -> None:
+        """Unregister a function (refused while a live job calls it)."""
+        self._call(udf_ops.delete_udf_function(self.namespace, name))
+
+    def register_custom_connector(self, jar_url: str) -> list[dict[str, Any]]:
+        """Register every table factory of an uploaded connector jar."""
+        return self._call(udf_ops.register_custom_connector(self.namespace, jar_url))
+
+    def custom_connectors(self) -> list[dict[str, Any]]:
+        """The namespace's custom connectors with their identifiers and options."""
+        return self._call(udf_ops.list_custom_connectors(self.namespace))
+
+    def delete_custom_connector(self, name: str) -> None:
+        """Unregister a connector (refused while a live job uses it)."""
+        self._call(udf_ops.delete_custom_connector(self.namespace, name))
+
+    # ------------------------------------------------------------------ SQL catalog
+
+    def execute_sql_statement(self, statement: str) -> dict[str, Any]:
+        """Run one DDL statement against the namespace's persistent catalog (vvp)."""
+        return self._call(sql_ops.execute_sql_statement(self.namespace, statement))
+
+    def catalogs(self) -> list[dict[str, Any]]:
+        """The namespace's catalogs (``vvp`` and Flink's ``default_catalog``)."""
+        return self._call(sql_ops.get_catalogs(self.namespace))
+
+    def databases(self, catalog: str = "vvp") -> list[dict[str, Any]]:
+        """The databases of a catalog of the namespace."""
+        return self._call(sql_ops.get_databases(self.namespace, catalog))
+
+    def tables(
+        self, catalog: str = "vvp", database: str = "default", table: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Tables and views with their schema; ``metadata.ddl`` is each one's DDL."""
+        return self._call(sql_ops.get_tables(self.namespace, catalog, database, table))
+
+    def submit_sql_preview(
+        self,
+        statement: str,
+        *,
+        max_rows: int | None = None,
+        timeout: float | None = None,
+        cluster: str | None = None,
+    ) -> dict[str, Any]:
+        """Start a query with a row and time budget; answers its ``queryId`` and columns."""
+        op = sql_ops.submit_sql_preview(
+            self.namespace, statement, max_rows=max_rows, timeout=timeout, cluster=cluster
+        )
+        return self._call(op)
+
+    def fetch_sql_preview_results(self, query_id: str) -> dict[str, Any]:
+        """The rows not fetched before; ``resultType`` EOS once the query ended."""
+        return self._call(sql_ops.fetch_sql_preview_results(self.namespace, query_id))
+
+    def cancel_sql_preview(self, query_id: str) -> None:
+        """Stop a preview and cancel its Flink job."""
+        self._call(sql_ops.cancel_sql_preview(self.namespace, query_id))
+
     # ------------------------------------------------------------------ alerts
 
     def create_alert_rule(self, rule: dict[str, Any]) -> dict[str, Any]:
@@ -487,3 +658,12 @@ class MillstreamClient:
                     f"hot update {hot_update_id}", frozenset({waiting.HOT_UPDATED}), progress
                 )
             time.sleep(poll)
+
+
+def _epoch_ms(moment: datetime | None) -> int | None:
+    """Epoch milliseconds of ``moment`` (naive: taken as UTC)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)

@@ -19,9 +19,10 @@ must not wait for them), and a round still running makes the next one skip.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,6 +41,7 @@ from millstream.domain.alerts import (
     evaluate,
 )
 from millstream.domain.errors import MillstreamError, Unavailable
+from millstream.domain.health import HealthState, HealthStatus
 from millstream.domain.jobs import Job, JobStatus
 
 __all__ = ["RESTARTS_METRIC", "THROUGHPUT_METRIC", "Alerter"]
@@ -66,6 +68,7 @@ class Alerter:
         cipher: SecretCipher,
         *,
         live: LiveMetrics | None = None,
+        health: Callable[[Collection[str]], Mapping[str, HealthStatus]] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_outbox: int = 1000,
         max_attempts: int = 6,
@@ -80,6 +83,7 @@ class Alerter:
         self._sender = sender
         self._cipher = cipher
         self._live = live
+        self._health = health
         self._clock = clock
         self._max_outbox = max_outbox
         self._max_attempts = max_attempts
@@ -199,7 +203,14 @@ class Alerter:
                     page=Page(offset=0, limit=1),
                 )
                 newest.append((deployment.id, deployment.name, jobs[0] if jobs else None))
-        return [self._observation(rule, d_id, name, job, now) for d_id, name, job in newest]
+        observations = [self._observation(rule, d_id, name, job, now) for d_id, name, job in newest]
+        if rule.condition.kind is AlertKind.UNHEALTHY and self._health is not None:
+            health = self._health([o.deployment_id for o in observations])
+            observations = [
+                dataclasses.replace(o, unhealthy=_unhealthy(health.get(o.deployment_id)))
+                for o in observations
+            ]
+        return observations
 
     def _observation(
         self, rule: AlertRule, deployment_id: str, name: str, job: Job | None, now: datetime
@@ -245,6 +256,12 @@ class Alerter:
                 job_id=job.id, names=[name], start=start, end=end, limit=_MAX_SAMPLES
             )
         return [sample.value for sample in samples]
+
+
+def _unhealthy(status: HealthStatus | None) -> str | None:
+    if status is None or status.state is not HealthState.UNHEALTHY:
+        return None
+    return status.message or (status.reason.value if status.reason else "unhealthy")
 
 
 def _check_answer(fmt: ChannelFormat, answer: Any) -> None:

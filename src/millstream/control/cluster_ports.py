@@ -53,6 +53,7 @@ class ProcessSpec:
     # sizes or configuration changed (the TaskManager count changes live, at any generation).
     generation: int = 0
     preferred_rest_url: str | None = None  # keep the port of the previous run if free
+    runtime: str | None = None  # the Flink version of the runtime it runs (None: bundled)
 
 
 @dataclass(frozen=True, slots=True)

@@ -317,6 +317,9 @@ class Submission:
     savepoint_path: str | None = None
     allow_non_restored_state: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # SQL run before the script (registered functions, ``domain.sql_libraries``); the
+    # jars they need are in ``artifact.additional_dependencies``.
+    sql_preamble: tuple[str, ...] = ()
 
 
 class FlinkCluster(Protocol):
@@ -340,13 +343,27 @@ class FlinkCluster(Protocol):
     def trigger_savepoint(self, flink_job_id: str, *, target_directory: str) -> str: ...
     def savepoint_progress(self, flink_job_id: str, trigger_id: str) -> SavepointProgress: ...
     def validate_sql(
-        self, script: str, *, execution_mode: ExecutionMode, flink_conf: dict[str, Any]
+        self,
+        script: str,
+        *,
+        execution_mode: ExecutionMode,
+        flink_conf: dict[str, Any],
+        sql_preamble: Sequence[str] = (),
+        sql_jars: Sequence[str] = (),
     ) -> None:
-        """Plan the script without running it; raise ``InvalidSql`` with line/column."""
+        """Plan the script without running it (after ``sql_preamble``, as a submission
+        runs it, with ``sql_jars`` — canonical artifact URIs — on its class path);
+        raise ``InvalidSql`` with line/column."""
         ...
 
     def plan_sql(
-        self, script: str, *, execution_mode: ExecutionMode, flink_conf: dict[str, Any]
+        self,
+        script: str,
+        *,
+        execution_mode: ExecutionMode,
+        flink_conf: dict[str, Any],
+        sql_preamble: Sequence[str] = (),
+        sql_jars: Sequence[str] = (),
     ) -> dict[str, Any]:
         """Like ``validate_sql``, and answer Flink's plan of the job (the JobGraph plan
         of ``POST /jars/{id}/plan``: ``{"jid", "name", "nodes": [...]}``)."""

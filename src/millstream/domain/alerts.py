@@ -54,6 +54,7 @@ class AlertKind(enum.StrEnum):
     BACKPRESSURE_OVER = "backpressure_over"
     THROUGHPUT_BELOW = "throughput_below"
     SOURCE_LAG_OVER = "source_lag_over"
+    UNHEALTHY = "unhealthy"  # the deployment's health check (domain.health) says so
 
 
 # The observation metric each metric-based kind compares (``Observation.metrics`` keys).
@@ -145,6 +146,7 @@ class Observation:
     job_id: str | None = None
     states: frozenset[str] = frozenset()
     metrics: Mapping[str, float] = field(default_factory=dict)
+    unhealthy: str | None = None  # why the health check finds it unhealthy, if it does
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +214,10 @@ def measure(condition: Condition, observation: Observation) -> tuple[bool, float
     if kind is AlertKind.JOB_FAILED:
         failed = "FAILED" in observation.states
         return failed, None, f"job of deployment {name} failed"
+    if kind is AlertKind.UNHEALTHY:
+        why = observation.unhealthy
+        summary = f"deployment {name} is unhealthy: {why}" if why else f"deployment {name}"
+        return why is not None, None, summary if why else f"{summary} is healthy"
     if kind is AlertKind.JOB_STATE_IS:
         wanted = (condition.state or "").upper()
         return wanted in observation.states, None, f"job of deployment {name} is {wanted}"

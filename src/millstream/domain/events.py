@@ -40,6 +40,13 @@ class EventName(enum.StrEnum):
     SAVEPOINT_DELETED = "SAVEPOINT_DELETED"
     CLUSTER_UNREACHABLE = "CLUSTER_UNREACHABLE"
     CLUSTER_REACHABLE = "CLUSTER_REACHABLE"
+    # Health checks (domain.health): unhealthy with the reason, healthy again, the
+    # last stable spec recorded, an unhealthy job restarted, a new spec rolled back.
+    JOB_UNHEALTHY = "JOB_UNHEALTHY"
+    JOB_HEALTHY = "JOB_HEALTHY"
+    SPEC_STABLE = "SPEC_STABLE"
+    HEALTH_RESTART = "HEALTH_RESTART"
+    DEPLOYMENT_ROLLED_BACK = "DEPLOYMENT_ROLLED_BACK"
 
 
 @dataclass(slots=True)

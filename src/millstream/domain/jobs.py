@@ -217,6 +217,8 @@ class Job:
     enqueued_at: datetime | None = None
     admitted_at: datetime | None = None
     status_reason: str | None = None  # e.g. WAITING_FOR_RESOURCES while STARTING
+    # the Flink version of the runtime that runs the current attempt (engine version chosen)
+    runtime: str | None = None
 
     @property
     def waiting_for_admission(self) -> bool:

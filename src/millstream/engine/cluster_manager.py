@@ -14,7 +14,9 @@ running cluster). A cluster a crashed Millstream left running is adopted (found 
 data dir: the environment marker of its processes and the REST port in its state file;
 healthy and started with the same configuration, as ``engine.adoption`` decides), so its
 jobs keep running. The server calls ``stop_all()`` on shutdown: nothing we started
-survives.
+survives. A spec naming a runtime (``ProcessSpec.runtime``, e.g. ``1.20.5``: the on-demand
+cluster of a runtime, or a session cluster whose engine version selects it) runs from that
+runtime's Flink home (``RuntimeRegistry``).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from millstream.engine.local_cluster import LocalCluster
 from millstream.engine.processes import free_port, port_in_use
 from millstream.engine.rest import FlinkRestClient
 from millstream.engine.runtime import FlinkRuntime
+from millstream.engine.runtime_registry import RuntimeRegistry
 from millstream.engine.taskmanagers import read_taskmanagers
 
 __all__ = ["ClusterManager", "FlinkProbe"]
@@ -79,8 +82,11 @@ class ClusterManager:
         max_parallel: int = 2,
         startup_timeout: float = 120.0,
         os_user: OsUser | None = None,
+        runtimes: RuntimeRegistry | None = None,
     ) -> None:
         self._root = (data_dir / "clusters").resolve()
+        # A spec naming a runtime (``ProcessSpec.runtime``) runs from that runtime's home.
+        self._runtimes = runtimes or RuntimeRegistry(runtime)
         self._os_user = os_user  # the OS user the clusters' processes run as
         self._flink = flink
         self._runtime = runtime
@@ -276,7 +282,7 @@ class ClusterManager:
         return LocalCluster(
             data_dir=directory,
             flink=settings,
-            runtime=self._runtime,
+            runtime=self._runtimes.get(spec.runtime) if spec.runtime else self._runtime,
             startup_timeout=self._startup_timeout,
             extra_config=spec.flink_conf,
             log4j_properties=_log4j(spec.logging),

@@ -29,14 +29,16 @@ from millstream.engine.artifact_checks import EngineArtifactChecker
 from millstream.engine.artifacts import FsspecArtifactStore
 from millstream.engine.flink_cluster import RestFlinkCluster
 from millstream.engine.flink_user import OsUser, hand_over
+from millstream.engine.jar_scanner import FlinkJarScanner
 from millstream.engine.jar_submitter import JarSubmitter
 from millstream.engine.jars import JarCache
 from millstream.engine.python_submitter import PythonSubmitter
 from millstream.engine.rest import FlinkRestClient
 from millstream.engine.runtime import FlinkRuntime
+from millstream.engine.runtime_registry import RuntimeRegistry
 from millstream.engine.savepoint_imports import SavepointImports
 from millstream.engine.sql_runner import SqlRunnerJar
-from millstream.engine.submitters import SqlSubmitter, Submitter
+from millstream.engine.submitters import DependencyJars, SqlSubmitter, Submitter
 from millstream.engine.uris import ArtifactResolver
 from millstream.engine.user_data import UserDataDirectory
 
@@ -47,7 +49,9 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class FlinkEngine:
-    """Everything Flink the control plane needs, for one installed runtime."""
+    """Everything Flink the control plane needs: the bundled runtime runs the default
+    cluster; ``runtimes`` names every installed one, and each cluster's SQL runner is
+    compiled against the runtime of the Flink version that cluster reports."""
 
     def __init__(
         self,
@@ -58,18 +62,26 @@ class FlinkEngine:
         artifacts: ArtifactResolver | None = None,
         python_executable: str | None = None,
         os_user: OsUser | None = None,
+        runtimes: RuntimeRegistry | None = None,
     ) -> None:
         self._runtime = runtime
+        self.runtimes = runtimes or RuntimeRegistry(runtime)
+        self._sql_by_version: dict[str, SqlSubmitter] = {}
         self._os_user = os_user
         self._timeout = request_timeout
         self._data_dir = data_dir
         self._state_root = (data_dir / "state").resolve()
-        self._sql = SqlSubmitter(SqlRunnerJar(runtime=runtime, cache_dir=data_dir / "jars"))
         self._artifacts = artifacts or ArtifactResolver(
             FsspecArtifactStore(str(data_dir / "artifacts")),
             cache_dir=data_dir / "artifact-cache",
         )
         jars = JarCache(data_dir / "jars")
+        # SQL jobs get their dependency, UDF and connector jars merged into the runner.
+        self._sql_jars = DependencyJars(self._artifacts, jars)
+        self._sql = SqlSubmitter(
+            SqlRunnerJar(runtime=runtime, cache_dir=data_dir / "jars"), dependencies=self._sql_jars
+        )
+        self._sql_by_version[runtime.version] = self._sql
         jar = JarSubmitter(self._artifacts, jars)
         python = PythonSubmitter(
             self._artifacts, jars, runtime, python_executable=python_executable
@@ -110,6 +122,8 @@ class FlinkEngine:
                     user_data=UserDataDirectory(directory, os_user=self._os_user)
                     if directory is not None
                     else None,
+                    sql_for=self.sql_submitter,
+                    pyflink_version=self._runtime.version,
                 )
             return found
 
@@ -134,6 +148,12 @@ class FlinkEngine:
     def artifact_store(self) -> FsspecArtifactStore:
         """The ``ArtifactStore`` port (uploads, listing) the artifact service uses."""
         return self._artifacts.store
+
+    def jar_scanner(self) -> FlinkJarScanner:
+        """The ``JarScanner`` port: UDF and connector jars of a namespace, looked into."""
+        return FlinkJarScanner(
+            self._runtime, self._artifacts, cache_dir=self._data_dir / "jars", os_user=self._os_user
+        )
 
     @property
     def artifact_checker(self) -> EngineArtifactChecker:
@@ -195,7 +215,24 @@ class FlinkEngine:
         return max(numbered)[1].as_uri() if numbered else None
 
     def engine_versions(self) -> Sequence[str]:
-        return [self._runtime.engine_version]
+        """Every runtime's name, the bundled one first (``RuntimeRegistry``)."""
+        return self.runtimes.names()
+
+    def sql_submitter(self, flink_version: str) -> SqlSubmitter | None:
+        """The SQL runner compiled against the runtime of ``flink_version`` (one jar per
+        runtime, cached by ``SqlRunnerJar``); None when that runtime is not installed."""
+        with self._lock:
+            if (found := self._sql_by_version.get(flink_version)) is not None:
+                return found
+        runtime = self.runtimes.find(flink_version)
+        if runtime is None:
+            return None
+        submitter = SqlSubmitter(
+            SqlRunnerJar(runtime=runtime, cache_dir=self._data_dir / "jars"),
+            dependencies=self._sql_jars,
+        )
+        with self._lock:
+            return self._sql_by_version.setdefault(flink_version, submitter)
 
     def _state_dir(self, kind: str, deployment_id: str) -> Path:
         if not _SAFE_ID.fullmatch(deployment_id):

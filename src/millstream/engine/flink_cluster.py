@@ -12,15 +12,24 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from millstream.control.ports import JobDetails, ObservedJob, SavepointProgress, Submission
 from millstream.domain.artifacts import ArtifactKind, ExecutionMode
-from millstream.domain.errors import EnginePermanentError, InvalidArtifact, InvalidSql
+from millstream.domain.errors import (
+    EnginePermanentError,
+    EngineUnavailable,
+    ErrorCode,
+    InvalidArtifact,
+    InvalidInput,
+    InvalidSql,
+)
 from millstream.domain.jobs import Failure
+from millstream.engine.api_removals import missing_flink_class_hint
 from millstream.engine.job_states import observed_state
 from millstream.engine.rest import (
     FlinkNotFound,
@@ -36,6 +45,7 @@ from millstream.engine.user_data import CACHED_FILES_KEY, UserDataDirectory, cac
 __all__ = ["RestFlinkCluster"]
 
 _T = TypeVar("_T")
+_VERSION_TTL = 30.0  # seconds a cluster's reported Flink version is trusted
 
 
 class RestFlinkCluster:
@@ -48,9 +58,17 @@ class RestFlinkCluster:
         sql: SqlSubmitter,
         submitters: Mapping[ArtifactKind, Submitter] | None = None,
         user_data: UserDataDirectory | None = None,
+        sql_for: Callable[[str], SqlSubmitter | None] | None = None,
+        pyflink_version: str | None = None,
     ) -> None:
         self._rest = rest
         self._sql = sql
+        # Per runtime (FlinkEngine): the SQL runner compiled against the lib/ of the Flink
+        # version this cluster reports; ``sql`` when no such runtime is installed here.
+        self._sql_for = sql_for
+        # The Flink version whose PyFlink runs Python programs (None: not checked).
+        self._pyflink_version = pyflink_version
+        self._version: tuple[str, float] | None = None
         # The working directory of the cluster's processes, when Millstream runs them.
         self._user_data = user_data
         self._submitters: dict[ArtifactKind, Submitter] = {ArtifactKind.SQLSCRIPT: sql}
@@ -87,6 +105,10 @@ class RestFlinkCluster:
         """Run the job under ``submission.flink_job_id``; a JobID Flink already has
         (a retried submission) counts as submitted."""
         submitter = self._submitters.get(submission.artifact.kind)
+        if submission.artifact.kind is ArtifactKind.SQLSCRIPT:
+            submitter = self._sql_submitter()
+        elif submission.artifact.kind is ArtifactKind.PYTHON:
+            self._check_pyflink()
         if submitter is None:
             raise InvalidArtifact(
                 f"{submission.artifact.kind.value} deployments are not supported yet"
@@ -116,6 +138,10 @@ class RestFlinkCluster:
                 where = f"line {error.line}, column {error.column}"
                 message = error.message if where in error.message else f"{where}: {error.message}"
                 raise EnginePermanentError(f"invalid SQL: {message}") from exc
+            if isinstance(exc, FlinkRequestRejected) and (
+                hint := missing_flink_class_hint(exc.detail, self._version_or_empty())
+            ):
+                raise EnginePermanentError(f"{hint}. Flink said: {exc}") from exc
             raise
 
     def cancel(self, flink_job_id: str) -> None:
@@ -143,11 +169,17 @@ class RestFlinkCluster:
         return SavepointProgress(done=True, location=operation.get("location"))
 
     def validate_sql(
-        self, script: str, *, execution_mode: ExecutionMode, flink_conf: dict[str, Any]
+        self,
+        script: str,
+        *,
+        execution_mode: ExecutionMode,
+        flink_conf: dict[str, Any],
+        sql_preamble: Sequence[str] = (),
+        sql_jars: Sequence[str] = (),
     ) -> None:
         """Plan the script in the JobManager without running it; raise ``InvalidSql``
         with Flink's message and positions in ``script``."""
-        run = self._sql.plan(script, execution_mode)
+        run = self._sql_submitter().plan(script, execution_mode, sql_preamble, jars=sql_jars)
         request = _run_request(run, flink_conf, execution_mode)
         try:
             self._with_jar(run, lambda jar_id: self._rest.plan_jar(jar_id, request))
@@ -155,10 +187,16 @@ class RestFlinkCluster:
             raise (sql_error(exc.detail) or InvalidSql(summarize_errors(exc.errors))) from exc
 
     def plan_sql(
-        self, script: str, *, execution_mode: ExecutionMode, flink_conf: dict[str, Any]
+        self,
+        script: str,
+        *,
+        execution_mode: ExecutionMode,
+        flink_conf: dict[str, Any],
+        sql_preamble: Sequence[str] = (),
+        sql_jars: Sequence[str] = (),
     ) -> dict[str, Any]:
         """``validate_sql`` that keeps Flink's answer: the JobGraph plan."""
-        run = self._sql.plan(script, execution_mode)
+        run = self._sql_submitter().plan(script, execution_mode, sql_preamble, jars=sql_jars)
         request = _run_request(run, flink_conf, execution_mode)
         try:
             answer = self._with_jar(run, lambda jar_id: self._rest.plan_jar(jar_id, request))
@@ -166,6 +204,40 @@ class RestFlinkCluster:
             raise (sql_error(exc.detail) or InvalidSql(summarize_errors(exc.errors))) from exc
         plan = answer.get("plan")
         return dict(plan) if isinstance(plan, dict) else {}
+
+    # ------------------------------------------------------------------ runtimes
+
+    def flink_version(self) -> str:
+        """The Flink version this cluster reports (``/overview``), cached for a while."""
+        now = time.monotonic()
+        if self._version is not None and now - self._version[1] < _VERSION_TTL:
+            return self._version[0]
+        version = str(self._rest.overview().get("flink-version") or "")
+        self._version = (version, now)
+        return version
+
+    def _version_or_empty(self) -> str:
+        try:
+            return self.flink_version()
+        except EngineUnavailable:
+            return ""
+
+    def _sql_submitter(self) -> SqlSubmitter:
+        if self._sql_for is None:
+            return self._sql
+        return self._sql_for(self.flink_version()) or self._sql
+
+    def _check_pyflink(self) -> None:
+        if self._pyflink_version is None:
+            return
+        version = self.flink_version()
+        if version and version != self._pyflink_version:
+            raise InvalidInput(
+                f"Python deployments need PyFlink of the cluster's Flink version: this "
+                f"cluster runs Flink {version}, and only Flink {self._pyflink_version} has "
+                "PyFlink installed here; choose that engine version for Python deployments",
+                code=ErrorCode.INVALID_ENGINE_VERSION,
+            )
 
     # ------------------------------------------------------------------ helpers
 

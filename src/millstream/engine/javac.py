@@ -30,9 +30,11 @@ def compile_jar(
     name: str,
     main_class: str | None = None,
     classpath: Sequence[Path] = (),
+    resources: Path | None = None,
 ) -> Path:
     """The jar of ``sources`` (``.java`` files, or directories searched for them),
-    compiled for Java 17 against ``lib/*`` and ``opt/*`` plus ``classpath``."""
+    compiled for Java 17 against ``lib/*`` and ``opt/*`` plus ``classpath``; the files
+    under ``resources`` (e.g. ``META-INF/services/...``) go into the jar as they lie."""
     files = sorted(
         {f for s in sources for f in ([s] if s.is_file() else s.rglob("*.java"))},
         key=lambda f: str(f),
@@ -44,6 +46,10 @@ def compile_jar(
         digest.update(file.name.encode() + b"\0" + file.read_bytes())
     for extra in classpath:
         digest.update(extra.name.encode() + b"\0" + str(extra.stat().st_mtime_ns).encode())
+    extras = sorted(f for f in resources.rglob("*") if f.is_file()) if resources else []
+    for extra in extras:
+        entry = extra.relative_to(resources or extra).as_posix()
+        digest.update(entry.encode() + b"\0" + extra.read_bytes())
     jar = cache_dir / f"{name}-{digest.hexdigest()[:16]}.jar"
     if jar.is_file():
         return jar
@@ -75,6 +81,8 @@ def compile_jar(
             archive.writestr("META-INF/MANIFEST.MF", manifest)
             for cls in sorted(classes.rglob("*.class")):
                 archive.write(cls, cls.relative_to(classes).as_posix())
+            for extra in extras:
+                archive.write(extra, extra.relative_to(resources or extra).as_posix())
         # Atomic publish: a concurrent builder never sees half a jar.
         os.replace(partial, jar)
     return jar

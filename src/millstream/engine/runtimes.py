@@ -12,7 +12,8 @@ staging directory into place: a runtime directory is complete or absent. A per-v
 file makes concurrent installs of one version download it once; installing a version that is
 there is a no-op. Removing a runtime that a running cluster uses is not checked: that is the
 caller's responsibility for now. ``millstream runtimes`` (``cli/commands/runtimes.py``) calls it;
-deployments do not select a runtime yet.
+``RuntimeRegistry`` reads it to run clusters on each runtime (a deployment's engine version
+selects one: ``control/engine_versions.py``).
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ class RuntimeCatalog:
             raise InvalidInput(
                 f"Flink {wanted} cannot be installed: runtimes need Flink {MIN_RUNTIME} or "
                 "newer (Java 17). Older versions run on a newer runtime through the table "
-                "flink.legacy_versions",
+                "flink.version_map",
                 code=ErrorCode.INVALID_ENGINE_VERSION,
             )
         if wanted.is_exact and (there := self._existing(str(wanted))):

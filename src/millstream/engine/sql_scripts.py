@@ -20,6 +20,7 @@ __all__ = [
     "Statement",
     "StatementKind",
     "map_positions",
+    "split_raw",
     "split_statements",
     "to_script_position",
 ]
@@ -241,3 +242,10 @@ class _LineIndex:
     def position(self, offset: int) -> tuple[int, int]:
         index = bisect.bisect_right(self._starts, offset) - 1
         return index + 1, offset - self._starts[index] + 1
+
+
+def split_raw(script: str) -> list[tuple[str, int, int]]:
+    """Every statement of ``script`` as (text, line, column), unclassified: for
+    interactive SQL, where a query is the point (``split_statements`` refuses one)."""
+    lines = _LineIndex(script)
+    return [(script[s:e], *lines.position(s)) for s, e in _raw_statements(script)]

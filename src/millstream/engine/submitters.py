@@ -10,8 +10,9 @@ programs become more submitters of the same shape (a user jar, or flink-python's
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -19,10 +20,12 @@ from typing import Protocol
 from millstream.control.ports import Submission
 from millstream.domain.artifacts import ExecutionMode
 from millstream.domain.errors import InvalidArtifact, InvalidSql
+from millstream.engine.jars import JarCache
 from millstream.engine.sql_runner import ENTRY_CLASS, SqlRunnerJar
 from millstream.engine.sql_scripts import Statement, StatementKind, map_positions, split_statements
+from millstream.engine.uris import ArtifactResolver
 
-__all__ = ["JarRun", "SqlSubmitter", "Submitter", "sql_error"]
+__all__ = ["DependencyJars", "JarRun", "SqlSubmitter", "Submitter", "sql_error"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +47,32 @@ class Submitter(Protocol):
     def prepare(self, submission: Submission) -> JarRun: ...
 
 
-class SqlSubmitter:
-    """SQLSCRIPT artifacts: the script, split here, runs in the SQL runner jar."""
+class DependencyJars:
+    """A SQL job's dependency jars (``additionalDependencies``, UDF and connector jars)
+    merged into the runner jar it runs, so ``main()`` and the tasks load their classes
+    and ``META-INF/services`` factories on any cluster (``jars.JarCache.merged``)."""
 
-    def __init__(self, runner: SqlRunnerJar) -> None:
+    def __init__(self, resolver: ArtifactResolver, jars: JarCache) -> None:
+        self._resolver = resolver
+        self._jars = jars
+
+    def merged(
+        self, main: Path, uris: Sequence[str], *, workspace: str | None, namespace: str | None
+    ) -> Path:
+        paths = [
+            self._resolver.resolve(uri, workspace=workspace, namespace=namespace)
+            for uri in dict.fromkeys(uris)
+        ]
+        return self._jars.merged(main, paths)
+
+
+class SqlSubmitter:
+    """SQLSCRIPT artifacts: the script, split here, runs in the SQL runner jar (with the
+    deployment's dependency jars merged in when it has any)."""
+
+    def __init__(self, runner: SqlRunnerJar, *, dependencies: DependencyJars | None = None) -> None:
         self._runner = runner
+        self._dependencies = dependencies
 
     def prepare(self, submission: Submission) -> JarRun:
         script = submission.artifact.sql_script
@@ -57,11 +81,40 @@ class SqlSubmitter:
         statements = split_statements(script)
         if not any(s.kind is StatementKind.INSERT for s in statements):
             raise InvalidSql("the script has no INSERT statement, so there is no job to run")
-        return self._run("run", statements, submission.execution_mode)
+        # Registered functions come first; an error in one points at the script's start.
+        preamble = [Statement(t, 1, 1, StatementKind.SQL) for t in submission.sql_preamble]
+        run = self._run("run", [*preamble, *statements], submission.execution_mode)
+        uris = submission.artifact.additional_dependencies
+        if not uris:
+            return run
+        if self._dependencies is None:
+            raise InvalidArtifact("this engine cannot add dependency jars to SQL jobs")
+        workspace, namespace = submission.extra.get("workspace"), submission.extra.get("namespace")
+        jar = self._dependencies.merged(
+            run.jar,
+            uris,
+            workspace=workspace if isinstance(workspace, str) else None,
+            namespace=namespace if isinstance(namespace, str) else None,
+        )
+        return dataclasses.replace(run, jar=jar)
 
-    def plan(self, script: str, execution_mode: ExecutionMode) -> JarRun:
-        """The same run in plan mode (for ``POST /jars/{id}/plan``): validates only."""
-        return self._run("plan", split_statements(script), execution_mode)
+    def plan(
+        self,
+        script: str,
+        execution_mode: ExecutionMode,
+        preamble: Sequence[str] = (),
+        *,
+        jars: Sequence[str] = (),
+    ) -> JarRun:
+        """The same run in plan mode (for ``POST /jars/{id}/plan``): validates only,
+        after ``preamble`` as ``prepare`` puts it (an error in it points at line 1),
+        with ``jars`` (canonical artifact URIs: UDF and connector jars) merged in."""
+        statements = [Statement(t, 1, 1, StatementKind.SQL) for t in preamble]
+        run = self._run("plan", [*statements, *split_statements(script)], execution_mode)
+        if not jars or self._dependencies is None:
+            return run
+        merged = self._dependencies.merged(run.jar, jars, workspace=None, namespace=None)
+        return dataclasses.replace(run, jar=merged)
 
     def _run(self, action: str, statements: list[Statement], mode: ExecutionMode) -> JarRun:
         args = ["--action", action, "--mode", mode.value.lower()]

@@ -64,6 +64,7 @@ def target_metadata() -> MetaData:
     from millstream.store import (
         access,  # noqa: F401 - registers its models on Base
         hot_updates,  # noqa: F401 - registers HotUpdateRow
+        udfs,  # noqa: F401 - registers the UDF and custom connector rows
     )
     from millstream.store.models import Base
 

@@ -41,6 +41,8 @@ __all__ = [
     "ClusterRestartRow",
     "ClusterRow",
     "DeploymentDraftRow",
+    "DeploymentHealthRow",
+    "DeploymentLineageRow",
     "DeploymentRow",
     "DeploymentSpecRevisionRow",
     "DraftTicketRow",
@@ -48,6 +50,7 @@ __all__ = [
     "ExternalKeyCounterRow",
     "ExternalKeyRow",
     "FolderRow",
+    "HealthPolicyRow",
     "JobRow",
     "MetricSampleRow",
     "NamespaceRow",
@@ -55,9 +58,12 @@ __all__ = [
     "PatrolConfigRow",
     "PatrolReportRow",
     "QueueRow",
+    "ResourcePlanTicketRow",
     "ResourceTagRow",
     "SavepointRow",
     "SavepointScheduleRow",
+    "ScheduledPlanExecutionRow",
+    "ScheduledPlanRow",
     "SqlFileRow",
     "StartTokenRow",
     "VariableRow",
@@ -162,6 +168,7 @@ class JobRow(Base):
     deployment_name: Mapped[str] = mapped_column(_NAME)
     execution_mode: Mapped[str] = mapped_column(_ENUM)
     engine_version: Mapped[str | None] = mapped_column(_NAME)
+    runtime: Mapped[str | None] = mapped_column(String(32))  # Flink version running it (0025)
     cluster: Mapped[str] = mapped_column(_NAME)
     desired: Mapped[str] = mapped_column(_ENUM)
     stop_strategy: Mapped[str | None] = mapped_column(_ENUM)
@@ -257,6 +264,49 @@ class SavepointScheduleRow(Base):
     modifier: Mapped[str | None] = mapped_column(_NAME)
     created_at: Mapped[datetime]
     modified_at: Mapped[datetime]
+
+
+class HealthPolicyRow(Base):
+    """A deployment's health policy (migration 0021): the checks (``None`` is off), and
+    whether an unhealthy job is restarted and a new spec rolled back."""
+
+    __tablename__ = "health_policies"
+
+    deployment_id: Mapped[str] = mapped_column(
+        _ID, ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True
+    )
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    max_restarts: Mapped[int | None] = mapped_column(Integer)
+    restart_window_seconds: Mapped[int] = mapped_column(Integer)
+    checkpoint_stall_seconds: Mapped[int | None] = mapped_column(Integer)
+    source_idle_seconds: Mapped[int | None] = mapped_column(Integer)
+    auto_restart: Mapped[bool] = mapped_column(Boolean)
+    rollback: Mapped[bool] = mapped_column(Boolean)
+    readiness_timeout_seconds: Mapped[int] = mapped_column(Integer)
+    stable_period_seconds: Mapped[int] = mapped_column(Integer)
+    modifier: Mapped[str | None] = mapped_column(_NAME)
+    created_at: Mapped[datetime]
+    modified_at: Mapped[datetime]
+
+
+class DeploymentHealthRow(Base):
+    """A deployment's health as users see it and the checker's bookkeeping (migration
+    0021; ``bookkeeping``: counters, the last stable spec, an action under way)."""
+
+    __tablename__ = "deployment_health"
+
+    deployment_id: Mapped[str] = mapped_column(
+        _ID, ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True
+    )
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    state: Mapped[str] = mapped_column(_ENUM)
+    reason: Mapped[str | None] = mapped_column(_ENUM)
+    message: Mapped[str | None] = mapped_column(Text)
+    since: Mapped[datetime | None]
+    bookkeeping: Mapped[dict[str, Any]]
+    checked_at: Mapped[datetime | None]
 
 
 class EventRow(Base):
@@ -739,3 +789,97 @@ class PatrolReportRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime]
     completed_at: Mapped[datetime]
+
+
+class ScheduledPlanRow(Base):
+    """A deployment's scheduled resource changes (migration 0024): ``changes`` is
+    ``{"items": [...]}`` (``store.scheduled_plans``); ``handled_until`` is the leader
+    task's bookkeeping of boundaries already applied."""
+
+    __tablename__ = "scheduled_plans"
+    __table_args__ = (
+        UniqueConstraint("workspace", "namespace", "name"),
+        Index(None, "deployment_id"),
+    )
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    deployment_id: Mapped[str] = mapped_column(
+        _ID, ForeignKey("deployments.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(_NAME)
+    changes: Mapped[dict[str, Any]]
+    applied: Mapped[bool] = mapped_column(Boolean)
+    applied_at: Mapped[datetime | None]
+    handled_until: Mapped[datetime | None]
+    creator: Mapped[str | None] = mapped_column(_NAME)
+    modifier: Mapped[str | None] = mapped_column(_NAME)
+    created_at: Mapped[datetime]
+    modified_at: Mapped[datetime]
+
+
+class ScheduledPlanExecutionRow(Base):
+    """One scheduled change applied to a deployment (migration 0024)."""
+
+    __tablename__ = "scheduled_plan_executions"
+    __table_args__ = (Index(None, "deployment_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    deployment_id: Mapped[str] = mapped_column(_ID)
+    plan_id: Mapped[str] = mapped_column(_ID)
+    plan_name: Mapped[str] = mapped_column(_NAME)
+    job_id: Mapped[str | None] = mapped_column(_ID)
+    hot_update_id: Mapped[str | None] = mapped_column(_ID)
+    restart_type: Mapped[str] = mapped_column(_ENUM)
+    state: Mapped[str] = mapped_column(_ENUM)
+    message: Mapped[str | None] = mapped_column(Text)
+    boundary_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+
+class ResourcePlanTicketRow(Base):
+    """A background generation of an EXPERT resource plan and its result (migration 0024)."""
+
+    __tablename__ = "resource_plan_tickets"
+    __table_args__ = (Index(None, "created_at"),)
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    workspace: Mapped[str] = mapped_column(_NAME)
+    namespace: Mapped[str] = mapped_column(_NAME)
+    deployment_id: Mapped[str] = mapped_column(_ID)
+    status: Mapped[str] = mapped_column(_ENUM)
+    plan: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    modified_at: Mapped[datetime]
+
+
+class DeploymentLineageRow(Base):
+    """The lineage of a deployment's spec, computed once per spec (``spec_digest``;
+    migration 0024)."""
+
+    __tablename__ = "deployment_lineages"
+
+    deployment_id: Mapped[str] = mapped_column(
+        _ID, ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True
+    )
+    spec_digest: Mapped[str] = mapped_column(String(64))
+    lineage: Mapped[dict[str, Any]]
+    computed_at: Mapped[datetime]
+
+
+class SqlCatalogRow(Base):
+    """A namespace's persistent SQL catalog ``vvp`` (migration 0022): its databases and
+    objects as ``domain.sql_catalog.catalog_to_json``; ``revision`` for compare-and-set."""
+
+    __tablename__ = "sql_catalogs"
+
+    workspace: Mapped[str] = mapped_column(_NAME, primary_key=True)
+    namespace: Mapped[str] = mapped_column(_NAME, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger)
+    objects: Mapped[dict[str, Any]]
+    modifier: Mapped[str | None] = mapped_column(_NAME)
+    modified_at: Mapped[datetime]

@@ -37,6 +37,7 @@ from millstream.store.models import (
     QueueRow,
     ResourceTagRow,
     SavepointRow,
+    SqlCatalogRow,
     SqlFileRow,
     StartTokenRow,
     VariableRow,
@@ -158,6 +159,7 @@ class SqlNamespaceRepositories:
             VariableRow,
             MemberRow,
             SqlFileRow,
+            SqlCatalogRow,  # the namespace's persistent SQL catalog (vvp)
             FolderRow,
             PackageRow,
             SavepointRow,

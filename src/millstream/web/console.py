@@ -20,7 +20,18 @@ from millstream.control.services import Services
 from millstream.web.ports import ConsoleAccess
 from millstream.web.responder import Console
 from millstream.web.route import ConsoleRoute
-from millstream.web.routes import clusters, deployments, editor, jobs, sessions, static
+from millstream.web.routes import (
+    clusters,
+    deployments,
+    drafts,
+    editor,
+    folders,
+    job_insights,
+    jobs,
+    sessions,
+    sql_tools,
+    static,
+)
 from millstream.web.sessions import SessionCodec
 
 __all__ = ["build_console"]
@@ -45,6 +56,10 @@ def build_console(
     sessions.register(router, console)
     deployments.register(router, console)
     editor.register(router, console)
+    drafts.register(router, console)
+    folders.register(router, console)
+    sql_tools.register(router, console)
     jobs.register(router, console)
+    job_insights.register(router, console)
     clusters.register(router, console)
     return router

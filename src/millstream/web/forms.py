@@ -7,7 +7,7 @@ with a message the page shows next to the form. Pure, so ``tests/unit/web`` cove
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,8 @@ from millstream.domain.resources import ResourceSetting, ResourceSpec
 
 __all__ = [
     "EditorForm",
+    "InvalidFlinkConf",
+    "flink_conf_lines",
     "format_flink_conf",
     "parse_flink_conf",
     "parse_restore",
@@ -27,23 +29,52 @@ __all__ = [
 ]
 
 
-def parse_flink_conf(text: str) -> dict[str, str]:
-    """``key: value`` (or ``key=value``) per line; blank lines and ``#`` comments skipped."""
-    conf: dict[str, str] = {}
+class InvalidFlinkConf(InvalidInput):
+    """A line of the editor's Flink configuration field that is not ``key: value``. The
+    console's own refinement of ``InvalidInput`` (raised and caught in ``web/``): it
+    carries the line so the page marks it at the field, not under the SQL."""
+
+    def __init__(self, problem: str, *, line: int, key: str | None = None) -> None:
+        super().__init__(f"Flink configuration line {line}: {problem}")
+        self.problem = problem  # the message without its position
+        self.line = line
+        self.key = key
+
+
+def _conf_lines(text: str) -> Iterator[tuple[int, str, str | None]]:
+    """(line number, stripped line, None) per entry, or (number, line, why) when bad."""
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        colon, equals = line.find(":"), line.find("=")
-        cuts = [i for i in (colon, equals) if i > 0]
+        cuts = [i for i in (line.find(":"), line.find("=")) if i >= 0]
         if not cuts:
-            raise InvalidInput(f"Flink configuration line {number} ({line!r}) is not 'key: value'")
-        cut = min(cuts)
-        key, value = line[:cut].strip(), line[cut + 1 :].strip()
-        if not key:
-            raise InvalidInput(f"Flink configuration line {number} has no key")
+            yield number, line, f"{line!r} is not 'key: value'"
+        elif not line[: min(cuts)].strip():
+            yield number, line, "this line has no key"
+        else:
+            yield number, line, None
+
+
+def _split(line: str) -> tuple[str, str]:
+    cut = min(i for i in (line.find(":"), line.find("=")) if i >= 0)
+    return line[:cut].strip(), line[cut + 1 :].strip()
+
+
+def parse_flink_conf(text: str) -> dict[str, str]:
+    """``key: value`` (or ``key=value``) per line; blank lines and ``#`` comments skipped."""
+    conf: dict[str, str] = {}
+    for number, line, problem in _conf_lines(text):
+        if problem is not None:
+            raise InvalidFlinkConf(problem, line=number)
+        key, value = _split(line)
         conf[key] = value
     return conf
+
+
+def flink_conf_lines(text: str) -> list[tuple[int, str, str]]:
+    """(line number, key, value) of every well-formed entry of the configuration text."""
+    return [(n, *_split(line)) for n, line, problem in _conf_lines(text) if problem is None]
 
 
 def format_flink_conf(conf: Mapping[str, Any]) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from millstream.control.context import Scope
 from millstream.control.ports import Page
+from millstream.domain.health import HealthState, HealthStatus
 from millstream.domain.jobs import Job
 from millstream.web import views, wording
 from millstream.web.responder import Console, RequestContext
@@ -66,6 +67,7 @@ def deployment_live(console: Console, ctx: RequestContext, deployment_id: str) -
         "savepoints": savepoints,
         "savepoints_total": savepoints_total,
         "events": events,
+        "health": _health(console, deployment.id),
     }
 
 
@@ -75,7 +77,6 @@ def job_live(console: Console, ctx: RequestContext, job_id: str) -> dict[str, An
     events, _ = console.services.events.list(scope, Page(0, 200), job_id=job_id)
     savepoints, _ = console.services.savepoints.list(scope, Page(0, 50), job_id=job_id)
     now = console.clock()
-    durations = views.savepoint_durations(savepoints)
     segments = views.timeline(events, now=now)
     return {
         "job": job,
@@ -83,20 +84,24 @@ def job_live(console: Console, ctx: RequestContext, job_id: str) -> dict[str, An
         "events": events[:30],
         "segments": segments,
         "savepoints": savepoints,
-        "savepoint_chart": views.sparkline(durations),
-        "restart_chart": views.sparkline(_restarts_over_time(events)),
         "flink_job_url": views.flink_job_url(console.flink_ui_url(), job),
         "ran_for": wording.ran_for(job, segments, now),
         "restarts": wording.restarts(job),
+        "health": _health(console, job.deployment_id, job_id=job.id),
     }
 
 
-def _restarts_over_time(events: list[Any]) -> list[float]:
-    """Cumulative restarts, one point per job event (oldest first), from events alone."""
-    count = 0.0
-    series: list[float] = []
-    for event in sorted(events, key=lambda e: e.created_at):
-        if event.name.value == "JOB_RESTARTED":
-            count += 1
-        series.append(count)
-    return series if count else []
+def _health(
+    console: Console, deployment_id: str, *, job_id: str | None = None
+) -> HealthStatus | None:
+    """The deployment's stored health when it is checked and has a verdict (of that job,
+    when ``job_id`` is given); else ``None``."""
+    service = console.services.health
+    if service is None:
+        return None
+    status = service.statuses([deployment_id]).get(deployment_id)
+    if status is None or status.state is HealthState.UNKNOWN:
+        return None
+    if job_id is not None and status.job_id != job_id:
+        return None
+    return status

@@ -23,7 +23,7 @@ from millstream.domain.errors import (
     Unauthenticated,
     Unavailable,
 )
-from millstream.web import views, wording
+from millstream.web import numbers, views, wording
 
 __all__ = ["STATIC_FILES", "Renderer", "error_status", "static_dir"]
 
@@ -33,6 +33,7 @@ _HERE = Path(__file__).parent
 STATIC_FILES: dict[str, str] = {
     "htmx.min.js": "text/javascript",
     "console.js": "text/javascript",
+    "sql-editor.min.js": "text/javascript",  # built from web-editor/ by `make editor`
     "console.css": "text/css",
     "favicon.svg": "image/svg+xml",
 }
@@ -77,6 +78,12 @@ class Renderer:
             event_title=wording.event_title,
             event_detail=wording.event_detail,
             inline_code=wording.inline_code,
+            rate=numbers.rate,
+            bytes=numbers.byte_size,
+            ratio=numbers.ratio,
+            ms_share=numbers.ms_share,
+            ms=numbers.milliseconds,
+            clock=numbers.clock,
         )
 
     def html(

@@ -1,4 +1,4 @@
-"""Pure view helpers of the console: paging, status tones, times, job timelines, charts.
+"""Pure view helpers of the console: paging, status tones, times, job timelines, clusters.
 
 Everything here turns domain objects into plain values the Jinja2 templates print; no I/O,
 so ``tests/unit/web`` covers it directly. ``console.py`` calls these helpers.
@@ -15,20 +15,16 @@ from millstream.domain.deployments import Deployment
 from millstream.domain.events import Event, EventName
 from millstream.domain.jobs import CLUSTER_UNREACHABLE, DesiredState, Job, JobStatus
 from millstream.domain.observed import ObservedState
-from millstream.domain.savepoints import Savepoint, SavepointOrigin, SavepointState
 
 __all__ = [
     "ClusterUse",
     "Pager",
     "Segment",
-    "Sparkline",
     "cluster_usage",
     "display_status",
     "flink_job_url",
     "format_duration",
     "format_time",
-    "savepoint_durations",
-    "sparkline",
     "status_tone",
     "timeline",
 ]
@@ -222,66 +218,6 @@ def timeline(events: Sequence[Event], *, now: datetime) -> list[Segment]:
         # a final status is an instant; give it a visible sliver at the end
         segments[-1] = Segment(segments[-1].status, segments[-1].start, segments[-1].end, 1.0, 0.0)
     return segments
-
-
-# ------------------------------------------------------------------ charts
-
-
-@dataclass(frozen=True, slots=True)
-class Sparkline:
-    """An inline-SVG polyline: ``points`` in a ``width`` x ``height`` box."""
-
-    points: str
-    width: int
-    height: int
-    minimum: float
-    maximum: float
-    latest: float
-    count: int
-
-
-def sparkline(values: Sequence[float], *, width: int = 240, height: int = 48) -> Sparkline | None:
-    """Scale ``values`` into an SVG polyline (y grows downwards); None without values."""
-    if not values:
-        return None
-    low, high = min(values), max(values)
-    spread = (high - low) or 1.0
-    pad = 3
-    usable_h = height - 2 * pad
-    step = (width - 2 * pad) / (len(values) - 1) if len(values) > 1 else 0.0
-    coords = []
-    for index, value in enumerate(values):
-        x = pad + index * step if len(values) > 1 else width / 2
-        y = pad + usable_h * (1 - (value - low) / spread) if high != low else height / 2
-        coords.append(f"{x:.1f},{y:.1f}")
-    if len(values) == 1:  # one point: draw a flat line across so it is visible
-        middle = f"{height / 2:.1f}"
-        coords = [f"{pad},{middle}", f"{width - pad},{middle}"]
-    return Sparkline(
-        points=" ".join(coords),
-        width=width,
-        height=height,
-        minimum=low,
-        maximum=high,
-        latest=values[-1],
-        count=len(values),
-    )
-
-
-def savepoint_durations(savepoints: Sequence[Savepoint]) -> list[float]:
-    """Seconds each completed savepoint took (request to completion), oldest first.
-    Retained checkpoints are left out: their times say when they were recorded."""
-    pairs: list[tuple[datetime, datetime]] = []
-    for savepoint in savepoints:
-        if savepoint.state is not SavepointState.COMPLETED:
-            continue
-        if savepoint.origin is SavepointOrigin.RETAINED_CHECKPOINT:
-            continue
-        if savepoint.created_at is None or savepoint.modified_at is None:
-            continue
-        pairs.append((savepoint.created_at, savepoint.modified_at))
-    pairs.sort()
-    return [max(0.0, (done - asked).total_seconds()) for asked, done in pairs]
 
 
 # ------------------------------------------------------------------ clusters

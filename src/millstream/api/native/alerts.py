@@ -9,7 +9,8 @@ operation), served by ``services.alerts``:
 
 The wire (camelCase, the native envelope): ``name``, ``kind`` (``job_failed``,
 ``job_state_is``, ``restarts_over``, ``checkpoint_failures_over``, ``backpressure_over``,
-``throughput_below``, ``source_lag_over``), ``threshold``, ``state``, ``windowSeconds``,
+``throughput_below``, ``source_lag_over``, ``unhealthy``: the deployment's health
+check), ``threshold``, ``state``, ``windowSeconds``,
 ``forSeconds``, ``deploymentName``, ``labels``, ``enabled`` and ``webhook``: ``url``,
 ``format`` (``generic``, ``slack``, ``dingtalk``, ``feishu``) and ``secret`` (the
 DingTalk/Feishu signing secret: write-only, a read says ``hasSecret``). A read shows the

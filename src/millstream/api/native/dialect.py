@@ -25,7 +25,14 @@ NATIVE = Dialect(
     route_class=NativeApiRoute,
     routers=ROUTERS,
     verifiers=(Acs3Verifier(), RoaVerifier(), BasicVerifier()),
-    prefixes=("/api/v2/", "/gateway/v2/", "/artifacts/v2/", "/flink-ui/v2/", "/api/millstream/"),
+    prefixes=(
+        "/api/v2/",
+        "/gateway/v2/",
+        "/artifacts/v2/",
+        "/flink-ui/v2/",
+        "/meta/v2/",
+        "/api/millstream/",
+    ),
     error_codes=NATIVE_CODES,
     job_states=JOB_STATUSES,
     # Pre-signed uploads stream to disk under the artifact store's own size limit.

@@ -50,6 +50,20 @@ OPERATIONS = OperationTable(
         read("GetSavepointSchedule"),
         write("PutSavepointSchedule"),
         write("DeleteSavepointSchedule"),
+        # health checks and rollback of a deployment (Millstream extension)
+        read("GetDeploymentHealth"),
+        read("GetHealthPolicy"),
+        write("PutHealthPolicy"),
+        write("DeleteHealthPolicy"),
+        # a job's insides from Flink and its kept metric series (Millstream extension)
+        read("GetJobGraph"),
+        read("ListJobVertexMetrics"),
+        read("GetJobCheckpoints"),
+        read("ListJobExceptions"),
+        read("GetJobConfiguration"),
+        read("ListJobTaskManagers"),
+        read("GetJobMetricHistory"),
+        read("ListJobLoads"),
         # alert rules and their firing alerts (Millstream extension)
         write("CreateAlertRule"),
         read("ListAlertRules"),
@@ -67,6 +81,20 @@ OPERATIONS = OperationTable(
         write("TriggerPatrol"),
         read("ListPatrolReports"),
         read("GetPatrolReportDetail"),
+        # Lineage of SQL deployments (a POST that only reads)
+        read("GetLineageInfo"),
+        # EXPERT resource plans from Flink's job graph (a background ticket)
+        write("GenerateResourcePlanWithFlinkConfAsync"),
+        read("GetGenerateResourcePlanResult"),
+        # Scheduled plans: time-of-day resource changes applied through hot updates
+        write("CreateScheduledPlan"),
+        write("UpdateScheduledPlan"),
+        write("DeleteScheduledPlan"),
+        read("ListScheduledPlan"),
+        write("ApplyScheduledPlan"),
+        write("StopApplyScheduledPlan"),
+        read("GetAppliedScheduledPlan"),
+        read("ListScheduledPlanExecutedHistory"),
         # ChatAiAgent: always a documented NotFound (no AI agent); a read, it changes nothing
         read("ChatAiAgent"),
         # SQL and engine versions: validation only reads, whatever its method
@@ -107,6 +135,28 @@ OPERATIONS = OperationTable(
         read("GetSqlFile"),
         write("UpdateSqlFile"),
         write("DeleteSqlFile"),
+        # the namespace's persistent catalog (vvp) and interactive queries
+        write("ExecuteSqlStatement"),
+        read("GetCatalogs"),
+        read("GetDatabases"),
+        read("GetTables"),
+        # a preview writes nothing, but runs a job on the cluster: editors start them
+        write("SubmitSqlPreview"),
+        read("FetchSqlPreviewResults"),
+        write("CancelSqlPreview"),
+        write("StartSqlExecution"),
+        read("FetchSqlExecutionResult"),
+        write("StopSqlExecution"),
+        # UDF artifacts, functions and custom connectors (jars that extend SQL)
+        write("CreateUdfArtifact"),
+        read("GetUdfArtifacts"),
+        write("UpdateUdfArtifact"),
+        write("DeleteUdfArtifact"),
+        write("RegisterUdfFunction"),
+        write("DeleteUdfFunction"),
+        write("RegisterCustomConnector"),
+        read("ListCustomConnectors"),
+        write("DeleteCustomConnector"),
         # deployment drafts (issue 17): one editor at a time, validate/deploy in background
         write("CreateDeploymentDraft"),
         read("GetDeploymentDraft"),

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from millstream.api.dialect import Context, DialectRoute, RequestContext, ScopeResolver
-from millstream.api.dialect.scopes import header, path_param, query_param
+from millstream.api.dialect.scopes import header, json_field, path_param, query_param
 from millstream.api.native.envelope import ENVELOPE
 from millstream.api.native.errors import ok_response
 from millstream.api.native.operation_table import OPERATIONS
@@ -41,8 +41,9 @@ __all__ = [
 ]
 
 SCOPES = ScopeResolver(
-    namespace=(path_param("namespace"), query_param("namespace")),
-    workspace=(header("workspace"),),
+    # A JSON body's ``namespace`` last: GetLineageInfo (``/meta/v2/lineage``) has no path.
+    namespace=(path_param("namespace"), query_param("namespace"), json_field("namespace")),
+    workspace=(header("workspace"), json_field("workspace")),
 )
 
 

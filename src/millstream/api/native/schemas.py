@@ -348,6 +348,8 @@ class Job(WireModel):
     local_variables: list[LocalVariable] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
     created_at: str | None = None
     modified_at: str | None = None
+    # Millstream extension: the Flink version of the runtime its engine version selected.
+    flink_version: str | None = None
 
 
 class JobStartParameters(WireModel):
@@ -455,6 +457,8 @@ class EngineVersionMetadata(WireModel):
     engine_version: str | None = None
     status: str | None = None
     features: EngineVersionSupportedFeatures | None = None
+    # Millstream extension: the real Flink version of the runtime that runs this name.
+    flink_version: str | None = None
 
 
 class EngineVersionMetadataIndex(WireModel):

@@ -31,6 +31,7 @@ def validate_sql_statement(ctx: Ctx, body: schemas.SqlStatementWithContext) -> J
             body.statement,
             execution_mode=ExecutionMode.BATCH if body.batch_mode else ExecutionMode.STREAMING,
             flink_conf=dict(body.flink_configuration or {}),
+            engine_version=body.version_name or None,
         )
     except (InvalidSql, UnknownVariable) as exc:
         return ok(ctx, dump(mappers.sql_invalid_to_wire(exc)))

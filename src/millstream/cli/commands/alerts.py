@@ -32,6 +32,7 @@ class Kind(StrEnum):
     BACKPRESSURE_OVER = "backpressure_over"
     THROUGHPUT_BELOW = "throughput_below"
     SOURCE_LAG_OVER = "source_lag_over"
+    UNHEALTHY = "unhealthy"
 
 
 class Format(StrEnum):

@@ -25,6 +25,7 @@ def engine_versions(ctx: typer.Context, output: OutputOpt = None) -> None:
         output,
         columns=[
             ("ENGINE VERSION", lambda v: v.engine_version),
+            ("RUNS ON FLINK", lambda v: v.flink_version),
             ("STATUS", lambda v: v.status),
             ("DEFAULT", lambda v: "*" if v.engine_version == default else ""),
         ],

@@ -26,6 +26,7 @@ from millstream.control.cluster_ports import (
 )
 from millstream.control.ports import FlinkCluster, ObservedJob
 from millstream.control.reconciler.actions import Context
+from millstream.control.reconciler.runtimes import RuntimeClusters, is_runtime_cluster
 from millstream.control.reconciler_ports import JobHead
 from millstream.control.services.common import DEFAULT_CLUSTER, record_event
 from millstream.domain.clusters import (
@@ -68,9 +69,11 @@ class ManagedClusters:
         *,
         per_job_clusters: bool,
         default_slots: int,
+        runtimes: RuntimeClusters | None = None,
     ) -> None:
         self._ctx = ctx
         self._processes = processes
+        self.runtimes = runtimes
         self._per_job_clusters = per_job_clusters and processes is not None
         self._default_slots = default_slots
 
@@ -92,8 +95,14 @@ class ManagedClusters:
         for key, cluster in clusters.items():
             if not cluster.managed:
                 continue
+            restarted = False
             if cluster.kind is ClusterKind.DEDICATED:
                 wanted = any(not _parked(job) for job in by_cluster.get(key, ()))
+            elif self.runtimes is not None and is_runtime_cluster(cluster):
+                # on demand: while jobs need it, then stopped when idle (``runtimes``)
+                wanted = self.runtimes.wanted(cluster, by_cluster.get(key, ()))
+                restarted = wanted and cluster.desired is not ClusterDesiredState.STARTED
+                self.runtimes.restart_if_needed(cluster, wanted)
             else:
                 wanted = cluster.desired is ClusterDesiredState.STARTED
             if not wanted and cluster.status in (None, ClusterStatus.STOPPED):
@@ -106,10 +115,11 @@ class ManagedClusters:
                 )
             except MillstreamError as exc:
                 state = ProcessState(ProcessStatus.FAILED, failure=str(exc))
-            self._record(cluster, state, wanted=wanted)
+            self._record(cluster, state, wanted=wanted, changed=restarted)
 
     def _process_spec(self, cluster: Cluster) -> ProcessSpec:
         size = cluster.size(default_slots=self._default_slots)
+        runtime = self.runtimes.runtime_of(cluster) if self.runtimes is not None else None
         return ProcessSpec(
             key=_process_key(cluster),
             taskmanagers=size.taskmanagers,
@@ -120,12 +130,14 @@ class ManagedClusters:
             logging=cluster.logging if cluster.kind is ClusterKind.DEDICATED else None,
             generation=cluster.generation,
             preferred_rest_url=cluster.rest_url or None,
+            runtime=runtime,
         )
 
-    def _record(self, cluster: Cluster, state: ProcessState, *, wanted: bool) -> None:
+    def _record(
+        self, cluster: Cluster, state: ProcessState, *, wanted: bool, changed: bool = False
+    ) -> None:
         status = ClusterStatus(state.status.value)
         now = self._ctx.clock()
-        changed = False
         if status is not cluster.status:
             changed = True
             if status is ClusterStatus.RUNNING:
@@ -167,7 +179,9 @@ class ManagedClusters:
                 work.append(functools.partial(reconcile_job, job, None, flink, cluster))
             elif _parked(job):
                 continue  # its dedicated cluster was released on purpose
-            elif cluster.kind is ClusterKind.DEDICATED and cluster.status is ClusterStatus.FAILED:
+            elif cluster.status is ClusterStatus.FAILED and (
+                cluster.kind is ClusterKind.DEDICATED or is_runtime_cluster(cluster)
+            ):
                 message = cluster.failure.message if cluster.failure else "start failed"
                 work.append(functools.partial(self._cluster_failed, job, cluster, message))
         return work
@@ -175,8 +189,9 @@ class ManagedClusters:
     def _cluster_failed(self, job: Job, cluster: Cluster, message: str) -> Step:
         now = self._ctx.clock()
         job.move_to(JobStatus.FAILED)
+        kind = "runtime" if is_runtime_cluster(cluster) else "dedicated"
         job.failure = Failure(
-            f"dedicated Flink cluster {cluster.name} failed to start: {message}",
+            f"{kind} Flink cluster {cluster.name} failed to start: {message}",
             "ClusterStartFailed",
             now,
         )

@@ -24,12 +24,15 @@ from datetime import UTC, datetime
 
 from millstream.control.admission import Admitter
 from millstream.control.cluster_ports import ClusterProcesses
+from millstream.control.context import Scope
+from millstream.control.engine_versions import EngineVersions
 from millstream.control.ports import Engine, FlinkCluster, ObservedJob
 from millstream.control.reconciler.actions import Act, Context, Handler, TickReport
 from millstream.control.reconciler.clusters import ManagedClusters
 from millstream.control.reconciler.heads import JobHeads
 from millstream.control.reconciler.jobs import JobActions
 from millstream.control.reconciler.observer import Observer
+from millstream.control.reconciler.runtimes import RuntimeClusters
 from millstream.control.reconciler.savepoints import Savepoints
 from millstream.control.reconciler_ports import JobHead, ReconcilerStore
 from millstream.control.services.variables import NamespaceVariables
@@ -38,6 +41,7 @@ from millstream.domain.decisions import Step, decide
 from millstream.domain.errors import EngineUnavailable, StaleVersion
 from millstream.domain.jobs import Job, JobStatus
 from millstream.domain.savepoints import Savepoint, SavepointOrigin
+from millstream.domain.sql_libraries import SqlLibraries
 
 __all__ = ["Reconciler"]
 
@@ -62,8 +66,23 @@ class Reconciler:
         default_slots: int = 1,
         variables: NamespaceVariables | None = None,
         on_job_ended: Sequence[Callable[[Job], object]] = (),
+        versions: EngineVersions | None = None,
+        default_runtime: str | None = None,
+        runtime_idle_stop: float = 300.0,
+        sql_libraries: Callable[[Scope, str], SqlLibraries] | None = None,
     ) -> None:
         self._ctx = Context(store, engine, clock, variables)
+        # Which runtime runs a job; jobs of another runtime than the default cluster's
+        # go to that runtime's on-demand cluster (``runtimes``).
+        runtimes = RuntimeClusters(
+            self._ctx,
+            versions,
+            default_runtime=default_runtime,
+            default_slots=default_slots,
+            # without cluster processes there is nothing to start: jobs stay put
+            movable=processes is not None,
+            idle_stop=runtime_idle_stop,
+        )
         self._observer = Observer(
             self._ctx,
             details_interval=details_interval,
@@ -71,7 +90,11 @@ class Reconciler:
             unreachable_backoff=unreachable_backoff,
         )
         self._clusters = ManagedClusters(
-            self._ctx, processes, per_job_clusters=per_job_clusters, default_slots=default_slots
+            self._ctx,
+            processes,
+            per_job_clusters=per_job_clusters,
+            default_slots=default_slots,
+            runtimes=runtimes,
         )
         self._jobs = JobActions(
             self._ctx,
@@ -79,6 +102,8 @@ class Reconciler:
             self._clusters,
             variables=variables,
             on_job_ended=on_job_ended,
+            runtimes=runtimes,
+            sql_libraries=sql_libraries,
         )
         self._savepoints = Savepoints(self._ctx)
         self._admitter = Admitter(store, clock=clock)

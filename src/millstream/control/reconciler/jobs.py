@@ -24,18 +24,25 @@ from millstream.control.ports import FlinkCluster, JobDetails, Repositories, Sub
 from millstream.control.reconciler.actions import Act, Context, ms_to_dt
 from millstream.control.reconciler.clusters import ManagedClusters
 from millstream.control.reconciler.observer import Observer
+from millstream.control.reconciler.runtimes import RuntimeClusters
 from millstream.control.reconciler.savepoints import retain_checkpoint
 from millstream.control.services.common import record_event
 from millstream.control.services.variables import NamespaceVariables
 from millstream.control.variables import mask_secrets, merge_variables, substitute, substitute_conf
 from millstream.domain.artifacts import Artifact, ArtifactKind
 from millstream.domain.decisions import Step
-from millstream.domain.errors import EnginePermanentError, EngineUnavailable, MillstreamError
+from millstream.domain.errors import (
+    EnginePermanentError,
+    EngineUnavailable,
+    InvalidInput,
+    MillstreamError,
+)
 from millstream.domain.events import EventName
 from millstream.domain.jobs import Failure, Job, JobStatus, RestoreKind
 from millstream.domain.observed import ObservedState
 from millstream.domain.restarts import RESTART_WINDOW
 from millstream.domain.savepoints import SavepointState
+from millstream.domain.sql_libraries import SqlLibraries
 
 __all__ = ["JobActions"]
 
@@ -56,8 +63,13 @@ class JobActions:
         *,
         variables: NamespaceVariables | None,
         on_job_ended: Sequence[Callable[[Job], object]],
+        runtimes: RuntimeClusters | None = None,
+        sql_libraries: Callable[[Scope, str], SqlLibraries] | None = None,
     ) -> None:
         self._ctx = ctx
+        # What a SQL job needs of the namespace's functions and connectors (UdfService).
+        self._sql_libraries = sql_libraries
+        self._runtimes = runtimes
         self._observer = observer
         self._clusters = clusters
         self._variables = variables
@@ -75,6 +87,15 @@ class JobActions:
         if self._clusters.wants_dedicated(job, act.cluster):
             self._clusters.assign_dedicated(job)
             return
+        if self._runtimes is not None:
+            try:
+                choice = self._runtimes.wants_move(job, act.cluster)
+            except InvalidInput as exc:  # its runtime was removed since it was stored
+                self._fail_unsubmitted(job, str(exc), "EngineVersionUnavailable")
+                return
+            if choice is not None:
+                self._runtimes.move(job, choice)
+                return
         step = decision.step
         if step is Step.RESTART and act.row is not None:
             self._record_failed_run(job, act.row.flink_job_id, flink)
@@ -106,9 +127,16 @@ class JobActions:
                 if step in (Step.RESUME, Step.RESTART):  # the ended run's state is history
                     job.observed.state = None
                     job.observed.modified_ms = None
+            if self._runtimes is not None:  # which runtime runs this attempt
+                job.runtime = self._runtimes.runtime_on(act.cluster)
             job.modified_at = now
             repos.update_job(job=job)
             name, message = self._attempt_event(job, step, decision.reason)
+            choice = self._runtimes.choice(job) if self._runtimes is not None else None
+            if choice is not None and job.runtime in (None, choice.version):
+                message += f"; {choice.describe()}"
+            elif job.runtime is not None:
+                message += f"; runs on Flink {job.runtime} (the runtime of cluster {job.cluster})"
             record_event(repos, job, name, message, now=now)
         try:
             flink.submit(self._submission(job))
@@ -130,6 +158,13 @@ class JobActions:
             return
         job.observed.state = job.observed.state or ObservedState.INITIALIZING
         self._ctx.save(job, EventName.JOB_SUBMITTED, f"Flink accepted job {job.flink_job_id}")
+
+    def _fail_unsubmitted(self, job: Job, message: str, reason: str) -> None:
+        now = self._ctx.clock()
+        job.move_to(JobStatus.FAILED)
+        job.failure = Failure(message, reason, now)
+        job.end_time = now
+        self._ctx.save(job, EventName.JOB_FAILED, message)
 
     @staticmethod
     def _attempt_event(job: Job, step: Step, reason: str) -> tuple[EventName, str]:
@@ -183,6 +218,15 @@ class JobActions:
             if artifact.main_args
             else artifact.main_args,
         )
+        libraries = SqlLibraries()
+        if self._sql_libraries is not None and resolved.kind is ArtifactKind.SQLSCRIPT:
+            libraries = self._sql_libraries(
+                Scope(job.workspace, job.namespace), resolved.sql_script or ""
+            )
+            resolved = dataclasses.replace(
+                resolved,
+                additional_dependencies=(*resolved.additional_dependencies, *libraries.jars),
+            )
         return Submission(
             flink_job_id=job.flink_job_id or "",
             job_name=job.deployment_name,
@@ -195,6 +239,7 @@ class JobActions:
             allow_non_restored_state=job.restore.allow_non_restored_state,
             # plain artifact names resolve in the job's namespace
             extra={"workspace": job.workspace, "namespace": job.namespace},
+            sql_preamble=libraries.statements,
         )
 
     # ------------------------------------------------------------------ restore

@@ -22,8 +22,11 @@ from millstream.control.services.drafts import DraftService
 from millstream.control.services.events import EventService
 from millstream.control.services.external_keys import ExternalKeys
 from millstream.control.services.folders import FolderService
+from millstream.control.services.health import HealthService
 from millstream.control.services.hot_updates import HotUpdateService
+from millstream.control.services.job_insights import JobInsightsService
 from millstream.control.services.jobs import JobService
+from millstream.control.services.lineage import LineageService
 from millstream.control.services.locator import Locator
 from millstream.control.services.logs import LogService
 from millstream.control.services.metric_history import MetricHistoryService
@@ -31,10 +34,15 @@ from millstream.control.services.namespaces import NamespaceService
 from millstream.control.services.packages import PackageService
 from millstream.control.services.patrol import PatrolService
 from millstream.control.services.queues import QueueService
+from millstream.control.services.resource_plans import ResourcePlanService
 from millstream.control.services.savepoint_schedules import SavepointScheduleService
 from millstream.control.services.savepoints import SavepointService
+from millstream.control.services.scheduled_plans import ScheduledPlanService
+from millstream.control.services.sql_catalog import SqlCatalogService
 from millstream.control.services.sql_files import SqlFileService
+from millstream.control.services.sql_previews import SqlPreviewService
 from millstream.control.services.tags import TagService
+from millstream.control.services.udfs import UdfService
 from millstream.control.services.variables import VariableService
 
 __all__ = [
@@ -89,9 +97,23 @@ class Services:
     autoscale: AutoscaleService | None = None
     # Sampled Flink metrics of jobs over time (the metric sampler's history).
     metric_history: MetricHistoryService | None = None
+    # A job's insides from Flink (graph, vertices, checkpoints...) and its kept series.
+    job_insights: JobInsightsService | None = None
     # Periodic savepoints per deployment (the scheduler itself is a leader task).
     savepoint_schedules: SavepointScheduleService | None = None
+    # Scheduled resource plans, generated EXPERT resource plans and SQL lineage (native;
+    # the plans' boundaries are applied by a leader task).
+    scheduled_plans: ScheduledPlanService | None = None
+    resource_plans: ResourcePlanService | None = None
+    lineage: LineageService | None = None
     # Patrol settings and reports (the scheduled runs are a leader task).
     patrol: PatrolService | None = None
     # Alert rules and their firing alerts (the alerter itself is a leader task).
     alerts: AlertService | None = None
+    # The namespace's persistent SQL catalog (vvp) and interactive queries (native).
+    sql_catalog: SqlCatalogService | None = None
+    sql_previews: SqlPreviewService | None = None
+    # Health policies and deployments' health (the checker itself is a leader task).
+    health: HealthService | None = None
+    # UDF artifacts, functions and custom connectors: jars that extend SQL (native).
+    udfs: UdfService | None = None

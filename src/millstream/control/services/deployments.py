@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from millstream.control.artifact_ports import ArtifactChecker
 from millstream.control.context import Actor, Scope
-from millstream.control.engine_versions import EngineVersions
+from millstream.control.engine_versions import (
+    EngineVersions,
+    check_engine_change,
+    runtime_cluster_name,
+)
 from millstream.control.ports import Engine, Page, Repositories, Store
 from millstream.control.services.common import (
+    DEFAULT_CLUSTER,
     planning_cluster,
     record_event,
     require_namespace,
@@ -24,12 +29,14 @@ from millstream.control.services.queues import place_job
 from millstream.control.services.variables import NamespaceVariables, ResolvedVariables
 from millstream.control.variables import merge_variables, secrets_masked, substitute
 from millstream.domain.artifacts import Artifact, ArtifactKind, ExecutionMode
+from millstream.domain.clusters import Cluster
 from millstream.domain.deployments import Deployment, Logging
 from millstream.domain.errors import Conflict, ErrorCode, InvalidInput, NotFound, UnknownVariable
 from millstream.domain.events import EventName
 from millstream.domain.jobs import JobStatus
 from millstream.domain.resources import ResourceSetting
 from millstream.domain.restarts import RestartPolicy
+from millstream.domain.sql_libraries import SqlLibraries
 
 __all__ = ["DeploymentPatch", "DeploymentService"]
 
@@ -80,9 +87,17 @@ class DeploymentService:
         *,
         variables: NamespaceVariables | None = None,
         artifacts: ArtifactChecker | None = None,
+        catalog: Callable[[Scope], Sequence[str]] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sql_libraries: Callable[[Scope, str], SqlLibraries] | None = None,
     ) -> None:
         self._artifacts = artifacts
+        # The registered functions and custom connectors a script uses (UdfService):
+        # their DDL and jars are planned with it, as the reconciler submits them.
+        self._sql_libraries = sql_libraries
+        # The namespace's persistent SQL catalog (SqlCatalogService.preamble): its DDL
+        # runs before a SQL script, when it is planned here as when its job is submitted.
+        self._catalog = catalog
         self._store = store
         self._engine = engine
         self._versions = versions
@@ -200,6 +215,8 @@ class DeploymentService:
                     f"a deployment named {updated.name!r} already exists",
                     code=ErrorCode.DEPLOYMENT_NAME_TAKEN,
                 )
+            if updated.engine_version != current.engine_version:
+                self._check_engine_change(repos, current, updated)
             self._check(repos, updated, namespace_variables)
             if patch.queue and updated.queue is not None:  # a queue named now: usable?
                 _check_queue(repos, updated)
@@ -241,15 +258,19 @@ class DeploymentService:
         execution_mode: ExecutionMode = ExecutionMode.STREAMING,
         variables: dict[str, str] | None = None,
         flink_conf: dict[str, Any] | None = None,
+        engine_version: str | None = None,
     ) -> None:
-        """Plan a SQL script on the default cluster; InvalidSql with line/column if bad.
+        """Plan a SQL script on the default cluster (on the cluster of ``engine_version``'s
+        runtime when that one runs); InvalidSql with line/column if bad.
         ``variables`` override the namespace's. Anyone who may read may validate, so
         Encrypted variables stand as the mask here: their values never reach the planner,
         whose messages quote names and literals back."""
         namespace_variables = self._namespace_variables(scope)
         with self._store.transaction() as repos:
             require_namespace(repos, scope)
-            cluster = resolve_cluster(repos, scope, None)
+            cluster = self._runtime_planner(
+                repos, scope, resolve_cluster(repos, scope, None), engine_version
+            )
         text = substitute(
             script,
             merge_variables(namespace_variables.masked(), variables or {}),
@@ -257,7 +278,10 @@ class DeploymentService:
         )
         with secrets_masked(namespace_variables.secret_values()):
             self._engine.cluster(cluster).validate_sql(
-                text, execution_mode=execution_mode, flink_conf=flink_conf or {}
+                text,
+                execution_mode=execution_mode,
+                flink_conf=flink_conf or {},
+                **self.catalog_preamble(scope, text),
             )
 
     def plan_sql(
@@ -279,8 +303,25 @@ class DeploymentService:
         )
         with secrets_masked(namespace_variables.secret_values()):
             return self._engine.cluster(cluster).plan_sql(
-                text, execution_mode=execution_mode, flink_conf=flink_conf or {}
+                text,
+                execution_mode=execution_mode,
+                flink_conf=flink_conf or {},
+                **self.catalog_preamble(scope, text),
             )
+
+    def catalog_preamble(self, scope: Scope, script: str = "") -> dict[str, Any]:
+        """``sql_preamble=`` for planning a script of the namespace: its catalog's DDL
+        (nothing while the catalog is empty, so planners without catalogs still fit),
+        after the functions ``script`` calls; ``sql_jars=`` their and its connectors'
+        jars."""
+        preamble = list(self._catalog(scope)) if self._catalog is not None else []
+        jars: dict[str, Any] = {}
+        if self._sql_libraries is not None and script:
+            # what the catalog's own tables and views use counts too (their connectors)
+            libraries = self._sql_libraries(scope, "\n".join((*preamble, script)))
+            preamble = [*libraries.statements, *preamble]
+            jars = {"sql_jars": list(libraries.jars)} if libraries.jars else {}
+        return ({"sql_preamble": preamble} if preamble else {}) | jars
 
     def _check_artifact(self, scope: Scope, artifact: Artifact) -> None:
         """Missing jars / unreadable URIs are refused now, not when the job starts.
@@ -315,11 +356,14 @@ class DeploymentService:
         """Everything that makes a deployment runnable, checked before it is stored."""
         deployment.validate()
         validate_logging(deployment.logging)
-        self._versions.resolve(deployment.engine_version)
+        # A Python program needs a runtime with PyFlink (EngineVersions.choose).
+        python = deployment.artifact.kind is ArtifactKind.PYTHON
+        self._versions.choose(deployment.engine_version, python=python)
         if not deployment.engine_version:  # record what it runs on, not "unspecified"
             deployment.engine_version = self._versions.default
         scope = Scope(deployment.workspace, deployment.namespace)
         cluster = planning_cluster(repos, scope, resolve_cluster(repos, scope, deployment.cluster))
+        cluster = self._runtime_planner(repos, scope, cluster, deployment.engine_version)
         if deployment.artifact.kind is ArtifactKind.SQLSCRIPT:
             try:
                 script = substitute(
@@ -334,7 +378,32 @@ class DeploymentService:
                     script,
                     execution_mode=deployment.execution_mode,
                     flink_conf=dict(deployment.flink_conf),
+                    **self.catalog_preamble(scope, script),
                 )
+
+    def _runtime_planner(
+        self, repos: Repositories, scope: Scope, cluster: Cluster, engine_version: str | None
+    ) -> Cluster:
+        """SQL is planned by the deployment's runtime: on the default cluster, a runtime
+        other than its own plans on that runtime's cluster when it runs (else, like a
+        stopped session cluster, on the default one; the submission plans it again)."""
+        if cluster.name != DEFAULT_CLUSTER or cluster.managed or not engine_version:
+            return cluster
+        version = self._versions.choose(engine_version).version
+        found = repos.read_cluster(workspace=scope.workspace, name=runtime_cluster_name(version))
+        return found if found is not None and found.ready else cluster
+
+    def _check_engine_change(
+        self, repos: Repositories, current: Deployment, updated: Deployment
+    ) -> None:
+        """A new engine version must be able to restore the deployment's state."""
+        try:
+            old = self._versions.choose(current.engine_version)
+        except InvalidInput:
+            return  # its old runtime is gone: nothing to compare with
+        new = self._versions.choose(updated.engine_version)
+        latest = repos.read_latest_savepoint(deployment_id=current.id, include_checkpoints=True)
+        check_engine_change(old, new, has_state=latest is not None)
 
 
 def _check_queue(repos: Repositories, deployment: Deployment) -> None:

@@ -11,7 +11,7 @@ control-plane crash) returns that job instead of creating another; tokens are ke
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -55,6 +55,7 @@ from millstream.domain.events import EventName
 from millstream.domain.jobs import Job, RestoreKind, RestoreStrategy, StopStrategy
 from millstream.domain.queues import job_cost
 from millstream.domain.savepoints import SavepointState
+from millstream.domain.sql_libraries import SqlLibraries
 
 __all__ = ["MAX_CLIENT_TOKEN_LENGTH", "START_TOKEN_TTL", "JobService"]
 
@@ -75,7 +76,14 @@ class JobService:
         start_token_ttl: timedelta = START_TOKEN_TTL,
         embedded_slots: int | None = None,
         default_slots: int = 1,
+        catalog: Callable[[Scope], Sequence[str]] | None = None,
+        sql_libraries: Callable[[Scope, str], SqlLibraries] | None = None,
     ) -> None:
+        # The functions and connectors a script uses (UdfService), planned with it.
+        self._sql_libraries = sql_libraries
+        # The namespace's SQL catalog DDL, run before a script planned here (as in
+        # DeploymentService).
+        self._catalog = catalog
         # Task slots of the embedded cluster (None: unknown, not checked) and the slots
         # per TaskManager of session clusters: a job needing more is refused at start.
         self._embedded_slots = embedded_slots
@@ -178,10 +186,19 @@ class JobService:
                 if resolved != script:  # not validated at create time: plan it now
                     planner = self._engine.cluster(planning_cluster(repos, scope, cluster))
                     with secrets_masked(namespace_variables.secret_values()):
+                        preamble = list(self._catalog(scope)) if self._catalog else []
+                        libraries = (
+                            self._sql_libraries(scope, resolved)
+                            if self._sql_libraries is not None
+                            else SqlLibraries()
+                        )
+                        preamble = [*libraries.statements, *preamble]
                         planner.validate_sql(
                             resolved,
                             execution_mode=deployment.execution_mode,
                             flink_conf=dict(deployment.flink_conf),
+                            **({"sql_preamble": preamble} if preamble else {}),
+                            **({"sql_jars": list(libraries.jars)} if libraries.jars else {}),
                         )
             if artifact.main_args:
                 substitute(artifact.main_args, variables, where="the main arguments")

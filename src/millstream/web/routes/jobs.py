@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from millstream.control.services.logs import LogKind, LogScope
 from millstream.domain.access import Permission
 from millstream.domain.errors import MillstreamError
-from millstream.web import page_data
+from millstream.web import insight_data, page_data
 from millstream.web.responder import Console, FormField, RequestContext
 
 __all__ = ["register"]
@@ -22,6 +22,10 @@ def register(router: APIRouter, console: Console) -> None:
         def handle(ctx: RequestContext) -> Response:
             values = page_data.job_live(console, ctx, job_id)
             deployment_name = values["job"].deployment_name
+            # the job's insides (each part also a polled fragment, routes/job_insights.py)
+            values |= insight_data.job_insights(console, ctx, job_id)
+            values |= insight_data.job_charts(console, ctx, job_id)
+            values |= insight_data.job_configuration(console, ctx, job_id)
             return console.page(ctx, "job.html", deployment_name=deployment_name, **values)
 
         return console.respond(request, Permission.READ, handle)

@@ -2,58 +2,6 @@
 (function () {
   "use strict";
 
-  // Line numbers beside the SQL textarea, scrolled with it.
-  function syncGutter() {
-    var area = document.getElementById("sql-script");
-    var gutter = document.getElementById("sql-gutter");
-    if (!area || !gutter) return;
-    var count = area.value.split("\n").length;
-    var numbers = [];
-    for (var i = 1; i <= count; i++) numbers.push(i);
-    gutter.textContent = numbers.join("\n");
-    gutter.scrollTop = area.scrollTop;
-  }
-
-  // Put the cursor where Flink reported the error and mark that line in the gutter.
-  function focusError() {
-    var box = document.querySelector("#validation [data-error-line]");
-    var area = document.getElementById("sql-script");
-    if (!box || !area) return;
-    var line = parseInt(box.getAttribute("data-error-line"), 10);
-    var column = parseInt(box.getAttribute("data-error-column"), 10) || 1;
-    var lines = area.value.split("\n");
-    var offset = 0;
-    for (var i = 0; i < line - 1 && i < lines.length; i++) offset += lines[i].length + 1;
-    offset += Math.min(column - 1, (lines[line - 1] || "").length);
-    area.focus();
-    area.setSelectionRange(offset, offset);
-    var lineHeight = parseFloat(getComputedStyle(area).lineHeight) || 18;
-    area.scrollTop = Math.max(0, (line - 3) * lineHeight);
-    syncGutter();
-  }
-
-  document.addEventListener("DOMContentLoaded", function () {
-    var area = document.getElementById("sql-script");
-    if (area) {
-      area.addEventListener("input", syncGutter);
-      area.addEventListener("scroll", syncGutter);
-      area.addEventListener("keydown", function (event) {
-        if (event.key === "Tab" && !event.shiftKey) {  // indent instead of leaving the field
-          event.preventDefault();
-          var start = area.selectionStart;
-          area.setRangeText("  ", start, area.selectionEnd, "end");
-          syncGutter();
-        }
-      });
-      syncGutter();
-      focusError();
-    }
-  });
-
-  document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.target && event.target.id === "validation") focusError();
-  });
-
   // A log shows its newest lines: open each log box scrolled to its end.
   document.addEventListener("htmx:afterSwap", function (event) {
     if (!event.target || event.target.id !== "log-view") return;
@@ -87,6 +35,52 @@
     if (event.target && event.target.hasAttribute && event.target.hasAttribute("data-no-submit")) {
       event.preventDefault();
     }
+  });
+
+  // Polled panels (the job's insides) are replaced every few seconds: keep what the
+  // reader opened (details) and where they scrolled (tables, the graph) across swaps.
+  var kept = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target || !target.hasAttribute || !target.hasAttribute("data-keep-view")) return;
+    kept = { open: {}, scroll: {} };
+    target.querySelectorAll("details[id]").forEach(function (d) { kept.open[d.id] = d.open; });
+    target.querySelectorAll("[data-keep-scroll][id]").forEach(function (e) {
+      kept.scroll[e.id] = [e.scrollLeft, e.scrollTop];
+    });
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!kept) return;
+    var was = kept;
+    kept = null;
+    Object.keys(was.open).forEach(function (id) {
+      var d = document.getElementById(id);
+      if (d) d.open = was.open[id];
+    });
+    Object.keys(was.scroll).forEach(function (id) {
+      var e = document.getElementById(id);
+      if (e) { e.scrollLeft = was.scroll[id][0]; e.scrollTop = was.scroll[id][1]; }
+    });
+  });
+
+  // Drafts: forms that ask first (data-confirm), and the editor's Preview button, which
+  // runs the selected text when there is a selection (the whole script otherwise).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form || !form.hasAttribute || !form.hasAttribute("data-confirm")) return;
+    if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+  });
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-preview-selection")) return;
+    var view = window.millstreamSqlEditor;
+    var selected = "";
+    if (view) {
+      var range = view.state.selection.main;
+      selected = view.state.sliceDoc(range.from, range.to);
+      event.detail.parameters["sql_script"] = view.state.doc.toString();
+    }
+    event.detail.parameters["selection"] = selected;
   });
 
   // A request that never reached the server (network down, server restarting).

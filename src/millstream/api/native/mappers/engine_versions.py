@@ -1,5 +1,5 @@
-"""The engine versions index: installed runtimes, then the managed-service names aliased
-to them."""
+"""The engine versions index: installed runtimes (``flink-<version>``), then the
+managed-service names they run, each with the real Flink version that runs it."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def engine_versions_to_wire(versions: EngineVersions) -> schemas.EngineVersionMe
                     use_for_sql_deployments=info.use_for_sql_deployments,
                     support_native_savepoint=info.support_native_savepoint,
                 ),
+                flink_version=info.flink_version,
             )
             for info in versions.metadata()
         ],

@@ -111,4 +111,5 @@ def job_to_wire(job: Job) -> schemas.Job:
         local_variables=variables_to_wire(job.local_variables),
         created_at=seconds_text(job.created_at),
         modified_at=seconds_text(job.modified_at),
+        flink_version=job.runtime,
     )
