@@ -92,13 +92,12 @@ def soak_flink(
         return
     from tests.e2e.conftest import free_port
 
-    slots = DEPLOYMENTS // 2 + 2
     cluster = LocalCluster(
         data_dir=tmp_path_factory.mktemp("soak-flink"),
         flink=FlinkSettings(
             rest_port=free_port(),
             taskmanagers=2,
-            taskmanager_slots=slots,
+            taskmanager_slots=_slots(),
             checkpoint_interval="2s",
         ),
     )
@@ -119,12 +118,20 @@ def replicas(
         soak_flink,
         MILLSTREAM_STORE__URL=pg_url(pg_database),
         MILLSTREAM_SECRET_KEY=Fernet.generate_key().decode(),
+        # the default queue's capacity follows the cluster's shape: one job per slot
+        MILLSTREAM_FLINK__TASKMANAGERS=str(soak_flink.wanted_taskmanagers),
+        MILLSTREAM_FLINK__TASKMANAGER_SLOTS=str(_slots()),
     )
     first = Server(root / "a", env).start()
     servers.append(first)
     second = Server(root / "b", env, credentials=first.data_dir / "credentials").start()
     servers.append(second)
     return first, second
+
+
+def _slots() -> int:
+    """Slots per TaskManager of the soak's cluster (the session cluster has 4)."""
+    return DEPLOYMENTS // 2 + 2 if DEPLOYMENTS > SHARED_CLUSTER_LIMIT else 4
 
 
 class Failover:
@@ -135,7 +142,9 @@ class Failover:
         self._replicas = replicas
         self._tally = tally
 
-    def ok(self, method: str, path: str, **kwargs: Any) -> Any:
+    def ok(self, method: str, path: str, *, conflict_ok: bool = False, **kwargs: Any) -> Any:
+        """The answer's data; with ``conflict_ok`` a 409 answers None (e.g. a stop sent
+        again while the first one is still taking its savepoint)."""
         last: Exception | None = None
         for _ in range(40):  # bounded: both replicas may be down for a moment
             for server in random.sample(self._replicas, 2):
@@ -151,6 +160,8 @@ class Failover:
                     last = AssertionError(f"{status}: {envelope}")
                     self._tally.api_calls_failed_over += 1
                     continue
+                if conflict_ok and status == 409:
+                    return None
                 assert status == 200, (method, path, envelope)
                 assert envelope["success"] is True, (method, path, envelope)
                 return envelope["data"]
@@ -195,6 +206,8 @@ class Cycle:
             self._ended(api, tally, status)
             return
         if status != "RUNNING" or settle:
+            if settle and status == "RUNNING" and time.monotonic() - self.stop_sent_at > 30:
+                self.stopping_job = None  # that stop failed (STOP_FAILED): the job runs on
             return
         if self.savepoint_id is None:
             savepoint = api.ok("POST", "savepoints", body={"deploymentId": self.deployment_id})
@@ -207,7 +220,12 @@ class Cycle:
                 return
             tally.savepoints_taken += state == "COMPLETED"
         if self.stopping_job is None or rng.random() < 0.1:  # a retry after STOP_FAILED
-            api.ok("POST", f"jobs/{self.job_id}:stop", body={"stopStrategy": "STOP_WITH_SAVEPOINT"})
+            api.ok(
+                "POST",
+                f"jobs/{self.job_id}:stop",
+                body={"stopStrategy": "STOP_WITH_SAVEPOINT"},
+                conflict_ok=self.stopping_job is not None,
+            )
             self.stopping_job, self.stop_sent_at = self.job_id, time.monotonic()
 
     def _ended(self, api: Failover, tally: Tally, status: str) -> None:
@@ -394,7 +412,9 @@ def test_soak_loses_duplicates_and_orphans_nothing(
 
 
 def _running(api: Failover, cycle: Cycle) -> bool:
-    if cycle.job_id is None:
+    """RUNNING and not being stopped (a stop with savepoint in flight still shows
+    RUNNING until its savepoint is taken)."""
+    if cycle.job_id is None or cycle.stopping_job == cycle.job_id:
         return False
     job = api.ok("GET", f"jobs/{cycle.job_id}")
     return bool(job["status"]["currentJobStatus"] == "RUNNING")
@@ -404,7 +424,8 @@ def _describe(api: Failover, cycle: Cycle) -> str:
     """What Millstream says of a deployment that did not settle, for the failure report."""
     job = api.ok("GET", f"jobs/{cycle.job_id}") if cycle.job_id else None
     events = api.ok("GET", "events", params={"deploymentId": cycle.deployment_id, "pageSize": 100})
-    tail = [f"{e['eventName']}: {e['message']}" for e in events[-6:]]
+    newest = sorted(events, key=lambda e: int(e["createdAt"] or 0), reverse=True)[:10]
+    tail = [f"{e['eventName']}: {e['message']}" for e in newest]
     status = job["status"] if job else None
     return f"{cycle.name} job={cycle.job_id} status={status} events={tail}"
 
