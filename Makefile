@@ -16,17 +16,25 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Start Millstream with the embedded Flink cluster and the demo job (Ctrl-C stops all).
+## Flink 2.3 is bundled; the newest 1.20 (LTS) is installed in the background once (cached).
+RUNTIMES ?= ["1.20"]
 run: $(STAMP)
-	$(BIN)/millstream up --demo
+	MILLSTREAM_FLINK__INSTALL_RUNTIMES='$(RUNTIMES)' $(BIN)/millstream up --demo
 
 ## Lint, type-check and run the whole test suite (what CI runs).
+## Tests run in PYTEST_WORKERS pytest-xdist workers, one test file per worker at a time
+## (each worker has its own Flink cluster and server); PYTEST_WORKERS=0 runs serially.
+PYTEST_WORKERS ?= 2
 test: $(STAMP)
 	bash scripts/ensure-services.sh
+	@# Flink 1.20 for the runtime tests (tests/e2e/test_runtimes_e2e.py): downloaded once, cached.
+	@ls -d .millstream/test-runtimes/1.20.* >/dev/null 2>&1 || \
+		MILLSTREAM_FLINK__RUNTIMES_DIR=.millstream/test-runtimes $(BIN)/millstream runtimes install 1.20
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/mypy src tests
 	$(BIN)/lint-imports
-	$(BIN)/pytest -p no:cacheprovider
+	$(BIN)/pytest -p no:cacheprovider --durations=25 -n $(PYTEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
@@ -37,6 +45,11 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit -q
+
+## Rebuild the console's SQL editor bundle (needs Node and npm; the built bundle is committed,
+## so `make run` and `make test` never need them).
+editor:
+	cd web-editor && npm ci --no-audit --no-fund && node build.mjs
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +9,7 @@ from hypothesis import HealthCheck, settings
 
 from millstream.config import FlinkSettings
 from millstream.engine import LocalCluster
+from tests.ports import free_port
 
 # A shared 2-core machine: wall-clock deadlines would make property tests flaky.
 settings.register_profile("millstream", deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -20,9 +20,7 @@ settings.load_profile("millstream")
 def flink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     """A LocalCluster (1 TaskManager, 4 slots) on a free port, stopped at session end;
     fails the session if any of its processes survives the stop."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     cluster = LocalCluster(
         data_dir=tmp_path_factory.mktemp("flink-data"),
         flink=FlinkSettings(rest_port=port, taskmanager_slots=4, checkpoint_interval="2s"),

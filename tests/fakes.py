@@ -477,6 +477,8 @@ class FakeFlink:
         self._rest_url = rest_url
         self.jobs: dict[str, _FakeJob] = {}
         self.calls: list[tuple[str, str]] = []
+        # The sql_preamble of every validate/plan call (the namespace catalog's DDL).
+        self.preambles: list[tuple[str, ...]] = []
         self.reachable = True
         self.reject_submissions: str | None = None
         self.savepoint_failure: str | None = None
@@ -557,17 +559,31 @@ class FakeFlink:
         return SavepointProgress(done=True, location=self._triggers[trigger_id])
 
     def validate_sql(
-        self, script: str, *, execution_mode: ExecutionMode, flink_conf: dict[str, Any]
+        self,
+        script: str,
+        *,
+        execution_mode: ExecutionMode,
+        flink_conf: dict[str, Any],
+        sql_preamble: Sequence[str] = (),
+        sql_jars: Sequence[str] = (),  # the fake has no class path
     ) -> None:
         self.calls.append(("validate", script[:20]))
+        self.preambles.append(tuple(sql_preamble))
         if self.bad_sql is not None:
             raise self.bad_sql
 
     def plan_sql(
-        self, script: str, *, execution_mode: ExecutionMode, flink_conf: dict[str, Any]
+        self,
+        script: str,
+        *,
+        execution_mode: ExecutionMode,
+        flink_conf: dict[str, Any],
+        sql_preamble: Sequence[str] = (),
+        sql_jars: Sequence[str] = (),  # the fake has no class path
     ) -> dict[str, Any]:
         """A two-vertex plan (source -> sink), like Flink's JobGraph plan."""
         self.calls.append(("plan", script[:20]))
+        self.preambles.append(tuple(sql_preamble))
         if self.bad_sql is not None:
             raise self.bad_sql
         parallelism = int(flink_conf.get("parallelism.default", 1))

@@ -12,7 +12,6 @@ before sending (``DaraCore.do_action`` patched) to replay or tamper with them vi
 
 import hashlib
 import json
-import socket
 import threading
 import time
 import uuid
@@ -36,6 +35,7 @@ from darabonba.exceptions import UnretryableException
 from darabonba.runtime import RuntimeOptions
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from tests.ports import free_port
 
 from millstream.api.admin import build_admin_router
 from millstream.api.auth import (
@@ -105,10 +105,7 @@ def _build_app(access: AccessService) -> FastAPI:
 
 
 def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    return free_port()  # reserved: safe under pytest-xdist (tests/ports.py)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ The ``flinkRestUrl`` extension is sent the way a user would: a ``ResourceSpec`` 
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -30,6 +29,7 @@ from fastapi import FastAPI
 from tests.fakes import FakeEngine
 from tests.integration.api.conftest import authenticate_admin
 from tests.integration.api.fakes import FakeWorld, fake_services
+from tests.ports import free_port
 from tests.unit.control.test_clusters import FakeProcesses
 
 from millstream.api.app import build_app
@@ -58,10 +58,7 @@ class FlinkTarget(vv.ResourceSpec):  # type: ignore[misc]  # the SDK is untyped
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_port()  # reserved: safe under pytest-xdist (tests/ports.py)
 
 
 @dataclass

@@ -11,7 +11,6 @@ the real engine and reconciler, its log directory read for GetLatestJobStartLog.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from alibabacloud_ververica20220718 import models as vv
 from alibabacloud_ververica20220718.client import Client
 from darabonba.runtime import RuntimeOptions
 from tests.integration.api.test_native_variables import NS, SQL, WS, Stack, build_stack
+from tests.ports import free_port
 
 from millstream.control.reconciler import Reconciler
 from millstream.control.services.access import AccessService
@@ -51,10 +51,7 @@ class Server:
 
 
 def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    return free_port()  # reserved: safe under pytest-xdist (tests/ports.py)
 
 
 @pytest.fixture(scope="module")

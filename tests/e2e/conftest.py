@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,15 +24,10 @@ import pytest
 from millstream.client.config import ClientConfig
 from millstream.client.signing import sign_request
 from millstream.engine import LocalCluster
+from tests.ports import free_port as free_port  # re-exported for the e2e tests
 
 NS = "default-namespace"
 WS = "default"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -112,7 +106,13 @@ def millstream_server(
     process, log_file = start_server(
         data_dir=data_dir,
         port=port,
-        env_overrides={"MILLSTREAM_FLINK__EXTERNAL_REST_URL": flink.rest_url},
+        env_overrides={
+            "MILLSTREAM_FLINK__EXTERNAL_REST_URL": flink.rest_url,
+            # Health checks and alerts in seconds, webhooks to the tests' local receiver.
+            "MILLSTREAM_HEALTH__INTERVAL": "1",
+            "MILLSTREAM_ALERTS__INTERVAL": "1",
+            "MILLSTREAM_ALERTS__ALLOWED_HOSTS": '["127.0.0.1"]',
+        },
     )
     url = f"http://127.0.0.1:{port}"
     try:

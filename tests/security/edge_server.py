@@ -10,7 +10,6 @@ address, and all of a module's requests come from 127.0.0.1.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,6 +34,7 @@ from millstream.store import SqlStore
 from millstream.store.access import SqlAccessStore
 from millstream.store.cipher import load_cipher
 from tests.integration.api.test_native_variables import FLINK_URL, NS, WS, Stack, build_stack
+from tests.ports import free_port
 
 __all__ = ["NS", "OTHER_WS", "WS", "EdgeServer", "capture", "send", "serve"]
 
@@ -66,10 +66,7 @@ class EdgeServer:
 
 
 def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    return free_port()  # reserved: safe under pytest-xdist (tests/ports.py)
 
 
 @contextmanager

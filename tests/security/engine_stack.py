@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import threading
 import time
 import uuid
@@ -37,6 +36,7 @@ from millstream.control.context import Actor, Scope
 from millstream.domain.access import Role
 from millstream.domain.clusters import ClusterKind
 from millstream.server import Runtime, build_runtime, create_app
+from tests.ports import free_port
 
 __all__ = [
     "NS",
@@ -196,10 +196,7 @@ def flink_state(rest_url: str, flink_job_id: str) -> str:
 
 
 def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    return free_port()  # reserved: safe under pytest-xdist (tests/ports.py)
 
 
 def _user_key(runtime: Runtime, admin: Actor, name: str, namespace: str, role: Role) -> Key:

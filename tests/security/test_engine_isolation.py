@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import stat
 import sys
 import time
@@ -28,6 +27,7 @@ from millstream.config import Settings
 from millstream.control.services.access import IssuedKey
 from millstream.engine.flink_user import can_reach, flink_os_user
 from millstream.engine.runtime import FlinkRuntime
+from tests.ports import free_port
 from tests.security.engine_stack import NS, EngineStack, engine_stack
 
 pytestmark = [
@@ -37,9 +37,7 @@ pytestmark = [
 
 
 def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_port()  # reserved: safe under pytest-xdist (tests/ports.py)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ path ending in ``/sql-statement/validate`` was a read).
 from __future__ import annotations
 
 import base64
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -44,6 +43,7 @@ from millstream.store import SqlStore, upgrade
 from millstream.store.access import SqlAccessStore
 from millstream.store.cipher import load_cipher
 from tests.fakes import FakeEngine, FakeFlink
+from tests.ports import free_port
 
 WS, NS = "default", "ns1"
 PRESIGN = f"/artifacts/v2/namespaces/{NS}/getPreSignedUrlForPutObject"
@@ -65,10 +65,7 @@ def _basic(key_id: str, secret: str) -> dict[str, str]:
 
 
 def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    return free_port()  # reserved: safe under pytest-xdist (tests/ports.py)
 
 
 def _member(access: AccessService, admin: Actor, name: str, role: Role) -> dict[str, str]:

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import DATAGEN_SQL
 
 from .conftest import ConsoleServer, Shot
-from .test_console_flow import RUN_TIMEOUT, sign_in
+from .test_console_flow import RUN_TIMEOUT, fill_sql, sign_in
 
 pytestmark = pytest.mark.flink
 
@@ -27,7 +27,7 @@ def _new_deployment(page: Page, server: ConsoleServer, name: str) -> str:
     )
     assert int(placeholder_weight) < 500  # a hint, not bold like a filled-in value
     page.locator("#deployment-name-input").fill(name)
-    page.locator("#sql-script").fill(DATAGEN_SQL)
+    fill_sql(page, DATAGEN_SQL)
     page.locator("#save-button").click()
     expect(page.locator("#deployment-name")).to_have_text(name, timeout=60_000)
     return page.url

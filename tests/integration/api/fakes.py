@@ -251,6 +251,7 @@ class FakeDeploymentService(DeploymentService):
         execution_mode: ExecutionMode = ExecutionMode.STREAMING,
         variables: dict[str, str] | None = None,
         flink_conf: dict[str, Any] | None = None,
+        engine_version: str | None = None,  # noqa: ARG002 (plans on that runtime's cluster)
     ) -> None:
         self._world.enter(scope)
         text = substitute(script, variables or {}, where="sqlScript")

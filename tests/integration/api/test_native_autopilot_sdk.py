@@ -7,7 +7,6 @@ itself is covered by tests/unit/control/test_autoscaler.py."""
 from __future__ import annotations
 
 import dataclasses
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -37,6 +36,7 @@ from millstream.domain.autoscale import (
 )
 from millstream.store.autoscale import SqlAutoscaleStore
 from tests.integration.api.test_foas_resources import NS, SQL, WS, World
+from tests.ports import free_port
 
 from .conftest import authenticate_admin
 
@@ -49,10 +49,7 @@ class Stack:
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_port()  # reserved: safe under pytest-xdist (tests/ports.py)
 
 
 @pytest.fixture

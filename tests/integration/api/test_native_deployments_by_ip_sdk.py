@@ -5,7 +5,6 @@ proxy) on a ``MockTransport`` Flink REST API that says where each vertex runs.""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -43,6 +42,7 @@ from millstream.domain.clusters import ClusterKind
 from millstream.engine.inspect import FlinkInspector
 from millstream.store import SqlStore, upgrade
 from tests.fakes import FakeEngine, FakeFlink
+from tests.ports import free_port
 
 from .conftest import authenticate_admin
 
@@ -101,10 +101,7 @@ class Stack:
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_port()  # reserved: safe under pytest-xdist (tests/ports.py)
 
 
 @pytest.fixture

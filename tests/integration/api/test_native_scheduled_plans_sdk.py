@@ -7,7 +7,6 @@ restarted runner (a new process) does not apply it again."""
 from __future__ import annotations
 
 import dataclasses
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -37,6 +36,7 @@ from millstream.engine.sql_lineage import plan_table_edges, sql_lineage
 from millstream.store.hot_updates import SqlHotUpdateStore
 from millstream.store.scheduled_plans import SqlScheduledPlanStore
 from tests.integration.api.test_foas_resources import NS, SQL, WS, World
+from tests.ports import free_port
 
 from .conftest import authenticate_admin
 
@@ -63,10 +63,7 @@ class Stack:
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_port()  # reserved: safe under pytest-xdist (tests/ports.py)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ by the server for now.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from darabonba.runtime import RuntimeOptions
 
 from millstream.api.app import build_app
 from millstream.domain.jobs import JobStatus
+from tests.ports import free_port
 
 from .conftest import authenticate_admin
 from .fakes import FakeWorld, fake_services
@@ -31,10 +31,7 @@ SQL = "CREATE TEMPORARY TABLE s (a INT);\nINSERT INTO t SELECT a FROM s;"
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_port()  # reserved: safe under pytest-xdist (tests/ports.py)
 
 
 @pytest.fixture

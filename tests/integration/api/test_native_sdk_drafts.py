@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,6 +36,7 @@ from millstream.domain.drafts import MAX_DRAFT_BYTES
 from millstream.store import SqlStore, upgrade
 from millstream.store.catalog import SqlCatalogStore
 from millstream.store.drafts import DraftStore
+from tests.ports import free_port
 
 from .fakes import ADMIN, FakeWorld, fake_services
 
@@ -55,10 +55,7 @@ def _caller(request: Request) -> Actor:
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_port()  # reserved: safe under pytest-xdist (tests/ports.py)
 
 
 @dataclasses.dataclass

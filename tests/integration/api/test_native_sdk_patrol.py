@@ -11,7 +11,6 @@ unknown filter values, a date without reports.
 from __future__ import annotations
 
 import dataclasses
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +35,7 @@ from millstream.domain.diagnosis import CheckpointStats, VertexPressure
 from millstream.store import SqlStore, upgrade
 from millstream.store.patrol import SqlPatrolStore
 from tests.patrol_fakes import SnapshotInspector, seed_namespace, seed_running_job
+from tests.ports import free_port
 
 from .conftest import authenticate_admin
 from .fakes import FakeWorld, fake_services
@@ -46,10 +46,7 @@ RT = RuntimeOptions()
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_port()  # reserved: safe under pytest-xdist (tests/ports.py)
 
 
 @dataclasses.dataclass

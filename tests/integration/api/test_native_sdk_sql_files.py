@@ -10,7 +10,6 @@ that still holds SQL files.
 from __future__ import annotations
 
 import dataclasses
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from millstream.domain.sql_files import MAX_SCRIPT_BYTES
 from millstream.store import SqlStore, upgrade
 from millstream.store.catalog import SqlCatalogStore
 from millstream.store.sql_files import SqlFileStore
+from tests.ports import free_port
 
 from .conftest import authenticate_admin
 from .fakes import FakeWorld, fake_services
@@ -41,10 +41,7 @@ RT = RuntimeOptions()
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_port()  # reserved: safe under pytest-xdist (tests/ports.py)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ services on SQLite (Flink faked, ``build_stack``), the real CLI and client over 
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from millstream.cli.state import CliState
 from millstream.client import ClientConfig, Deployment, MillstreamClient
 from millstream.domain.jobs import JobStatus, StopStrategy
 from tests.integration.api.test_native_variables import NS, WS, Stack, build_stack
+from tests.ports import free_port
 
 Run = Callable[..., Result]
 EXAMPLE = Path(__file__).parents[3] / "examples" / "apply" / "deployments.yaml"
@@ -46,9 +46,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
 @pytest.fixture
 def url(stack: Stack) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # reserved: safe under pytest-xdist (tests/ports.py)
     server = uvicorn.Server(
         uvicorn.Config(stack.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )

@@ -30,6 +30,7 @@ from millstream.client.config import ClientConfig
 from millstream.store.locks import advisory_lock_key
 from millstream.workers import bind_socket, check_port_free
 from tests.integration.store.conftest import DEFAULT_POSTGRES_URL, PostgresSchemas
+from tests.ports import free_port
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 
@@ -37,10 +38,7 @@ _STARTUP = 90.0
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_port()  # reserved: safe under pytest-xdist (tests/ports.py)
 
 
 @dataclass

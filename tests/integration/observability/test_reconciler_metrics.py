@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from pathlib import Path
 
@@ -11,14 +10,13 @@ import httpx
 
 from millstream.config import FlinkSettings, ReconcilerSettings, Settings
 from millstream.server import build_runtime, create_app
+from tests.ports import free_port
 
 from .conftest import parse, scrape_text
 
 
 def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])  # closed again when the block ends
+    return free_port()  # reserved for this process, nothing listens (tests/ports.py)
 
 
 async def test_reconciler_ticks_and_heartbeat_are_exported(tmp_path: Path) -> None:

@@ -65,6 +65,16 @@ def test_every_operation_is_served_and_every_route_is_an_operation(dialect: Any)
         ("PutArtifact", "PUT", Access.WRITE),
         ("DeleteArtifact", "DELETE", Access.WRITE),
         ("ListEngineVersionMetadata", "GET", Access.READ),
+        ("GetLineageInfo", "POST", Access.READ),  # a POST that reads
+        ("ApplyScheduledPlan", "POST", Access.WRITE),
+        ("ListScheduledPlanExecutedHistory", "GET", Access.READ),
+        ("ExecuteSqlStatement", "POST", Access.WRITE),  # changes the namespace's catalog
+        ("GetTables", "GET", Access.READ),
+        ("SubmitSqlPreview", "POST", Access.WRITE),  # runs a job: editors only
+        ("FetchSqlPreviewResults", "GET", Access.READ),
+        ("CancelSqlPreview", "DELETE", Access.WRITE),
+        ("FetchSqlExecutionResult", "GET", Access.READ),
+        ("StopSqlExecution", "POST", Access.WRITE),
     ],
 )
 def test_native_operations_are_what_they_do(name: str, method: str, access: Access) -> None:

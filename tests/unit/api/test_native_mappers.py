@@ -465,16 +465,19 @@ def test_event_to_wire() -> None:
     )
 
 
-def test_engine_versions_list_installed_then_aliases() -> None:
+def test_engine_versions_list_installed_newest_first_then_aliases() -> None:
     versions = EngineVersions(
         installed=["flink-1.20", "flink-2.0"],
-        aliases={"vvr-*": "default", "vvr-8.0.9-flink-1.17": "flink-2.0"},
+        aliases={"vvr-*": "default", "vvr-8.0.9-flink-1.17": "flink-1.20"},
+        offered=(),
     )
     index = mappers.engine_versions_to_wire(versions)
-    assert index.default_engine_version == "flink-1.20"
-    names = [m.engine_version for m in index.engine_version_metadata or []]
+    assert index.default_engine_version == "flink-2.0"  # the newest
+    metadata = index.engine_version_metadata or []
     # glob patterns resolve names but are not versions a user can pick from a list
-    assert names == ["flink-1.20", "flink-2.0", "vvr-8.0.9-flink-1.17"]
+    names = [m.engine_version for m in metadata]
+    assert names == ["flink-2.0", "flink-1.20", "vvr-8.0.9-flink-1.17"]
+    assert [m.flink_version for m in metadata] == ["2.0", "1.20", "1.20"]
 
 
 @pytest.mark.parametrize(

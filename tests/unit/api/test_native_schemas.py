@@ -55,6 +55,7 @@ PAIRS: list[tuple[type[BaseModel], str, set[str]]] = [
 # Millstream extensions: optimistic concurrency; queues (deployment queue, priority and
 # schedule timeout; the job status's reason and scheduling block).
 EXTENSIONS = {
+    "flinkVersion",  # engine versions: the real Flink version of the runtime running a name
     "resourceVersion",
     "queue",
     "priority",

@@ -38,7 +38,7 @@ def test_suspend_asks_for_a_stop_with_savepoint() -> None:
         (JobStatus.SUSPENDED, DesiredState.SUSPENDED),
         (JobStatus.RUNNING, DesiredState.STOPPED),
         (JobStatus.RUNNING, DesiredState.SUSPENDED),
-        *((status, DesiredState.RUNNING) for status in TERMINAL),
+        *((status, DesiredState.RUNNING) for status in sorted(TERMINAL)),  # xdist: stable order
     ],
 )
 def test_only_a_running_job_can_be_suspended(status: JobStatus, desired: DesiredState) -> None:
@@ -53,7 +53,10 @@ def test_resume_asks_for_running_again() -> None:
     assert job.desired is DesiredState.RUNNING
 
 
-@pytest.mark.parametrize("status", [JobStatus.RUNNING, JobStatus.CANCELLING, *TERMINAL])
+@pytest.mark.parametrize(
+    "status",
+    [JobStatus.RUNNING, JobStatus.CANCELLING, *sorted(TERMINAL)],  # xdist: stable order
+)
 def test_only_a_suspended_job_can_be_resumed(status: JobStatus) -> None:
     job = make_job(status=status, desired=DesiredState.SUSPENDED)
     with pytest.raises(InvalidTransition, match="only a SUSPENDED job can be resumed"):

@@ -1,18 +1,16 @@
-"""View helpers: paging, statuses, durations, Flink UI links, timelines and sparklines."""
+"""View helpers: paging, statuses, durations, Flink UI links, timelines and cluster use."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from millstream.domain.events import Event, EventName
 from millstream.domain.jobs import CLUSTER_UNREACHABLE, DesiredState, JobStatus
 from millstream.domain.observed import ObservedState, ObservedStatus
-from millstream.domain.savepoints import Savepoint, SavepointOrigin, SavepointState
 from millstream.web import views
-from tests.factories import make_deployment, make_event, make_job, make_savepoint
+from tests.factories import make_deployment, make_event, make_job
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -129,36 +127,6 @@ def test_timeline_of_a_live_job_runs_until_now() -> None:
     segments = views.timeline(events, now=T0 + timedelta(seconds=40))
     assert [(s.status, s.seconds) for s in segments] == [("STARTING", 10), ("RUNNING", 30)]
     assert views.timeline([], now=T0) == []
-
-
-def test_sparkline_scales_into_the_box() -> None:
-    chart = views.sparkline([1, 3, 2], width=106, height=26)
-    assert chart is not None
-    assert chart.points == "3.0,23.0 53.0,3.0 103.0,13.0"
-    assert (chart.minimum, chart.maximum, chart.latest, chart.count) == (1, 3, 2, 3)
-    assert views.sparkline([]) is None
-    flat = views.sparkline([5.0], width=100, height=20)
-    assert flat is not None
-    assert flat.points == "3,10.0 97,10.0"
-
-
-def test_savepoint_durations_skip_unfinished_and_retained_checkpoints() -> None:
-    def savepoint(start: int, end: int, **overrides: Any) -> Savepoint:
-        return make_savepoint(
-            created_at=T0 + timedelta(seconds=start),
-            modified_at=T0 + timedelta(seconds=end),
-            **{"state": SavepointState.COMPLETED, **overrides},
-        )
-
-    durations = views.savepoint_durations(
-        [
-            savepoint(100, 103),
-            savepoint(0, 2),
-            savepoint(50, 60, state=SavepointState.STARTED),
-            savepoint(70, 70, origin=SavepointOrigin.RETAINED_CHECKPOINT),
-        ]
-    )
-    assert durations == [2.0, 3.0]
 
 
 def test_cluster_usage_counts_running_jobs_and_their_slots() -> None:
