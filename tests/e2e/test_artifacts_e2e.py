@@ -63,7 +63,7 @@ def flink_job_of(server: ServerHandle, name: str) -> dict[str, Any]:
 def example_jar(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     jar = compile_jar(
         FlinkRuntime.detect(),
-        [EXAMPLES / "java"],
+        [EXAMPLES / "java" / "src" / "main" / "java"],
         cache_dir=tmp_path_factory.mktemp("examples"),
         name="millstream-examples",
         main_class="millstream.examples.StreamingJob",

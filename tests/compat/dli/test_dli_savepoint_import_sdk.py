@@ -173,7 +173,7 @@ def jars(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     (sources / "UserDataJob.java").write_text(_USER_DATA_JOB)
     jar = compile_jar(
         FlinkRuntime.detect(),
-        [EXAMPLES / "java", sources],
+        [EXAMPLES / "java" / "src" / "main" / "java", sources],
         cache_dir=tmp_path_factory.mktemp("jars"),
         name="dli-gaps",
     )

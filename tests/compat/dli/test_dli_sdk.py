@@ -148,7 +148,7 @@ def example_jar(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     (sources / "JavaQueueStream.java").write_text(_SEED_MAIN)
     jar = compile_jar(
         FlinkRuntime.detect(),
-        [EXAMPLES / "java", sources],
+        [EXAMPLES / "java" / "src" / "main" / "java", sources],
         cache_dir=tmp_path_factory.mktemp("examples"),
         name="java-queue-stream",
         main_class="org.apache.flink.examples.streaming.JavaQueueStream",

@@ -236,7 +236,7 @@ def test_sql_application_lifecycle_with_savepoint_and_restores(
 def example_jar(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     jar = compile_jar(
         FlinkRuntime.detect(),
-        [EXAMPLES / "java"],
+        [EXAMPLES / "java" / "src" / "main" / "java"],
         cache_dir=tmp_path_factory.mktemp("examples"),
         name="millstream-examples",
         main_class="millstream.examples.StreamingJob",

@@ -107,7 +107,7 @@ def put(store: FsspecArtifactStore, name: str, content: bytes) -> str:
 def example_jar_uri(store: FsspecArtifactStore, data_dir: Path) -> str:
     jar = compile_jar(
         FlinkRuntime.detect(),
-        [EXAMPLES / "java"],
+        [EXAMPLES / "java" / "src" / "main" / "java"],
         cache_dir=data_dir / "examples",
         name="millstream-examples",
         main_class=STREAMING_JOB,
