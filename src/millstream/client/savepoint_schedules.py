@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from millstream.client.envelopes import data_of as _data
+from millstream.client.envelopes import nothing as _nothing
 from millstream.client.operations import Operation
 
 __all__ = [
@@ -25,15 +27,6 @@ def _path(namespace: str, deployment_id: str) -> str:
         f"/api/v2/namespaces/{quote(namespace, safe='')}/deployments/"
         f"{quote(deployment_id, safe='')}/savepoint-schedule"
     )
-
-
-def _data(envelope: Any) -> dict[str, Any]:
-    data = envelope.get("data") if isinstance(envelope, dict) else None
-    return dict(data) if isinstance(data, dict) else {}
-
-
-def _nothing(envelope: Any) -> None:  # noqa: ARG001 - the envelope only says "done"
-    return None
 
 
 def get_savepoint_schedule(namespace: str, deployment_id: str) -> Operation[dict[str, Any]]:

@@ -9,6 +9,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from millstream.client.envelopes import data_of as _data
+from millstream.client.envelopes import items_of as _items
+from millstream.client.envelopes import namespace_base as _base
+from millstream.client.envelopes import nothing as _nothing
 from millstream.client.operations import Operation
 
 __all__ = [
@@ -20,24 +24,6 @@ __all__ = [
     "get_tables",
     "submit_sql_preview",
 ]
-
-
-def _base(namespace: str) -> str:
-    return f"/api/v2/namespaces/{quote(namespace, safe='')}"
-
-
-def _data(envelope: Any) -> dict[str, Any]:
-    data = envelope.get("data") if isinstance(envelope, dict) else None
-    return dict(data) if isinstance(data, dict) else {}
-
-
-def _items(envelope: Any) -> list[dict[str, Any]]:
-    data = envelope.get("data") if isinstance(envelope, dict) else None
-    return [dict(item) for item in data if isinstance(item, dict)] if isinstance(data, list) else []
-
-
-def _nothing(envelope: Any) -> None:  # noqa: ARG001 - the envelope only says "done"
-    return None
 
 
 def execute_sql_statement(namespace: str, statement: str) -> Operation[dict[str, Any]]:

@@ -11,6 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
+from millstream.client.envelopes import data_of as _data
+from millstream.client.envelopes import items_of as _items
+from millstream.client.envelopes import namespace_base as _base
 from millstream.client.operations import Operation
 
 __all__ = [
@@ -23,20 +26,6 @@ __all__ = [
     "register_custom_connector",
     "register_udf_function",
 ]
-
-
-def _base(namespace: str) -> str:
-    return f"/api/v2/namespaces/{quote(namespace, safe='')}"
-
-
-def _data(envelope: Any) -> dict[str, Any]:
-    data = envelope.get("data") if isinstance(envelope, dict) else None
-    return dict(data) if isinstance(data, dict) else {}
-
-
-def _items(envelope: Any) -> list[dict[str, Any]]:
-    data = envelope.get("data") if isinstance(envelope, dict) else None
-    return [dict(item) for item in data if isinstance(item, dict)] if isinstance(data, list) else []
 
 
 def create_udf_artifact(
