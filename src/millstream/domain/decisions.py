@@ -114,6 +114,15 @@ def _stopping(
     if observed is None:
         if stop_savepoint_pending:
             return Decision(Step.POLL_STOP, reason="job gone; settle its savepoint first")
+        if (
+            not suspend
+            and job.stop_strategy not in (None, StopStrategy.NONE)
+            and job.stop_savepoint_id is None
+        ):
+            # The cluster lost the job before its savepoint was asked for: the attempt
+            # fails loudly (STOP_FAILED) and the job is resubmitted from its latest
+            # state, never concluded as stopped without the state the stop promised.
+            return Decision(Step.STOP_WITH_SAVEPOINT, reason=f"{wish} requested; job gone")
         return Decision(Step.CONCLUDE, ended, "no longer on the cluster")
     if observed.is_terminal:
         if stop_savepoint_pending:

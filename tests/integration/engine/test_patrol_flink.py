@@ -117,7 +117,10 @@ def test_patrol_finds_the_restarting_job_on_real_flink(
         assert (report.total_jobs, report.inspected_jobs) == (2, 2)
         assert [f.deployment_name for f in restarts] == ["failing"]
         assert int(restarts[0].evidence["restarts"]) >= 3
-        assert "healthy" not in {f.deployment_name for f in report.findings}
+        # The healthy job never restarts. (On a machine busy with other work its
+        # checkpoints may really expire: what else the patrol finds there is not asserted.)
+        healthy = [f for f in report.findings if f.deployment_name == "healthy"]
+        assert [f for f in healthy if f.check is Check.RESTARTS] == [], healthy
         assert service.report(Scope("ws", "ns"), report.id) == report
     finally:
         for flink_job_id in flink_ids.values():

@@ -145,6 +145,26 @@ def test_failed_stop_savepoint_keeps_job_running(world: World) -> None:
     assert EventName.STOP_FAILED in _events(world, job.id)
 
 
+def test_a_stop_with_savepoint_of_a_job_the_cluster_lost_is_not_a_silent_cancel(
+    world: World,
+) -> None:
+    dep = world.deployment()
+    job = world.services.jobs.start(SCOPE, ALICE, dep.id)
+    world.tick()
+    fid = world.services.jobs.get(SCOPE, job.id).flink_job_id or ""
+    world.flink.set_state(fid, "RUNNING")
+    world.tick()
+    del world.flink.jobs[fid]  # the JobManager restarted: every job gone
+    world.services.jobs.stop(SCOPE, ALICE, job.id, StopStrategy.STOP_WITH_SAVEPOINT)
+    world.tick(3)
+    events = _events(world, job.id)
+    assert EventName.STOP_FAILED in events
+    assert EventName.JOB_CANCELLED not in events
+    job = world.services.jobs.get(SCOPE, job.id)
+    assert job.status is not JobStatus.CANCELLED
+    assert EventName.JOB_RESUBMITTING in events  # from its latest state
+
+
 def test_restart_with_latest_savepoint_uses_stop_savepoint(world: World) -> None:
     dep = world.deployment()
     first = world.services.jobs.start(SCOPE, ALICE, dep.id)

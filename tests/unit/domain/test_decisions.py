@@ -29,6 +29,30 @@ from tests.factories import make_job
         ("STOPPED", "STARTING", None, "NONE", None, None, False, Step.CONCLUDE, "CANCELLED"),
         ("STOPPED", "RUNNING", "f", "NONE", None, None, False, Step.CONCLUDE, "CANCELLED"),
         ("STOPPED", "RUNNING", "f", "NONE", None, "RUNNING", False, Step.CANCEL, None),
+        # the cluster lost the job before the stop's savepoint: try (fails as STOP_FAILED);
+        # once its savepoint settled (completed), the stop concludes
+        (
+            "STOPPED",
+            "CANCELLING",
+            "f",
+            "STOP_WITH_SAVEPOINT",
+            "s",
+            None,
+            False,
+            Step.CONCLUDE,
+            "CANCELLED",
+        ),
+        (
+            "STOPPED",
+            "RUNNING",
+            "f",
+            "STOP_WITH_SAVEPOINT",
+            None,
+            None,
+            False,
+            Step.STOP_WITH_SAVEPOINT,
+            None,
+        ),
         (
             "STOPPED",
             "RUNNING",
