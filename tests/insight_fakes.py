@@ -62,6 +62,11 @@ class FakeSource:
         self._check("vertices", flink_job_id, cluster)
         return (SRC, SNK)
 
+    def graph_and_vertices(
+        self, cluster: Cluster, flink_job_id: str
+    ) -> tuple[JobGraph, tuple[VertexMetrics, ...]]:
+        return self.graph(cluster, flink_job_id), self.vertex_metrics(cluster, flink_job_id)
+
     def checkpoints(self, cluster: Cluster, flink_job_id: str) -> CheckpointSummary:
         self._check("checkpoints", flink_job_id, cluster)
         return CheckpointSummary(completed=3)

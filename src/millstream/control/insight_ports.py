@@ -33,6 +33,12 @@ class JobInsightSource(Protocol):
         """Each vertex's live IO rates, time use and input watermark."""
         ...
 
+    def graph_and_vertices(
+        self, cluster: Cluster, flink_job_id: str
+    ) -> tuple[JobGraph, tuple[VertexMetrics, ...]]:
+        """``graph`` and ``vertex_metrics`` from one read of the job and its vertices."""
+        ...
+
     def checkpoints(self, cluster: Cluster, flink_job_id: str) -> CheckpointSummary:
         """Counts, durations, sizes and the recent history of the job's checkpoints."""
         ...

@@ -64,6 +64,13 @@ class FlinkInsightSource:
         job = self._get(cluster, flink_job_id, "")
         return parse_vertex_metrics(job, self._loads(cluster, flink_job_id, job))
 
+    def graph_and_vertices(
+        self, cluster: Cluster, flink_job_id: str
+    ) -> tuple[JobGraph, tuple[VertexMetrics, ...]]:
+        job = self._get(cluster, flink_job_id, "")
+        loads = self._loads(cluster, flink_job_id, job)
+        return parse_graph(job, loads), parse_vertex_metrics(job, loads)
+
     def checkpoints(self, cluster: Cluster, flink_job_id: str) -> CheckpointSummary:
         answer = self._get(cluster, flink_job_id, "/checkpoints")
         try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from millstream.domain.job_insights import InsightMetric, MetricSeries
+from millstream.domain.job_insights import InsightMetric, JobGraph, MetricSeries, VertexMetrics
 from millstream.domain.jobs import Job
 from millstream.web import insight_views
 from millstream.web.responder import Console, RequestContext
@@ -35,23 +35,29 @@ def job_insights(console: Console, ctx: RequestContext, job_id: str) -> dict[str
         return {"job": job, "insights": None, "polling": False}
     scope = ctx.scope
     ended = job.is_terminal
-    graph = service.graph(scope, job_id)
-    # an ended job's load is history: its vertices are drawn grey, without a rate table
-    vertices = None if ended else service.vertices(scope, job_id)
+    # an ended job's load is history: its vertices are drawn grey, without a rate table;
+    # a live one's graph and rate table come from one read of Flink
+    graph_data: JobGraph | None
+    metrics: tuple[VertexMetrics, ...]
+    if ended:
+        graph = service.graph(scope, job_id)
+        graph_data, metrics, live, note = graph.data, (), graph.live, graph.note
+    else:
+        both = service.graph_and_vertices(scope, job_id)
+        (graph_data, metrics), live, note = both.data or (None, ()), both.live, both.note
     checkpoints = service.checkpoints(scope, job_id)
     exceptions = service.exceptions(scope, job_id, limit=_EXCEPTIONS_SHOWN)
     taskmanagers = service.taskmanagers(scope, job_id)
-    metrics = (vertices.data if vertices is not None else None) or ()
     return {
         "job": job,
         "insights": True,
         # Keep asking while the job may still run; an ended job's panel stays as it is.
         "polling": not ended,
-        "live": graph.live,
-        "note": graph.note,
-        "graph": insight_views.graph_view(graph.data, metrics, coloured=not ended),
+        "live": live,
+        "note": note,
+        "graph": insight_views.graph_view(graph_data, metrics, coloured=not ended),
         "vertices": metrics,
-        "vertices_live": vertices is not None and vertices.live,
+        "vertices_live": not ended and live,
         "checkpoints": checkpoints.data,
         "checkpoints_live": checkpoints.live,
         "exceptions": exceptions.data,

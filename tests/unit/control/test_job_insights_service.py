@@ -245,3 +245,21 @@ def test_top_counts_a_source_and_sink_chained_into_one_vertex(
     row = _service(store, source).load(SCOPE, job.id)
     assert row.records_in_per_second == 40.0
     assert row.records_out_per_second == 39.0
+
+
+def test_graph_and_vertices_answer_together_and_both_say_when_flink_has_none(
+    store: InMemoryStore,
+) -> None:
+    source = FakeSource()
+    job = _job(store, status=JobStatus.RUNNING, flink_job_id="f1")
+    source.known.add("f1")
+    both = _service(store, source).graph_and_vertices(SCOPE, job.id)
+    assert both.live
+    assert both.data is not None
+    graph, vertices = both.data
+    assert graph == _service(store, source).graph(SCOPE, job.id).data
+    assert vertices == _service(store, source).vertices(SCOPE, job.id).data
+    source.down = True
+    unreachable = _service(store, source).graph_and_vertices(SCOPE, job.id)
+    assert (unreachable.live, unreachable.data) == (False, None)
+    assert unreachable.note is not None

@@ -85,6 +85,12 @@ class FakeInsights:
         )
         return self._wrap(job_id, rows)
 
+    def graph_and_vertices(
+        self, scope: Scope, job_id: str
+    ) -> Insight[tuple[JobGraph, tuple[VertexMetrics, ...]]]:
+        both = (self.graph(scope, job_id).data, self.vertices(scope, job_id).data)
+        return self._wrap(job_id, both)
+
     def checkpoints(self, scope: Scope, job_id: str) -> Insight[CheckpointSummary]:
         del scope
         last = CheckpointRecord(

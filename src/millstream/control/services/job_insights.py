@@ -93,6 +93,12 @@ class JobInsightsService:
         """Each vertex's records/bytes per second, time use and input watermark."""
         return self._ask(scope, job_id, lambda c, f: self._source.vertex_metrics(c, f))
 
+    def graph_and_vertices(
+        self, scope: Scope, job_id: str
+    ) -> Insight[tuple[JobGraph, tuple[VertexMetrics, ...]]]:
+        """``graph`` and ``vertices`` in one read of Flink (what a live page shows)."""
+        return self._ask(scope, job_id, lambda c, f: self._source.graph_and_vertices(c, f))
+
     def checkpoints(self, scope: Scope, job_id: str) -> Insight[CheckpointSummary]:
         """Checkpoint counts, durations, sizes, the last ones and the recent history."""
         return self._ask(scope, job_id, lambda c, f: self._source.checkpoints(c, f))
