@@ -4,7 +4,8 @@
 a guard (its signature verifiers through the shared ``Authenticator``, then the role
 check of the call's operation, ``api.auth.rbac.operation_guard``) and its routers bound
 to ``services``; the audit middleware; the body-size limit and the 404/405 fallback, both
-answering in the envelope of the dialect whose prefix the path is under. ``build_app`` is
+answering in the envelope of the dialect whose prefix the path is under; routes looked up
+through a segment index (``route_index``). ``build_app`` is
 the same app around one caller-resolving dependency (tests pass simple ones). The server
 lists the dialects it serves in one place (``server.DIALECTS``).
 """
@@ -23,6 +24,7 @@ from millstream.api.auth.roa import configure_roa
 from millstream.api.dialect import Dialect, Guard, install_fallbacks
 from millstream.api.limits import BodySizeLimit
 from millstream.api.native import NATIVE
+from millstream.api.route_index import index_routes
 from millstream.control.services import Services
 from millstream.control.services.access import AccessService
 from millstream.control.throttle import FailureThrottle
@@ -65,6 +67,7 @@ def _assemble(
         dialects=dialects,
     )
     install_fallbacks(app, dialects)
+    index_routes(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
