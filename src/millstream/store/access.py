@@ -34,10 +34,10 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    bindparam,
     delete,
     func,
     insert,
-    literal,
     select,
     update,
 )
@@ -326,9 +326,7 @@ class SqlAccessRepositories:
     # ------------------------------------------------------------------ generation
 
     def read_access_generation(self) -> int:
-        generation = self._session.scalar(
-            select(AccessGenerationRow.generation).where(AccessGenerationRow.id == 1)
-        )
+        generation = self._session.connection().scalar(_GENERATION)
         return 0 if generation is None else int(generation)
 
     # ------------------------------------------------------------------ nonces
@@ -336,19 +334,11 @@ class SqlAccessRepositories:
     def use_nonce(self, *, key_id: str, nonce: str, seen_at: datetime) -> bool:
         # ON CONFLICT DO NOTHING instead of catching IntegrityError: on PostgreSQL a
         # failed insert would abort the whole transaction.
+        connection = self._session.connection()
+        statement = _USE_NONCE[connection.dialect.name]
         values = {"key_id": key_id, "nonce": nonce, "seen_at": seen_at}
-        dialect = self._session.get_bind().dialect.name
-        if dialect == "postgresql":
-            statement: Any = _relaxed_insert(values)
-        elif dialect == "sqlite":
-            statement = sqlite.insert(UsedNonceRow).values(values)
-        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-            raise NotImplementedError(dialect)
         # RETURNING rather than rowcount, which psycopg does not report for this form.
-        inserted = self._session.execute(
-            statement.on_conflict_do_nothing().returning(UsedNonceRow.nonce)
-        ).first()
-        return inserted is not None
+        return connection.execute(statement, values).first() is not None
 
     def delete_nonces(self, *, seen_before: datetime) -> int:
         result = self._session.execute(
@@ -372,16 +362,28 @@ class SqlAccessRepositories:
             raise
 
 
-def _relaxed_insert(values: dict[str, Any]) -> Any:
+def _relaxed_insert() -> Any:
     """``INSERT INTO used_nonces ... SELECT ... FROM relax``, where the CTE ``relax``
     turns ``synchronous_commit`` off for this transaction: one round trip, and the
     commit returns without waiting for the disk (the row is visible at once)."""
     relax = select(func.set_config("synchronous_commit", "off", True).label("relaxed")).cte("relax")
     columns = UsedNonceRow.__table__.c
+    names = ("key_id", "nonce", "seen_at")
     row = select(
-        *(literal(values[name], columns[name].type).label(name) for name in values)
+        *(bindparam(name, type_=columns[name].type).label(name) for name in names)
     ).select_from(relax)
-    return postgresql.insert(UsedNonceRow).from_select(list(values), row)
+    return postgresql.insert(UsedNonceRow).from_select(list(names), row)
+
+
+# Prepared once: every signed request runs these two (see ``use_nonce``).
+_GENERATION = select(AccessGenerationRow.generation).where(AccessGenerationRow.id == 1)
+_USE_NONCE: dict[str, Any] = {
+    "postgresql": _relaxed_insert().on_conflict_do_nothing().returning(UsedNonceRow.nonce),
+    "sqlite": sqlite.insert(UsedNonceRow)
+    .values({c.name: bindparam(c.name, type_=c.type) for c in UsedNonceRow.__table__.c})
+    .on_conflict_do_nothing()
+    .returning(UsedNonceRow.nonce),
+}
 
 
 def _user(row: UserRow) -> User:

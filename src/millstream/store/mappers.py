@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Row
+
 from millstream.domain.artifacts import Artifact, ArtifactKind, ExecutionMode
 from millstream.domain.clusters import (
     Cluster,
@@ -233,7 +235,7 @@ def restart_history_from_json(data: dict[str, Any] | None) -> tuple[datetime, ..
 _LEGACY_CHECKPOINT_KEYS = ("latest_checkpoint", "retained_checkpoint")
 
 
-def _observed_from_row(row: JobRow) -> ObservedStatus:
+def _observed_from_row(row: JobRow | Row[Any]) -> ObservedStatus:
     extra = row.extra or {}
     latest = row.latest_checkpoint or extra.get("latest_checkpoint")
     retained = row.retained_checkpoint or extra.get("retained_checkpoint")
@@ -258,7 +260,7 @@ def namespace_columns(namespace: Namespace) -> Columns:
     }
 
 
-def namespace_from_row(row: NamespaceRow) -> Namespace:
+def namespace_from_row(row: NamespaceRow | Row[Any]) -> Namespace:
     return Namespace(id=row.id, workspace=row.workspace, name=row.name, created_at=row.created_at)
 
 
@@ -291,7 +293,7 @@ def deployment_columns(deployment: Deployment) -> Columns:
     }
 
 
-def deployment_from_row(row: DeploymentRow) -> Deployment:
+def deployment_from_row(row: DeploymentRow | Row[Any]) -> Deployment:
     return Deployment(
         id=row.id,
         workspace=row.workspace,
@@ -371,7 +373,7 @@ def job_columns(job: Job) -> Columns:
     }
 
 
-def job_from_row(row: JobRow) -> Job:
+def job_from_row(row: JobRow | Row[Any]) -> Job:
     return Job(
         id=row.id,
         workspace=row.workspace,

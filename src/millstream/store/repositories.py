@@ -16,8 +16,10 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import (
     ColumnElement,
     CursorResult,
+    Row,
     Select,
     Update,
+    bindparam,
     delete,
     func,
     insert,
@@ -66,6 +68,45 @@ _SAVEPOINT_ORIGINS = (
 )
 
 
+# The reads every API request makes, prepared once and run as Core statements: no ORM
+# loading, no statement building per call (a third of a GetJob's CPU before).
+_JOBS = JobRow.__table__.c
+_NAMESPACE = select(NamespaceRow.__table__).where(
+    NamespaceRow.workspace == bindparam("workspace"), NamespaceRow.name == bindparam("name")
+)
+_DEPLOYMENT = select(DeploymentRow.__table__).where(
+    DeploymentRow.id == bindparam("deployment_id"),
+    DeploymentRow.workspace == bindparam("workspace"),
+    DeploymentRow.namespace == bindparam("namespace"),
+)
+_JOB = select(JobRow.__table__).where(JobRow.id == bindparam("job_id"))
+_DEPLOYMENT_JOBS = (
+    JobRow.deployment_id == bindparam("deployment_id"),
+    JobRow.workspace == bindparam("workspace"),
+    JobRow.namespace == bindparam("namespace"),
+)
+_DEPLOYMENT_JOB_COUNT = select(func.count()).select_from(JobRow).where(*_DEPLOYMENT_JOBS)
+_JOB_COUNTS = (
+    select(JobRow.deployment_id, JobRow.status, func.count())
+    .where(JobRow.deployment_id.in_(bindparam("deployment_ids", expanding=True)))
+    .group_by(JobRow.deployment_id, JobRow.status)
+)
+_DEPLOYMENT_JOB_PAGES = {
+    newest_first: select(JobRow.__table__)
+    .where(*_DEPLOYMENT_JOBS)
+    .order_by(
+        *(
+            (_JOBS.created_at.desc(), _JOBS.id.desc())
+            if newest_first
+            else (_JOBS.created_at.asc(), _JOBS.id.asc())
+        )
+    )
+    .offset(bindparam("offset"))
+    .limit(bindparam("limit"))
+    for newest_first in (True, False)
+}
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -79,11 +120,7 @@ class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
     # ----------------------------------------------------------------------- namespaces
 
     def read_namespace(self, *, workspace: str, name: str) -> Namespace | None:
-        row = self._first(
-            select(NamespaceRow).where(
-                NamespaceRow.workspace == workspace, NamespaceRow.name == name
-            )
-        )
+        row = self._prepared_first(_NAMESPACE, workspace=workspace, name=name)
         return mappers.namespace_from_row(row) if row else None
 
     def read_namespaces(self, *, workspace: str | None = None) -> list[Namespace]:
@@ -105,12 +142,8 @@ class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
     def read_deployment(
         self, *, workspace: str, namespace: str, deployment_id: str
     ) -> Deployment | None:
-        row = self._first(
-            select(DeploymentRow).where(
-                DeploymentRow.id == deployment_id,
-                DeploymentRow.workspace == workspace,
-                DeploymentRow.namespace == namespace,
-            )
+        row = self._prepared_first(
+            _DEPLOYMENT, deployment_id=deployment_id, workspace=workspace, namespace=namespace
         )
         return mappers.deployment_from_row(row) if row else None
 
@@ -181,7 +214,7 @@ class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
     # ----------------------------------------------------------------------- jobs
 
     def read_job(self, *, job_id: str) -> Job | None:
-        row = self._first(select(JobRow).where(JobRow.id == job_id))
+        row = self._prepared_first(_JOB, job_id=job_id)
         return mappers.job_from_row(row) if row else None
 
     def read_jobs(
@@ -193,20 +226,12 @@ class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
         page: Page,
         newest_first: bool = True,
     ) -> tuple[list[Job], int]:
-        order = (
-            (JobRow.created_at.desc(), JobRow.id.desc())
-            if newest_first
-            else (JobRow.created_at.asc(), JobRow.id.asc())
-        )
-        rows, total = self._page(
-            JobRow,
-            [
-                JobRow.deployment_id == deployment_id,
-                JobRow.workspace == workspace,
-                JobRow.namespace == namespace,
-            ],
-            page,
-            order_by=order,
+        connection = self._session.connection()
+        which = {"deployment_id": deployment_id, "workspace": workspace, "namespace": namespace}
+        total = connection.scalar(_DEPLOYMENT_JOB_COUNT, which) or 0
+        rows = connection.execute(
+            _DEPLOYMENT_JOB_PAGES[newest_first],
+            which | {"offset": page.offset, "limit": page.limit},
         )
         return [mappers.job_from_row(row) for row in rows], total
 
@@ -228,12 +253,10 @@ class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
         counts: dict[str, dict[JobStatus, int]] = {}
         if not deployment_ids:
             return counts
-        query = (
-            select(JobRow.deployment_id, JobRow.status, func.count())
-            .where(JobRow.deployment_id.in_(list(deployment_ids)))
-            .group_by(JobRow.deployment_id, JobRow.status)
+        rows = self._session.connection().execute(
+            _JOB_COUNTS, {"deployment_ids": list(deployment_ids)}
         )
-        for deployment_id, status, count in self._session.execute(query):
+        for deployment_id, status, count in rows:
             counts.setdefault(deployment_id, {})[JobStatus(status)] = count
         return counts
 
@@ -479,6 +502,11 @@ class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
         # populate_existing: a row updated by an UPDATE statement in this session must
         # not come back from the identity map with its old values.
         return self._session.scalars(query.execution_options(populate_existing=True)).first()
+
+    def _prepared_first(self, statement: Select[Any], **params: Any) -> Row[Any] | None:
+        """The first row of a prepared Core ``statement`` (module level, bound
+        parameters): columns by name, no ORM loading, always read from the database."""
+        return self._session.connection().execute(statement, params).first()
 
     def _all(self, query: Select[_Row]) -> Sequence[_Row]:
         return self._session.scalars(query.execution_options(populate_existing=True)).all()
