@@ -2,7 +2,8 @@
 
 Rows written before the edge validated free-form JSON (``api.json_shape``) may hold values
 no wire model accepts or no serialiser can write (a ``flinkConf`` nested 500 levels deep).
-Dialect routes render lists and single resources through ``render_rows``/``render_one``:
+Dialect routes render lists and single resources through ``dumped_rows``/``dumped_one``
+(the wire dicts, in JSON mode by alias):
 a row that fails is rendered again with each free-form field that breaks the limits
 replaced by an empty value, and logged; a row that still fails is left out of the list
 (and logged), so everyone else's resources stay visible.
@@ -19,7 +20,7 @@ from pydantic import BaseModel
 
 from millstream.api.json_shape import fits
 
-__all__ = ["render_one", "render_rows", "sanitized"]
+__all__ = ["dumped_one", "dumped_rows", "sanitized"]
 
 _log = logging.getLogger(__name__)
 
@@ -42,16 +43,16 @@ def sanitized(row: T) -> tuple[T, list[str]]:
     return dataclasses.replace(row, **changes), sorted(changes)
 
 
-def _rendered(row: T, render: Callable[[T], M]) -> M:
-    model = render(row)
-    model.model_dump(mode="json", by_alias=True)  # fails here, not in the response
-    return model
+def _dumped(row: T, render: Callable[[T], M]) -> dict[str, Any]:
+    # The wire dict itself: a row that cannot be serialised fails here, not in the response.
+    return render(row).model_dump(mode="json", by_alias=True)
 
 
-def render_one(row: T, render: Callable[[T], M]) -> M:
-    """``render(row)``, or ``render`` of the sanitised row when the row itself fails."""
+def dumped_one(row: T, render: Callable[[T], M]) -> dict[str, Any]:
+    """``render(row)`` as its JSON wire dict (``mode="json"``, by alias), or that of the
+    sanitised row when the row itself fails."""
     try:
-        return _rendered(row, render)
+        return _dumped(row, render)
     except (ValueError, TypeError, RecursionError) as exc:
         clean, fields = sanitized(row)
         _log.warning(
@@ -60,16 +61,16 @@ def render_one(row: T, render: Callable[[T], M]) -> M:
             type(exc).__name__,
             ", ".join(fields) or "changes",
         )
-        return _rendered(clean, render)
+        return _dumped(clean, render)
 
 
-def render_rows(rows: Iterable[T], render: Callable[[T], M]) -> list[M]:
-    """Each row rendered with ``render_one``; rows that cannot be rendered at all are
+def dumped_rows(rows: Iterable[T], render: Callable[[T], M]) -> list[dict[str, Any]]:
+    """Each row as ``dumped_one`` renders it; rows that cannot be rendered at all are
     left out (and logged) instead of failing the list."""
-    rendered: list[M] = []
+    dumped: list[dict[str, Any]] = []
     for row in rows:
         try:
-            rendered.append(render_one(row, render))
+            dumped.append(dumped_one(row, render))
         except (ValueError, TypeError, RecursionError):
             _log.exception("stored row %s left out of a list answer", getattr(row, "id", "?"))
-    return rendered
+    return dumped

@@ -19,7 +19,7 @@ from millstream.api.json_shape import (
     check_json_shape,
     fits,
 )
-from millstream.api.safe_rows import render_one, render_rows, sanitized
+from millstream.api.safe_rows import dumped_one, dumped_rows, sanitized
 
 
 def nested(depth: int) -> Any:
@@ -119,14 +119,16 @@ def test_sanitized_empties_only_the_fields_that_break_the_limits() -> None:
     assert sanitized(Row("r2", conf={"a": "b"})) == (Row("r2", conf={"a": "b"}), [])
 
 
-def test_render_rows_keeps_every_row_and_replaces_the_bad_field(
+def test_dumped_rows_keeps_every_row_and_replaces_the_bad_field(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     rows = [Row("good", conf={"a": "b"}), Row("bad", conf={"k": nested(500)})]
-    rendered = render_rows(rows, to_wire)
-    assert [(w.id, w.conf) for w in rendered] == [("good", {"a": "b"}), ("bad", {})]
+    assert dumped_rows(rows, to_wire) == [
+        {"id": "good", "conf": {"a": "b"}},
+        {"id": "bad", "conf": {}},
+    ]
     assert "bad" in caplog.text
-    assert render_one(rows[1], to_wire).conf == {}
+    assert dumped_one(rows[1], to_wire) == {"id": "bad", "conf": {}}
 
 
 def test_a_row_that_cannot_be_rendered_at_all_is_left_out(
@@ -137,6 +139,6 @@ def test_a_row_that_cannot_be_rendered_at_all_is_left_out(
             raise ValueError("cannot render")
         return to_wire(row)
 
-    rendered = render_rows([Row("broken"), Row("fine")], broken)
-    assert [w.id for w in rendered] == ["fine"]
+    rendered = dumped_rows([Row("broken"), Row("fine")], broken)
+    assert [w["id"] for w in rendered] == ["fine"]
     assert "broken" in caplog.text

@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse
 from millstream.api.dialect import RequestContext
 from millstream.api.native import mappers, schemas
 from millstream.api.native.params import NAMESPACE, Identifier, PageIndex, PageSize
-from millstream.api.native.routing import Ctx, dump, native_router, ok, page
-from millstream.api.safe_rows import render_one, render_rows
+from millstream.api.native.routing import Ctx, native_router, ok, page
+from millstream.api.safe_rows import dumped_one, dumped_rows
 from millstream.control.context import Scope
 from millstream.control.ports import Page
 from millstream.control.services.deployments import DeploymentService
@@ -158,18 +158,13 @@ def list_deployments(
 def wire_deployments(ctx: RequestContext, found: Sequence[Deployment]) -> list[dict[str, Any]]:
     """Deployments as wire dicts with their ``jobSummary``: one grouped count for all."""
     counts = ctx.services.deployments.job_counts([d.id for d in found])
-    return [
-        dump(w)
-        for w in render_rows(found, lambda d: mappers.deployment_to_wire(d, counts.get(d.id, {})))
-    ]
+    return dumped_rows(found, lambda d: mappers.deployment_to_wire(d, counts.get(d.id, {})))
 
 
 def wire_deployment(ctx: RequestContext, deployment: Deployment) -> dict[str, Any]:
     """One deployment as a wire dict with its ``jobSummary``."""
     counts = ctx.services.deployments.job_counts([deployment.id])
-    return dump(
-        render_one(deployment, lambda d: mappers.deployment_to_wire(d, counts.get(d.id, {})))
-    )
+    return dumped_one(deployment, lambda d: mappers.deployment_to_wire(d, counts.get(d.id, {})))
 
 
 def deployment_id_of(

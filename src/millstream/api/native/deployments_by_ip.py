@@ -24,8 +24,8 @@ from millstream.api.native import mappers
 from millstream.api.native.deployments import wire_deployments
 from millstream.api.native.diagnoses import diagnosis_service
 from millstream.api.native.params import NAMESPACE
-from millstream.api.native.routing import Ctx, dump, native_router, ok
-from millstream.api.safe_rows import render_rows
+from millstream.api.native.routing import Ctx, native_router, ok
+from millstream.api.safe_rows import dumped_rows
 from millstream.control.context import Scope
 from millstream.control.ports import Page
 from millstream.control.services.deployments import DeploymentService
@@ -76,7 +76,7 @@ def get_deployments_by_ip(
         )
     ]
     wire = (
-        [dump(w) for w in render_rows(found, mappers.deployment_to_wire)]
+        dumped_rows(found, mappers.deployment_to_wire)
         if ignore_job_summary
         else wire_deployments(ctx, found)
     )

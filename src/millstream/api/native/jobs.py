@@ -18,8 +18,8 @@ from fastapi.responses import JSONResponse
 
 from millstream.api.native import mappers, schemas
 from millstream.api.native.params import NAMESPACE, Identifier, PageIndex, PageSize
-from millstream.api.native.routing import Ctx, dump, native_router, ok, page
-from millstream.api.safe_rows import render_one, render_rows
+from millstream.api.native.routing import Ctx, native_router, ok, page
+from millstream.api.safe_rows import dumped_one, dumped_rows
 from millstream.control.ports import Page
 from millstream.domain.errors import InvalidInput
 
@@ -64,7 +64,7 @@ def start_job_with_params(
         client_token=client_token if client_token is not None else body.client_token,
         queue=queue,
     )
-    return ok(ctx, dump(render_one(job, mappers.job_to_wire)))
+    return ok(ctx, dumped_one(job, mappers.job_to_wire))
 
 
 @router.post(_PATH, name="StartJob")
@@ -86,7 +86,7 @@ def start_job(
         restore=mappers.restore_from_wire(body.restore_strategy),
         client_token=client_token,
     )
-    return ok(ctx, dump(render_one(job, mappers.job_to_wire)))
+    return ok(ctx, dumped_one(job, mappers.job_to_wire))
 
 
 @router.get(_PATH, name="ListJobs")
@@ -111,36 +111,34 @@ def list_jobs(
         Page(offset=(page_index - 1) * page_size, limit=page_size),
         newest_first=order == "desc",
     )
-    return page(
-        ctx, [dump(w) for w in render_rows(jobs, mappers.job_to_wire)], page_index, page_size, total
-    )
+    return page(ctx, dumped_rows(jobs, mappers.job_to_wire), page_index, page_size, total)
 
 
 @router.get(_PATH + "/{job_id}", name="GetJob")
 def get_job(ctx: Ctx, job_id: Identifier) -> JSONResponse:
     job = ctx.services.jobs.get(ctx.scope, job_id)
-    return ok(ctx, dump(render_one(job, mappers.job_to_wire)))
+    return ok(ctx, dumped_one(job, mappers.job_to_wire))
 
 
 @router.post(_PATH + "/{job_id}:stop", name="StopJob")
 def stop_job(ctx: Ctx, job_id: Identifier, body: schemas.StopJobRequestBody) -> JSONResponse:
     strategy = mappers.stop_strategy_from_wire(body.stop_strategy)
     job = ctx.services.jobs.stop(ctx.scope, ctx.actor, job_id, strategy)
-    return ok(ctx, dump(render_one(job, mappers.job_to_wire)))
+    return ok(ctx, dumped_one(job, mappers.job_to_wire))
 
 
 @router.post(_PATH + "/{job_id}:suspend", name="SuspendJob")
 def suspend_job(ctx: Ctx, job_id: Identifier) -> JSONResponse:
     """Millstream extension: stop with a savepoint and keep the job SUSPENDED."""
     job = ctx.services.jobs.suspend(ctx.scope, ctx.actor, job_id)
-    return ok(ctx, dump(render_one(job, mappers.job_to_wire)))
+    return ok(ctx, dumped_one(job, mappers.job_to_wire))
 
 
 @router.post(_PATH + "/{job_id}:resume", name="ResumeJob")
 def resume_job(ctx: Ctx, job_id: Identifier) -> JSONResponse:
     """Millstream extension: run a SUSPENDED job again from its suspend savepoint."""
     job = ctx.services.jobs.resume(ctx.scope, ctx.actor, job_id)
-    return ok(ctx, dump(render_one(job, mappers.job_to_wire)))
+    return ok(ctx, dumped_one(job, mappers.job_to_wire))
 
 
 @router.delete(_PATH + "/{job_id}", name="DeleteJob")

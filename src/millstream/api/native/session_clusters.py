@@ -13,7 +13,7 @@ from millstream.api.dialect import RequestContext
 from millstream.api.native.clusters import SessionClusterWire, cluster_to_wire, session_patch
 from millstream.api.native.params import NAMESPACE
 from millstream.api.native.routing import Ctx, dump, native_router, not_enabled, ok
-from millstream.api.safe_rows import render_one, render_rows
+from millstream.api.safe_rows import dumped_one, dumped_rows
 from millstream.control.services.clusters import ClusterService
 from millstream.domain.clusters import Cluster
 from millstream.domain.errors import InvalidInput
@@ -35,7 +35,7 @@ def cluster_service(ctx: RequestContext) -> ClusterService:
 def _wire(service: ClusterService, cluster: Cluster) -> dict[str, Any]:
     # A row stored before free-form JSON was bounded must not break the answer.
     ids = service.reference_deployment_ids(cluster)
-    return dump(render_one(cluster, lambda c: cluster_to_wire(c, ids)))
+    return dumped_one(cluster, lambda c: cluster_to_wire(c, ids))
 
 
 @router.post(_PATH, name="CreateSessionCluster")
@@ -51,8 +51,10 @@ def create_session_cluster(ctx: Ctx, body: SessionClusterWire) -> JSONResponse:
 def list_session_clusters(ctx: Ctx) -> JSONResponse:
     service = cluster_service(ctx)
     clusters = service.list_session_clusters(ctx.scope)
-    wire = render_rows(clusters, lambda c: cluster_to_wire(c, service.reference_deployment_ids(c)))
-    return ok(ctx, [dump(w) for w in wire])
+    return ok(
+        ctx,
+        dumped_rows(clusters, lambda c: cluster_to_wire(c, service.reference_deployment_ids(c))),
+    )
 
 
 @router.get(_PATH + "/{session_cluster_name}", name="GetSessionCluster")
