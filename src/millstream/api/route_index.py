@@ -11,8 +11,9 @@ order, and the first full match is handled exactly as FastAPI's router would han
 The index only narrows where FastAPI would look; it never decides alone. A path whose
 first matching candidate is not a FastAPI route (a mount, a plain route), or that no
 route matches fully (only with another method, or not at all) goes through FastAPI's own
-routing unchanged, so 404, 405, redirects and mounts behave as before. Routes added
-after the first request rebuild the index. On a FastAPI without the routing internals
+routing unchanged, so 404, 405, redirects and mounts behave as before. Routes the app
+gets after the first request rebuild the index (an included router is complete before
+it is included). On a FastAPI without the routing internals
 it relies on, the app keeps FastAPI's routing (``index_routes`` returns False).
 """
 
@@ -121,7 +122,13 @@ class _RouteIndex:
                 else:
                     node = node.literal.setdefault(part, _Node())
             node.ends_here.append(position)
-        self._version = self._app.router._get_routes_version()
+        self._version = self._routes_version()
+
+    def _routes_version(self) -> int:
+        # The app's own routes only: FastAPI's recursive version costs more than the
+        # lookup it guards, and routers are complete before they are included.
+        router = self._app.router
+        return len(router.routes) + getattr(router, "_routes_version", 0) * 1_000_003
 
     def _candidates(self, path: str) -> list[int]:
         found = list(self._anywhere)
@@ -144,7 +151,7 @@ class _RouteIndex:
         if scope["type"] != "http" or scope.get("root_path"):
             await self._dispatch(scope, receive, send)
             return
-        if self._version != self._app.router._get_routes_version():
+        if self._version != self._routes_version():
             self._build()
         for position in self._candidates(scope["path"]):
             leaf = self._leaves[position]

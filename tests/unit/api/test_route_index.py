@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Request
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
@@ -165,4 +165,5 @@ async def test_every_answer_is_the_one_fastapi_gives(
 ) -> None:
     plain, indexed = apps
     path = "/" + "/".join(segments)
+    assume(not path.startswith("//"))  # not a path httpx can send
     assert await _answer(indexed, method, path) == await _answer(plain, method, path)
