@@ -204,3 +204,19 @@ def test_caches_are_bounded_and_answer_only_the_generation_asked_for() -> None:
     entry = cache.get("key-9", generation=2)
     assert entry is not None
     assert entry.value == 9
+
+
+def test_a_request_verified_again_after_its_cached_key_changed_keeps_its_nonce(
+    authenticator: Authenticator, access: AccessService, admin: IssuedKey
+) -> None:
+    authenticator.authenticate(_signed(admin))
+    entry = access.cached_key(admin.key.id)
+    assert entry is not None
+    assert entry.value is not None
+    # What another replica's change leaves in this one: a cached owner that is no longer
+    # the stored one, at an older generation. The nonce is spent before that shows.
+    stale = dataclasses.replace(entry.value, actor=Actor(admin.user.id, "old-name"), generation=-1)
+    access._checks._keys.put(admin.key.id, stale, -1)
+    request = _signed(admin)
+    assert authenticator.authenticate(request) == _actor(admin)
+    assert _refused(authenticator, request) == ErrorCode.NONCE_REUSED

@@ -5,8 +5,9 @@ at (``access_cache``); nonces spent in the store.
 ``AccessService`` builds one ``RequestChecks`` and exposes its methods (``lookup``,
 ``cached_key``, ``accept``, ``role_for``, ``authorize``, ``resolve``); ``api.auth`` calls
 them on every request, the console calls ``resolve`` and ``authorize``. A request is one
-small transaction once its key and role are cached: ``accept`` reads the generation in
-the transaction that spends the nonce, re-checks a key cached at another generation
+small transaction once its key and role are cached (shared with the requests arriving
+with it: ``nonce_batches``): ``accept`` reads the generation in the transaction that
+spends the nonce, re-checks a key cached at another generation
 (``AccessChanged`` when it changed: the caller looks it up again), and
 ``authorize(..., grant=)`` uses a cached role only if it was read at the generation that
 request's ``accept`` saw. A change by any process or replica applies to the next
@@ -23,6 +24,7 @@ from datetime import datetime, timedelta
 from millstream.control.access_ports import AccessRepositories, AccessStore, SecretCipher
 from millstream.control.context import Actor, Scope
 from millstream.control.services.access_cache import Entry, GenerationCache
+from millstream.control.services.nonce_batches import NonceBatches, Spent
 from millstream.domain.access import AccessKey, Permission, Role, new_secret
 from millstream.domain.errors import ErrorCode, NotFound, PermissionDenied, Unauthenticated
 
@@ -34,6 +36,9 @@ __all__ = [
     "permitted",
     "role_in",
 ]
+
+
+_MAX_RETRIED = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,8 @@ class RequestChecks:
         self._keys: GenerationCache[str, ResolvedKey] = GenerationCache()
         self._roles: GenerationCache[tuple[str, str, str], Role] = GenerationCache()
         self._touched: dict[str, datetime] = {}  # key id -> last_used_at this process wrote
+        self._nonces = NonceBatches(store)
+        self._retried: dict[tuple[str, str], Spent] = {}  # nonces of AccessChanged requests
 
     def resolve(self, key_id: str) -> ResolvedKey:
         """The active key ``key_id`` with its owner and decrypted secret.
@@ -141,32 +148,45 @@ class RequestChecks:
         return self._decoy_ciphertext
 
     def accept(self, resolved: ResolvedKey, *, nonce: str | None) -> AccessGrant:
-        """Record a verified request, in one transaction: check that ``resolved`` is
-        still what the store holds (``AccessChanged`` if not), use its nonce
-        (``SignatureNonceUsed`` on a replay) and refresh ``last_used_at``, written at
-        most once per ``touch_interval`` (per process)."""
+        """Record a verified request: use its nonce (``SignatureNonceUsed`` on a replay;
+        in a transaction shared with the requests arriving with it, ``NonceBatches``),
+        check that ``resolved`` is still what the store holds (``AccessChanged`` if not;
+        a second transaction only when access changed) and refresh ``last_used_at``,
+        written at most once per ``touch_interval`` (per process)."""
         now = self._clock()
         self._prune_nonces(now)
         key_id = resolved.key.id
+        # A request retried after AccessChanged spent its nonce already (see below).
+        spent = self._retried.pop((key_id, nonce), None) if nonce is not None else None
+        if spent is None:
+            spent = self._nonces.spend(key_id=key_id, nonce=nonce, seen_at=now)
+        if not spent.fresh:
+            raise Unauthenticated(
+                "the signature nonce was already used; sign every request anew",
+                code=ErrorCode.NONCE_REUSED,
+            )
+        generation = spent.generation
         last = self._touched.get(key_id, resolved.key.last_used_at)
         touch = last is None or now - last >= self._touch_interval
-        with self._store.transaction() as repos:
-            # The write first: a SQLite transaction that reads and then writes fails at
-            # once ("database is locked") when another process wrote in between, where
-            # one that starts by writing waits its turn (several API workers).
-            if nonce is not None and not repos.use_nonce(key_id=key_id, nonce=nonce, seen_at=now):
-                raise Unauthenticated(
-                    "the signature nonce was already used; sign every request anew",
-                    code=ErrorCode.NONCE_REUSED,
-                )
-            generation = repos.read_access_generation()
-            if generation != resolved.generation:
-                self._recheck(repos, resolved, generation)
-            if touch:
-                key = repos.read_key(key_id=key_id)
-                if key is not None:
-                    key.last_used_at = now
-                    repos.update_key(key=key)
+        if generation != resolved.generation or touch:
+            with self._store.transaction() as repos:
+                if generation != resolved.generation:
+                    try:
+                        self._recheck(repos, resolved, generation)
+                    except AccessChanged:
+                        # The caller looks the key up and verifies the request again:
+                        # its nonce, now spent, is this request's once more (a replay
+                        # racing it takes it instead: one of the two is accepted).
+                        if nonce is not None:
+                            if len(self._retried) >= _MAX_RETRIED:
+                                self._retried.clear()
+                            self._retried[(key_id, nonce)] = spent
+                        raise
+                if touch:
+                    key = repos.read_key(key_id=key_id)
+                    if key is not None:
+                        key.last_used_at = now
+                        repos.update_key(key=key)
         if touch:
             self._touched[key_id] = now
         return AccessGrant(generation)
