@@ -485,6 +485,7 @@ class FakeFlink:
         self.bad_sql: InvalidSql | None = None
         self._triggers: dict[str, str] = {}
         self._counter = itertools.count(1)
+        self._rows: dict[str, ObservedJob] = {}  # the last ``list_jobs`` answer
 
     @property
     def rest_url(self) -> str:
@@ -501,10 +502,13 @@ class FakeFlink:
         job.modified += 1
 
     def list_jobs(self) -> list[ObservedJob]:
+        """As ``RestFlinkCluster.list_jobs``: an unchanged row is the same object as in
+        the previous answer (the reconciler remembers what it worked out on it)."""
         self._check()
         self.calls.append(("list_jobs", ""))
-        return [
-            ObservedJob(
+        rows = []
+        for fid, j in self.jobs.items():
+            row = ObservedJob(
                 flink_job_id=fid,
                 name=j.submission.job_name,
                 state=ObservedState.parse(j.state) or ObservedState.UNKNOWN,
@@ -514,8 +518,10 @@ class FakeFlink:
                 tasks_total=j.tasks,
                 tasks_running=j.running,
             )
-            for fid, j in self.jobs.items()
-        ]
+            before = self._rows.get(fid)
+            rows.append(before if before == row else row)
+        self._rows = {row.flink_job_id: row for row in rows}
+        return rows
 
     def submit(self, submission: Submission) -> None:
         self._check()

@@ -74,6 +74,8 @@ class RestFlinkCluster:
         self._submitters: dict[ArtifactKind, Submitter] = {ArtifactKind.SQLSCRIPT: sql}
         self._submitters.update(submitters or {})
         self._jar_ids: dict[str, str] = {}  # jar file name -> Flink jar id
+        # The last ``list_jobs`` answer: JobID -> (the row's fields, what they gave).
+        self._rows: dict[str, tuple[tuple[Any, ...], ObservedJob]] = {}
         self._upload_lock = threading.Lock()
 
     @property
@@ -86,7 +88,21 @@ class RestFlinkCluster:
     # ------------------------------------------------------------------ observe
 
     def list_jobs(self) -> list[ObservedJob]:
-        return [_observed(row) for row in self._rest.jobs_overview()]
+        """Every row of ``/jobs/overview``. A row whose fields are as in the previous
+        answer gives the same ``ObservedJob`` as then: at scale nearly every row, every
+        tick, so the rows are not converted again (the reconciler's tick reads this)."""
+        before = self._rows
+        seen: dict[str, tuple[tuple[Any, ...], ObservedJob]] = {}
+        jobs: list[ObservedJob] = []
+        for row in self._rest.jobs_overview():
+            key = _row_key(row)
+            known = before.get(row["jid"])
+            if known is None or known[0] != key:
+                known = (key, _observed(row))
+            seen[row["jid"]] = known
+            jobs.append(known[1])
+        self._rows = seen  # one assignment: a concurrent caller sees either answer
+        return jobs
 
     def job_details(self, flink_job_id: str) -> JobDetails:
         """Restarts, the newest failure and checkpoint paths (3 small requests)."""
@@ -369,6 +385,20 @@ def _observed(row: dict[str, Any]) -> ObservedJob:
         last_modification_ms=_time(row.get("last-modification")),
         tasks_total=int(tasks.get("total", 0)),
         tasks_running=int(tasks.get("running", 0)),
+    )
+
+
+def _row_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    """What ``_observed`` reads of a row (not ``duration``, which grows every call)."""
+    tasks = row.get("tasks") or {}
+    return (
+        row.get("state"),
+        row.get("last-modification"),
+        row.get("start-time"),
+        row.get("end-time"),
+        row.get("name"),
+        tasks.get("total"),
+        tasks.get("running"),
     )
 
 

@@ -141,7 +141,7 @@ class Reconciler:
             clusters = {(c.workspace, c.name): c for c in repos.read_clusters()}
         # Admission (queues) first, so a job admitted now is submitted in this tick: it
         # decides on the live jobs that have a queue; what it wrote shows in the heads.
-        if any(head.waits for head in heads):
+        if self._heads.any_waiting():
             queued = self._load([head.id for head in heads if head.queue is not None])
             admission = self._admitter.run_iteration(queued)
             report.jobs_loaded += len(queued)
@@ -197,30 +197,17 @@ class Reconciler:
     ) -> list[Callable[[], Step]]:
         """The work on the observed clusters' jobs: the quiet ones (nothing to do, seen
         on their heads) are counted; the others are read in one query and decided."""
-        self._observer.grant_details(
-            (head, row)
-            for heads, rows, _, _ in observed
-            for head in heads
-            if (row := rows.get(head.flink_job_id or "")) is not None
+        quiet, acting = self._observer.triage(
+            (heads, rows, (flink, cluster)) for heads, rows, flink, cluster in observed
         )
-        acting: list[tuple[str, ObservedJob | None, FlinkCluster, Cluster]] = []
-        quiet = 0
-        for heads, rows, flink, cluster in observed:
-            for head in heads:
-                row = rows.get(head.flink_job_id or "")
-                # queued without room: nothing to do until admitted
-                if head.waits or self._observer.quiet(head, row):
-                    quiet += 1
-                else:
-                    acting.append((head.id, row, flink, cluster))
         if quiet:
             report.count(Step.NOTHING, quiet)
-        jobs = {job.id: job for job in self._load([job_id for job_id, *_ in acting])}
+        jobs = {job.id: job for job in self._load([head.id for head, _, _ in acting])}
         report.jobs_loaded += len(jobs)
         return [
-            functools.partial(reconcile_job, jobs[job_id], row, flink, cluster)
-            for job_id, row, flink, cluster in acting
-            if job_id in jobs  # else it ended meanwhile
+            functools.partial(reconcile_job, jobs[head.id], row, flink, cluster)
+            for head, row, (flink, cluster) in acting
+            if head.id in jobs  # else it ended meanwhile
         ]
 
     def _load(self, job_ids: Collection[str]) -> list[Job]:
@@ -237,6 +224,8 @@ class Reconciler:
         clusters: dict[ClusterKey, Cluster],
     ) -> list[Callable[[], Step]]:
         """Pending savepoints users asked for; a stop's own savepoint is its job's work."""
+        if not pending:  # the common tick: no pass over every head
+            return []
         stop_savepoints = {head.stop_savepoint_id for head in heads if head.stop_savepoint_id}
         return [
             functools.partial(self._savepoints.reconcile_savepoint, savepoint, clusters)
