@@ -107,6 +107,7 @@ def child(
         import patches as patch_module
 
         patch_module.apply(patches)
+    from millstream.control.heap import HeapFreezer
     from millstream.control.reconciler import Reconciler
     from millstream.engine import FlinkEngine, FlinkRuntime
     from millstream.store import SqlStore
@@ -129,6 +130,7 @@ def child(
         store = SqlStore(store_url)
         engine = FlinkEngine(data_dir=work, runtime=FlinkRuntime.detect(), request_timeout=30.0)
         reconciler = Reconciler(store, engine, max_concurrency=8, details_interval=details_interval)
+        freezer = HeapFreezer()  # the daemon's tick observer, as build_runtime wires it
         try:
             gc.collect()
             rss_before = rss_bytes(os.getpid())
@@ -156,6 +158,9 @@ def child(
                     f"CPU, {samples[-1]['flink_requests']} Flink requests, "
                     f"{report.jobs_loaded} full jobs read"
                 )
+                freeze0 = time.perf_counter()
+                freezer(report)
+                samples[-1]["after_tick_heap_freeze_s"] = time.perf_counter() - freeze0
                 time.sleep(pause)
             gc.collect()
             rss_after = rss_bytes(os.getpid())

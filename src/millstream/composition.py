@@ -27,6 +27,7 @@ from millstream.config import Settings
 from millstream.control.bootstrap import ensure_default_queue, ensure_defaults
 from millstream.control.daemon import ReconcilerDaemon
 from millstream.control.engine_versions import EngineVersions
+from millstream.control.heap import HeapFreezer
 from millstream.control.hot_updates import HotUpdateCoordinator
 from millstream.control.notifier import Notifier
 from millstream.control.reconciler import Reconciler
@@ -377,7 +378,8 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         notifier,
         leader_lock_for(settings.store_url),
         interval=settings.reconciler.interval,
-        tick_observers=[TickObserver(metrics)],
+        # The heap freezer last: it may pause once every few minutes, after the rest.
+        tick_observers=[TickObserver(metrics), HeapFreezer()],
         after_tick=[coordinator.run_iteration, *leader.after_tick],
         periodic=[
             (settings.logs.sweep_interval, logs.sweep),
