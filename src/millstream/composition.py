@@ -84,7 +84,7 @@ from millstream.observability import (
 )
 from millstream.observability.latest_samples import SqlLatestSamples
 from millstream.store import SqlStore, leader_lock_for, upgrade
-from millstream.store.access import SqlAccessStore
+from millstream.store.access import SqlAccessStore, nonce_writer_store
 from millstream.store.catalog import SqlCatalogStore
 from millstream.store.cipher import SECRET_KEY_FILE, load_cipher
 from millstream.store.drafts import DraftStore
@@ -126,6 +126,7 @@ class Runtime:
     flink_rest_url: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)
+    nonce_store: SqlAccessStore | None = None
 
     def close(self, *, stop_flink: bool = True) -> None:
         """``stop_flink=False`` leaves Flink running (a crash-like stop): the next start
@@ -144,6 +145,8 @@ class Runtime:
         if stop_flink and self.local_cluster is not None:
             self.local_cluster.stop()
         self.store.engine.dispose()
+        if self.nonce_store is not None:
+            self.nonce_store.close()
 
 
 def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
@@ -223,7 +226,11 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         ),
     )
     cipher = load_cipher(settings.secret_key, settings.data_dir)
-    access = AccessService(SqlAccessStore(store.engine), cipher)
+    # The nonce writer (every signed request waits for it) gets a connection of its own:
+    # requests holding the shared pool (a deployment being validated by Flink) never
+    # keep authentication waiting.
+    nonce_store = nonce_writer_store(settings.store_url, store.engine)
+    access = AccessService(SqlAccessStore(store.engine), cipher, nonce_store=nonce_store)
     variables = VariableService(SqlVariableStore(store.engine), cipher)
     clusters = ClusterManager(
         data_dir=settings.data_dir,
@@ -404,6 +411,7 @@ def build_runtime(settings: Settings, *, start_flink: bool = True) -> Runtime:
         local_cluster=local,
         flink_rest_url=rest_url,
         metrics=_register_collectors(metrics, settings, store, services, daemon),
+        nonce_store=nonce_store,
     )
 
 

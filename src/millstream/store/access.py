@@ -42,12 +42,14 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from millstream.control.ports import Page
 from millstream.domain.access import AccessKey, AuditEntry, KeyStatus, Member, Role, User
 from millstream.domain.errors import Conflict, ErrorCode, NotFound
+from millstream.store.database import is_memory_sqlite
 from millstream.store.errors import integrity_violation
 from millstream.store.models import Base, NamespaceRow
 from millstream.store.store import SessionStore
@@ -61,6 +63,7 @@ __all__ = [
     "SqlAccessStore",
     "UsedNonceRow",
     "UserRow",
+    "nonce_writer_store",
 ]
 
 _ID = String(64)
@@ -432,3 +435,12 @@ class SqlAccessStore(SessionStore[SqlAccessRepositories]):
 
     def __init__(self, url_or_engine: str | Engine, **engine_options: Any) -> None:
         super().__init__(url_or_engine, SqlAccessRepositories, **engine_options)
+
+
+def nonce_writer_store(url: str, shared: Engine) -> SqlAccessStore:
+    """A store on one connection of its own, for the process's nonce writer
+    (``NonceBatches``); the shared engine for an in-memory SQLite database, where
+    another connection would be another, empty database."""
+    if is_memory_sqlite(make_url(url)):
+        return SqlAccessStore(shared)
+    return SqlAccessStore(url, pool_size=1, max_overflow=0)

@@ -97,12 +97,20 @@ class AccessService:
         clock: Callable[[], datetime] = _utc_now,
         touch_interval: timedelta = timedelta(minutes=1),
         nonce_window: timedelta = timedelta(minutes=15),
+        nonce_store: AccessStore | None = None,
     ) -> None:
+        """``nonce_store``: where nonces are spent (default ``store``; the server gives
+        the nonce writer a connection of its own)."""
         self._store = store
         self._cipher = cipher
         self._clock = clock
         self._checks = RequestChecks(
-            store, cipher, clock=clock, touch_interval=touch_interval, nonce_window=nonce_window
+            store,
+            cipher,
+            clock=clock,
+            touch_interval=touch_interval,
+            nonce_window=nonce_window,
+            nonce_store=nonce_store,
         )
 
     # ------------------------------------------------------------------ users and keys

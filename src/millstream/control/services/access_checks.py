@@ -76,6 +76,7 @@ class RequestChecks:
         clock: Callable[[], datetime],
         touch_interval: timedelta,
         nonce_window: timedelta,
+        nonce_store: AccessStore | None = None,
     ) -> None:
         self._store = store
         self._cipher = cipher
@@ -88,7 +89,7 @@ class RequestChecks:
         self._keys: GenerationCache[str, ResolvedKey] = GenerationCache()
         self._roles: GenerationCache[tuple[str, str, str], Role] = GenerationCache()
         self._touched: dict[str, datetime] = {}  # key id -> last_used_at this process wrote
-        self._nonces = NonceBatches(store)
+        self._nonces = NonceBatches(store if nonce_store is None else nonce_store)
         self._retried: dict[tuple[str, str], Spent] = {}  # nonces of AccessChanged requests
 
     def resolve(self, key_id: str) -> ResolvedKey:
