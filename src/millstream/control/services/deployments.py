@@ -127,9 +127,10 @@ class DeploymentService:
             )
         )
         namespace_variables = self._namespace_variables(scope)
+        preamble = self._planning_preamble(scope, deployment, namespace_variables)
         with self._store.transaction() as repos:
             require_namespace(repos, scope)
-            self._check(repos, deployment, namespace_variables)
+            self._check(repos, deployment, namespace_variables, preamble)
             if deployment.queue is not None:
                 _check_queue(repos, deployment)
             if repos.read_deployment_by_name(
@@ -197,6 +198,9 @@ class DeploymentService:
         namespace_variables = self._namespace_variables(scope)
         if patch.artifact is not None:
             self._check_artifact(scope, patch.artifact)
+        with self._store.transaction() as repos:  # what the update will plan
+            preview = patch.apply(self.read(repos, scope, deployment_id))
+        preamble = self._planning_preamble(scope, preview, namespace_variables)
         with self._store.transaction() as repos:
             current = self.read(repos, scope, deployment_id)
             if patch.expected_version is not None and patch.expected_version != current.version:
@@ -217,7 +221,7 @@ class DeploymentService:
                 )
             if updated.engine_version != current.engine_version:
                 self._check_engine_change(repos, current, updated)
-            self._check(repos, updated, namespace_variables)
+            self._check(repos, updated, namespace_variables, preamble)
             if patch.queue and updated.queue is not None:  # a queue named now: usable?
                 _check_queue(repos, updated)
             repos.update_deployment(deployment=updated)
@@ -350,10 +354,34 @@ class DeploymentService:
             return ResolvedVariables()
         return self._variables.resolve(scope)
 
+    def _planning_preamble(
+        self, scope: Scope, deployment: Deployment, namespace: ResolvedVariables
+    ) -> dict[str, Any]:
+        """What ``_check`` plans a SQL deployment's script with (``catalog_preamble``),
+        read before ``_check``'s transaction: the catalog and the functions have their
+        own transactions, and one opened inside another waits for a second pooled
+        connection (under load every thread holds one and waits: the pool deadlocks)."""
+        if deployment.artifact.kind is not ArtifactKind.SQLSCRIPT:
+            return {}
+        try:
+            script = substitute(
+                deployment.artifact.sql_script or "",
+                merge_variables(namespace.values, deployment.local_variables),
+                where="the SQL script",
+            )
+        except (UnknownVariable, InvalidInput):
+            return {}  # _check says why, or plans it at start
+        return self.catalog_preamble(scope, script)
+
     def _check(
-        self, repos: Repositories, deployment: Deployment, namespace: ResolvedVariables
+        self,
+        repos: Repositories,
+        deployment: Deployment,
+        namespace: ResolvedVariables,
+        preamble: dict[str, Any],
     ) -> None:
-        """Everything that makes a deployment runnable, checked before it is stored."""
+        """Everything that makes a deployment runnable, checked before it is stored
+        (``preamble``: ``_planning_preamble``'s)."""
         deployment.validate()
         validate_logging(deployment.logging)
         # A Python program needs a runtime with PyFlink (EngineVersions.choose).
@@ -378,7 +406,7 @@ class DeploymentService:
                     script,
                     execution_mode=deployment.execution_mode,
                     flink_conf=dict(deployment.flink_conf),
-                    **self.catalog_preamble(scope, script),
+                    **preamble,
                 )
 
     def _runtime_planner(
