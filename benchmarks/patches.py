@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 
 __all__ = ["PATCHES", "apply"]
 
+
 def _gc_log() -> None:
     import gc
     import sys
