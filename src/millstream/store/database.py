@@ -98,8 +98,16 @@ def _owner_only(path: Path) -> None:
     A path we cannot open (a directory, an unwritable place) is left alone: SQLite then
     fails on first connect, which the store reports as ``StoreUnavailable`` like any
     other unreachable database, instead of a raw ``OSError`` at construction."""
+    # Never open an existing database file: closing any descriptor of it drops every
+    # POSIX lock this process holds on it, and another process's SQLite then thinks it
+    # is the last user, checkpoints and deletes the WAL our open connections still read
+    # (a second engine on the same file, such as the nonce writer's, did exactly that).
+    if path.exists() and not path.is_file():
+        return
     try:
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
     except OSError:
         return
     for suffix in ("", "-wal", "-shm", "-journal"):

@@ -5,6 +5,8 @@ reuses connections instead of opening and configuring new ones."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -53,3 +55,29 @@ def test_a_burst_of_concurrent_transactions_reuses_pooled_connections(tmp_path: 
         assert len(opened) == together
     finally:
         engine.dispose()
+
+
+def test_a_second_engine_on_the_same_file_keeps_other_processes_from_deleting_its_wal(
+    tmp_path: Path,
+) -> None:
+    """Opening and closing the database file outside SQLite drops this process's locks on
+    it; a writer in another process then believes it is the last user and deletes the
+    WAL the first engine's connection still reads (that process saw a stale database)."""
+    path = tmp_path / "shared.db"
+    first = create_database_engine(f"sqlite:///{path}")
+    with first.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (v INTEGER)")
+    reader = first.connect()  # held open, as a pooled connection is
+    assert reader.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+    second = create_database_engine(f"sqlite:///{path}")  # e.g. the nonce writer's
+    writer = (
+        "import sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1]); c.execute('INSERT INTO t VALUES (1)'); c.commit()\n"
+        "c.close()\n"
+    )
+    subprocess.run([sys.executable, "-c", writer, str(path)], check=True, timeout=60)
+    assert Path(f"{path}-wal").exists()
+    assert reader.exec_driver_sql("SELECT count(*) FROM t").scalar() == 1
+    reader.close()
+    first.dispose()
+    second.dispose()
