@@ -154,6 +154,24 @@ class _Repos:
         found.sort(key=lambda j: (j.created_at, j.id), reverse=newest_first)
         return _paged(found, page)
 
+    def read_job_keys(
+        self,
+        *,
+        workspace: str,
+        namespace: str,
+        deployment_id: str,
+        page: Page,
+        newest_first: bool = True,
+    ) -> tuple[list[tuple[str, int]], int]:
+        jobs, total = self.read_jobs(
+            workspace=workspace,
+            namespace=namespace,
+            deployment_id=deployment_id,
+            page=page,
+            newest_first=newest_first,
+        )
+        return [(j.id, j.version) for j in jobs], total
+
     def read_active_jobs(self, *, deployment_id: str | None = None) -> list[Job]:
         return [
             copy.deepcopy(j)

@@ -7,7 +7,6 @@ here for the callers that know this module as the server's.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import signal
@@ -26,6 +25,7 @@ from millstream.control.context import Scope
 from millstream.engine.runtime_installs import install_in_background
 from millstream.live_summary import fleet_reader, live_summary
 from millstream.server_logging import LogFormat, LogLevel, configure_logging
+from millstream.serving import run_server
 
 __all__ = ["DIALECTS", "Runtime", "build_runtime", "create_app", "serve"]
 
@@ -131,7 +131,7 @@ def _run_until_signalled(config: uvicorn.Config) -> None:
 
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        asyncio.run(server.serve())
+        run_server(server)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -115,7 +115,10 @@ def configure_logging(
     root.setLevel(level.number)
     for name in DEMOTED_LOGGERS:
         logger = logging.getLogger(name)
-        logger.setLevel(logging.NOTSET)  # uvicorn sets its own; the root level decides
+        # uvicorn sets its own level. Above DEBUG their INFO lines are dropped before a
+        # record is made (one per API call: measurable at hundreds a second); at DEBUG
+        # the root level decides and the filter demotes them.
+        logger.setLevel(logging.NOTSET if level is LogLevel.DEBUG else logging.WARNING)
         if not any(isinstance(f, _DemoteToDebug) for f in logger.filters):
             logger.addFilter(_DemoteToDebug())
     for name in _QUIET_LOGGERS:

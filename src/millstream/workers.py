@@ -17,7 +17,6 @@ is refused like one to the same worker.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import multiprocessing
@@ -34,6 +33,7 @@ import uvicorn
 
 from millstream.config import Settings
 from millstream.server_logging import LogFormat, LogLevel, configure_logging
+from millstream.serving import run_server
 
 __all__ = ["WorkerPool", "bind_socket", "check_port_free", "serve_workers"]
 
@@ -111,7 +111,7 @@ def run_worker(settings: Settings, index: int, log_format: LogFormat, log_level:
         sock = bind_socket(settings.api.host, settings.api.port)
         _log.info("API worker %d (pid %d) serving", index, os.getpid())
         try:
-            asyncio.run(server.serve(sockets=[sock]))
+            run_server(server, sockets=[sock])
         finally:
             sock.close()
     finally:

@@ -180,3 +180,13 @@ def test_serve_installs_the_logging_before_anything_else(monkeypatch: pytest.Mon
     logging.getLogger("millstream").info("started")
     (line,) = _lines(stream)
     assert json.loads(line)["message"] == "started"
+
+
+def test_above_debug_library_info_lines_are_dropped_before_a_record_is_made() -> None:
+    configure_logging(level=LogLevel.INFO, stream=io.StringIO())
+    for name in DEMOTED_LOGGERS:
+        assert not logging.getLogger(name).isEnabledFor(logging.INFO)
+        assert logging.getLogger(name).isEnabledFor(logging.WARNING)
+    configure_logging(level=LogLevel.DEBUG, stream=io.StringIO())
+    for name in DEMOTED_LOGGERS:
+        assert logging.getLogger(name).isEnabledFor(logging.INFO)  # demoted by the filter

@@ -113,6 +113,23 @@ class Repositories(Protocol):
         page: Page,
         newest_first: bool = True,
     ) -> tuple[list[Job], int]: ...
+    def read_job_keys(
+        self,
+        *,
+        workspace: str,
+        namespace: str,
+        deployment_id: str,
+        page: Page,
+        newest_first: bool = True,
+    ) -> tuple[list[tuple[str, int]], int]:
+        """``read_jobs``' page as (id, version) pairs, and the total: what a reader that
+        keeps what it rendered before needs to know (a job's version changes with it)."""
+        ...
+
+    def read_jobs_by_id(self, *, job_ids: Collection[str]) -> list[Job]:
+        """The jobs among ``job_ids`` that still exist, whatever their status."""
+        ...
+
     def read_active_jobs(self, *, deployment_id: str | None = None) -> list[Job]:
         """Jobs whose status is not terminal (what the reconciler works on)."""
         ...

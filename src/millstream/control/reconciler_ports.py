@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from millstream.control.ports import Repositories
-from millstream.domain.jobs import DesiredState, Job, JobStatus
+from millstream.domain.jobs import DesiredState, JobStatus
 from millstream.domain.observed import ObservedState
 
 __all__ = ["JobHead", "ReconcilerRepositories", "ReconcilerStore"]
@@ -52,10 +52,6 @@ class ReconcilerRepositories(Repositories, Protocol):
 
     def read_job_heads(self, *, job_ids: Collection[str] | None = None) -> list[JobHead]:
         """Heads of the live jobs among ``job_ids`` (None: of all live jobs), oldest first."""
-        ...
-
-    def read_jobs_by_id(self, *, job_ids: Collection[str]) -> list[Job]:
-        """The jobs among ``job_ids`` that still exist, whatever their status."""
         ...
 
 

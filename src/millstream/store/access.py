@@ -21,6 +21,7 @@ and in every other replica. A migration that rebuilds one of those tables on SQL
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -36,6 +37,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     delete,
+    event,
     func,
     insert,
     select,
@@ -49,10 +51,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from millstream.control.ports import Page
 from millstream.domain.access import AccessKey, AuditEntry, KeyStatus, Member, Role, User
 from millstream.domain.errors import Conflict, ErrorCode, NotFound
-from millstream.store.database import is_memory_sqlite
+from millstream.store.database import is_memory_sqlite, sqlite_path
 from millstream.store.errors import integrity_violation
 from millstream.store.models import Base, NamespaceRow
 from millstream.store.store import SessionStore
+from millstream.store.wal_checkpoints import quiet_checkpoints
+from millstream.store.write_gate import WriteGate
 
 __all__ = [
     "AccessGenerationRow",
@@ -433,14 +437,49 @@ def _audit(row: AuditEntryRow) -> AuditEntry:
 class SqlAccessStore(SessionStore[SqlAccessRepositories]):
     """Sessions over an engine of its own (from a URL) or a shared one."""
 
-    def __init__(self, url_or_engine: str | Engine, **engine_options: Any) -> None:
-        super().__init__(url_or_engine, SqlAccessRepositories, **engine_options)
+    def __init__(
+        self, url_or_engine: str | Engine, *, write_gate: WriteGate | None = None, **options: Any
+    ) -> None:
+        super().__init__(url_or_engine, SqlAccessRepositories, write_gate=write_gate, **options)
+
+
+class _SqliteNonceStore(SqlAccessStore):
+    """The nonce writer's store on a SQLite file: the nonce writers of every process
+    (``--workers``) take turns on a ``WriteGate``, and its commits never checkpoint the
+    log (``store.wal_checkpoints``)."""
+
+    def __init__(self, url: str, path: Path) -> None:
+        gate = WriteGate(path.with_name(path.name + ".nonces.lock"))
+        super().__init__(url, write_gate=gate, pool_size=1, max_overflow=0)
+        self._checkpointer = quiet_checkpoints(self.engine, path)
+
+    def close(self) -> None:
+        self._checkpointer.stop()
+        super().close()
 
 
 def nonce_writer_store(url: str, shared: Engine) -> SqlAccessStore:
     """A store on one connection of its own, for the process's nonce writer
     (``NonceBatches``); the shared engine for an in-memory SQLite database, where
     another connection would be another, empty database."""
-    if is_memory_sqlite(make_url(url)):
+    parsed = make_url(url)
+    if is_memory_sqlite(parsed):
         return SqlAccessStore(shared)
-    return SqlAccessStore(url, pool_size=1, max_overflow=0)
+    if parsed.get_backend_name() == "sqlite":
+        return _SqliteNonceStore(url, sqlite_path(parsed))
+    store = SqlAccessStore(url, pool_size=1, max_overflow=0)
+    event.listen(store.engine, "connect", _commit_without_waiting_for_disk)
+    return store
+
+
+def _commit_without_waiting_for_disk(dbapi_connection: Any, _record: Any) -> None:
+    """PostgreSQL: the nonce writer's commits return before the server flushed them to
+    disk (``synchronous_commit = off``). The nonces are visible to every replica at
+    once, so a replay is refused anywhere; only a crash of the database server itself
+    may forget the nonces of its last fraction of a second (``wal_writer_delay``)."""
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    try:
+        dbapi_connection.execute("SET synchronous_commit TO OFF")
+    finally:
+        dbapi_connection.autocommit = autocommit

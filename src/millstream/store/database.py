@@ -5,7 +5,8 @@ so every connection gets the same settings: on SQLite WAL journaling, enforced f
 keys, a busy timeout and ``synchronous = NORMAL`` (set once, when the pool opens a
 connection), and a created parent directory (0700 when we create it) with the database
 file owner-only (0600: it holds every secret's ciphertext and the key hashes); on
-PostgreSQL (``postgresql+psycopg://``) a pool that pings connections before use.
+PostgreSQL (``postgresql+psycopg://``) a pool that pings a connection before use when
+it sat idle for a while (``_ping_when_idle``). JSON columns are read by orjson.
 
 Both pools keep enough connections for the API's thread pool: a connection opened past
 the pool size is closed again when it is returned, so an undersized pool re-opens (and
@@ -20,12 +21,16 @@ commits, never corrupt the database (https://www.sqlite.org/pragma.html#pragma_s
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import StaticPool
 
 from millstream.domain.errors import InvalidInput
@@ -34,6 +39,7 @@ __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
     "create_database_engine",
     "is_memory_sqlite",
+    "json_loads",
     "sqlite_path",
 ]
 
@@ -43,20 +49,36 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 # and shared by every replica and API worker.
 SQLITE_POOL = {"pool_size": 20, "max_overflow": 20}
 POSTGRES_POOL = {"pool_size": 10, "max_overflow": 10}
+# A pooled PostgreSQL connection idle longer than this is pinged before it is used.
+PING_AFTER_IDLE_SECONDS = 10.0
+_IDLE_SINCE = "millstream_idle_since"
+
+
+def json_loads(text: str | bytes) -> Any:
+    """JSON columns as read: orjson (several times faster: a page of 100 jobs decodes
+    900 columns), the standard library for what orjson refuses and ``json.dumps``
+    wrote (NaN, integers beyond 64 bits)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def create_database_engine(url: str | URL, **options: Any) -> Engine:
     """An Engine for ``url``; ``options`` go to ``sqlalchemy.create_engine``."""
     parsed = make_url(url)
+    options.setdefault("json_deserializer", json_loads)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(parsed, options)
     if backend == "postgresql":
-        options.setdefault("pool_pre_ping", True)
         if options.get("poolclass") is None:  # sizes are QueuePool's (not NullPool's)
             for name, value in POSTGRES_POOL.items():
                 options.setdefault(name, value)
-        return create_engine(parsed, **options)
+        engine = create_engine(parsed, **options)
+        if not options.get("pool_pre_ping"):
+            _ping_when_idle(engine)
+        return engine
     raise InvalidInput(
         f"unsupported database URL scheme {parsed.drivername!r}: use sqlite:///<file> "
         "or postgresql+psycopg://user@host:5432/db"
@@ -72,6 +94,29 @@ def sqlite_path(url: URL) -> Path:
     if is_memory_sqlite(url) or url.database is None:
         raise InvalidInput(f"{url} is an in-memory SQLite database, not a file")
     return Path(url.database).expanduser()
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled PostgreSQL connection before use only when it sat idle longer
+    than ``PING_AFTER_IDLE_SECONDS``; a dead one is replaced (``DisconnectionError``
+    makes the pool open another). SQLAlchemy's ``pool_pre_ping`` pinged at every
+    checkout, a round trip of every transaction; a connection that died in between
+    fails that one transaction (503) and the pool drops every connection older than
+    the failure."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any failure: this connection is not to be used
+            raise DisconnectionError(f"pooled connection failed its ping: {error}") from error
 
 
 def _sqlite_engine(url: URL, options: dict[str, Any]) -> Engine:

@@ -91,19 +91,25 @@ _JOB_COUNTS = (
     .where(JobRow.deployment_id.in_(bindparam("deployment_ids", expanding=True)))
     .group_by(JobRow.deployment_id, JobRow.status)
 )
+_DEPLOYMENT_JOB_ORDER = {
+    True: (_JOBS.created_at.desc(), _JOBS.id.desc()),
+    False: (_JOBS.created_at.asc(), _JOBS.id.asc()),
+}
 _DEPLOYMENT_JOB_PAGES = {
     newest_first: select(JobRow.__table__)
     .where(*_DEPLOYMENT_JOBS)
-    .order_by(
-        *(
-            (_JOBS.created_at.desc(), _JOBS.id.desc())
-            if newest_first
-            else (_JOBS.created_at.asc(), _JOBS.id.asc())
-        )
-    )
+    .order_by(*order)
     .offset(bindparam("offset"))
     .limit(bindparam("limit"))
-    for newest_first in (True, False)
+    for newest_first, order in _DEPLOYMENT_JOB_ORDER.items()
+}
+_DEPLOYMENT_JOB_KEY_PAGES = {
+    newest_first: select(_JOBS.id, _JOBS.version)
+    .where(*_DEPLOYMENT_JOBS)
+    .order_by(*order)
+    .offset(bindparam("offset"))
+    .limit(bindparam("limit"))
+    for newest_first, order in _DEPLOYMENT_JOB_ORDER.items()
 }
 
 
@@ -234,6 +240,24 @@ class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
             which | {"offset": page.offset, "limit": page.limit},
         )
         return [mappers.job_from_row(row) for row in rows], total
+
+    def read_job_keys(
+        self,
+        *,
+        workspace: str,
+        namespace: str,
+        deployment_id: str,
+        page: Page,
+        newest_first: bool = True,
+    ) -> tuple[list[tuple[str, int]], int]:
+        connection = self._session.connection()
+        which = {"deployment_id": deployment_id, "workspace": workspace, "namespace": namespace}
+        total = connection.scalar(_DEPLOYMENT_JOB_COUNT, which) or 0
+        rows = connection.execute(
+            _DEPLOYMENT_JOB_KEY_PAGES[newest_first],
+            which | {"offset": page.offset, "limit": page.limit},
+        )
+        return [(job_id, version) for job_id, version in rows], total
 
     def read_active_jobs(self, *, deployment_id: str | None = None) -> list[Job]:
         """Jobs whose status is not terminal, oldest first."""

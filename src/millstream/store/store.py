@@ -7,6 +7,7 @@ The app factory builds one per process from ``Settings.store_url`` (after runnin
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from millstream.store.database import create_database_engine
 from millstream.store.errors import translate_errors
 from millstream.store.repositories import SqlRepositories
+from millstream.store.write_gate import WriteGate
 
 __all__ = ["SessionStore", "SqlStore"]
 
@@ -26,10 +28,16 @@ R = TypeVar("R")
 class SessionStore(Generic[R]):
     """One engine (connection pool) and a session per unit of work, yielding the
     repositories ``make`` builds on that session. Shares a given engine, or owns one
-    it creates from a URL."""
+    it creates from a URL. With ``write_gate``, every transaction holds the gate (see
+    ``store.write_gate``): for a store whose transactions all write."""
 
     def __init__(
-        self, url_or_engine: str | Engine, make: Callable[[Session], R], **engine_options: Any
+        self,
+        url_or_engine: str | Engine,
+        make: Callable[[Session], R],
+        *,
+        write_gate: WriteGate | None = None,
+        **engine_options: Any,
     ) -> None:
         if isinstance(url_or_engine, Engine):
             self._engine, self._owns_engine = url_or_engine, False
@@ -37,6 +45,7 @@ class SessionStore(Generic[R]):
             self._engine = create_database_engine(url_or_engine, **engine_options)
             self._owns_engine = True
         self._make = make
+        self._gate = write_gate
         self._sessions = sessionmaker(self._engine, autoflush=False, expire_on_commit=False)
 
     @property
@@ -47,13 +56,16 @@ class SessionStore(Generic[R]):
     def transaction(self) -> Iterator[R]:
         """Commit on success, roll back on any exception; connection failures raise
         ``StoreUnavailable``."""
-        with translate_errors(), self._sessions.begin() as session:
+        gated = self._gate.held() if self._gate is not None else contextlib.nullcontext()
+        with gated, translate_errors(), self._sessions.begin() as session:
             yield self._make(session)
 
     def close(self) -> None:
         """Dispose of the engine (its pooled connections) if this store created it."""
         if self._owns_engine:
             self._engine.dispose()
+        if self._gate is not None:
+            self._gate.close()
 
 
 class SqlStore(SessionStore[SqlRepositories]):

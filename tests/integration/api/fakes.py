@@ -12,7 +12,7 @@ import builtins
 import copy
 import dataclasses
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -180,6 +180,12 @@ class FakeDeploymentService(DeploymentService):
             scope, EventName.DEPLOYMENT_CREATED, "created", deployment_id=deployment.id
         )
         return deployment
+
+    def get_counted(
+        self, scope: Scope, deployment_id: str
+    ) -> tuple[Deployment, dict[JobStatus, int]]:
+        deployment = self.get(scope, deployment_id)
+        return deployment, self.job_counts([deployment.id]).get(deployment.id, {})
 
     def get(self, scope: Scope, deployment_id: str) -> Deployment:
         self._world.enter(scope)
@@ -371,6 +377,7 @@ class FakeJobService(JobService):
             raise InvalidTransition(str(exc), code=ErrorCode.JOB_NOT_STOPPABLE) from exc
         job.modifier = actor.id
         job.modified_at = self._world.tick()
+        job.version += 1  # as the store does on every write
         return copy.deepcopy(job)
 
     def get(self, scope: Scope, job_id: str) -> Job:
@@ -388,6 +395,21 @@ class FakeJobService(JobService):
             reverse=newest_first,
         )
         return _paged(copy.deepcopy(jobs), page)
+
+    def list_keys(
+        self, scope: Scope, deployment_id: str, page: Page, *, newest_first: bool = True
+    ) -> tuple[Sequence[tuple[str, int]], int]:
+        jobs, total = self.list(scope, deployment_id, page, newest_first=newest_first)
+        return [(job.id, job.version) for job in jobs], total
+
+    def get_many(self, scope: Scope, job_ids: Collection[str]) -> dict[str, Job]:
+        self._world.enter(scope)
+        return {
+            job.id: copy.deepcopy(job)
+            for job in self._world.jobs.values()
+            if job.id in job_ids
+            and (job.workspace, job.namespace) == (scope.workspace, scope.namespace)
+        }
 
     def delete(self, scope: Scope, actor: Actor, job_id: str) -> Job:
         self._world.enter(scope)

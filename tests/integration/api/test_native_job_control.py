@@ -280,3 +280,44 @@ async def test_client_suspends_and_resumes_a_job(
         stored = repos.read_job(job_id=job_id)
         assert stored is not None
         assert stored.desired is DesiredState.RUNNING
+
+
+async def test_list_jobs_shows_every_job_as_it_is_now_however_often_it_is_listed(
+    client: httpx.AsyncClient, stack: Stack
+) -> None:
+    """ListJobs keeps what it rendered by (id, version): a job written since (by the API
+    or by the reconciler, through the store) is listed as it is now, never as it was."""
+    deployment_id = await _deployment(client, "a")
+    first = _data(await client.post(START, json={"deploymentId": deployment_id}))["jobId"]
+    assert [j["jobId"] for j in await _jobs(client, deployment_id)] == [first]
+
+    stopped = _data(
+        await client.post(
+            f"/api/v2/namespaces/{NS}/jobs/{first}:stop", json={"stopStrategy": "NONE"}
+        )
+    )
+    (listed,) = await _jobs(client, deployment_id)
+    assert listed == _data(await client.get(f"/api/v2/namespaces/{NS}/jobs/{first}"))
+    assert listed["status"] == stopped["status"]
+
+    with stack.store.transaction() as repos:  # what the reconciler does when Flink answers
+        job = repos.read_job(job_id=first)
+        assert job is not None
+        job.status = JobStatus.CANCELLED
+        repos.update_job(job=job)
+    (listed,) = await _jobs(client, deployment_id)
+    assert listed["status"]["currentJobStatus"] == "CANCELLED"
+    assert listed == _data(await client.get(f"/api/v2/namespaces/{NS}/jobs/{first}"))
+
+    second = _data(await client.post(START, json={"deploymentId": deployment_id}))["jobId"]
+    newest_first = [j["jobId"] for j in await _jobs(client, deployment_id)]
+    assert newest_first == [second, first]
+    page = await client.get(
+        f"/api/v2/namespaces/{NS}/jobs",
+        params={"deploymentId": deployment_id, "pageSize": 1, "pageIndex": 2},
+    )
+    assert [j["jobId"] for j in _data(page)] == [first]
+    assert page.json()["totalSize"] == 2
+
+    _data(await client.delete(f"/api/v2/namespaces/{NS}/jobs/{first}"))
+    assert [j["jobId"] for j in await _jobs(client, deployment_id)] == [second]

@@ -129,6 +129,31 @@ def test_read_jobs_is_newest_first_with_total(store: SqlStore) -> None:
     assert [j.id for j in oldest] == [jobs[0].id, jobs[1].id]
 
 
+def test_read_job_keys_is_read_jobs_page_as_ids_and_versions(store: SqlStore) -> None:
+    jobs = _create_jobs(store, 5, same_time=True)
+    deployment_id = jobs[0].deployment_id
+    with store.transaction() as repos:
+        changed = repos.read_job(job_id=jobs[2].id)
+        assert changed is not None
+        repos.update_job(job=changed)
+    for newest_first in (True, False):
+        with store.transaction() as repos:
+            which = {"workspace": "ws", "namespace": "ns", "deployment_id": deployment_id}
+            full, total = repos.read_jobs(**which, page=Page(1, 3), newest_first=newest_first)
+            keys, key_total = repos.read_job_keys(
+                **which, page=Page(1, 3), newest_first=newest_first
+            )
+        assert (keys, key_total) == ([(j.id, j.version) for j in full], total)
+        assert total == 5
+    with store.transaction() as repos:
+        elsewhere, none = repos.read_job_keys(
+            workspace="ws", namespace="other", deployment_id=deployment_id, page=Page()
+        )
+        by_id = repos.read_jobs_by_id(job_ids=[jobs[2].id, "missing"])
+    assert (elsewhere, none) == ([], 0)
+    assert [(j.id, j.version) for j in by_id] == [(jobs[2].id, 2)]
+
+
 def test_read_jobs_breaks_ties_by_id(store: SqlStore) -> None:
     jobs = _create_jobs(store, 4, same_time=True)
     with store.transaction() as repos:

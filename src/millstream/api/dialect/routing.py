@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar
+from dataclasses import dataclass, field
+from typing import Annotated, Any, ClassVar, TypeVar, cast
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.routing import APIRoute
@@ -44,6 +44,8 @@ __all__ = [
     "request_context",
     "resolved_scope",
 ]
+
+T = TypeVar("T")
 
 # The auth layer's dependency: the caller, sync or async (it may await the body).
 Guard = Callable[[Request], Actor | Awaitable[Actor]]
@@ -116,12 +118,15 @@ class Binding:
     guard: Guard
     # Base of URLs the API hands out (pre-signed uploads); None: the request's own URL.
     public_url: str | None = None
+    # What routes keep between requests of this built router (``RequestContext.kept``).
+    kept: dict[str, Any] = field(default_factory=dict)
 
 
 def bound_router(routers: Sequence[APIRouter], binding: Binding) -> APIRouter:
     """One router serving ``routers``' routes over ``binding`` (each build gets its own)."""
 
-    def bind(request: Request) -> None:
+    # async: FastAPI runs a sync dependency in a worker thread, a hop for one assignment.
+    async def bind(request: Request) -> None:
         request.state.binding = binding
 
     router = APIRouter(dependencies=[Depends(bind)])
@@ -178,6 +183,8 @@ class RequestContext:
     services: Services
     public_url: str | None
     resolved: Scope | None
+    # The binding's ``kept``: shared by every request of the built router.
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @property
     def scope(self) -> Scope:
@@ -185,6 +192,14 @@ class RequestContext:
         if self.resolved is None:
             raise InvalidInput(f"{self.operation.name} needs a namespace")
         return self.resolved
+
+    def kept(self, name: str, make: Callable[[], T]) -> T:
+        """The router's object called ``name``, made by ``make`` on first use (caches a
+        route keeps between requests; they end with the built app)."""
+        found = self.memo.get(name)
+        if found is None:
+            found = self.memo.setdefault(name, make())
+        return cast("T", found)
 
 
 async def request_context(request: Request) -> RequestContext:
@@ -201,6 +216,7 @@ async def request_context(request: Request) -> RequestContext:
         services=binding.services,
         public_url=binding.public_url,
         resolved=await resolved_scope(request),
+        memo=binding.kept,
     )
 
 

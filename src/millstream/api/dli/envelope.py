@@ -14,6 +14,8 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from millstream.api.json_response import JsonResponse
+
 __all__ = ["REQUEST_ID_HEADER", "error_json", "new_request_id", "ok_json", "ok_list"]
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -27,14 +29,14 @@ def new_request_id() -> str:
 def ok_json(request_id: str, message: str, **payload: Any) -> JSONResponse:
     """A 200 ``{"is_success": true, "message": ..., <payload>}``."""
     body: dict[str, Any] = {"is_success": True, "message": message, **payload}
-    return JSONResponse(body, headers={REQUEST_ID_HEADER: request_id})
+    return JsonResponse(body, headers={REQUEST_ID_HEADER: request_id})
 
 
 def ok_list(request_id: str, items: list[dict[str, Any]]) -> JSONResponse:
     """A 200 whose body is a JSON array (the batch operations)."""
-    return JSONResponse(items, headers={REQUEST_ID_HEADER: request_id})
+    return JsonResponse(items, headers={REQUEST_ID_HEADER: request_id})
 
 
 def error_json(request_id: str, status: int, code: str, message: str) -> JSONResponse:
     body = {"error_code": code, "error_msg": message, "is_success": False, "message": message}
-    return JSONResponse(body, status_code=status, headers={REQUEST_ID_HEADER: request_id})
+    return JsonResponse(body, status_code=status, headers={REQUEST_ID_HEADER: request_id})

@@ -96,8 +96,8 @@ def update_deployment_by_name(
 
 @router.get(_PATH + "/{deployment_id}", name="GetDeployment")
 def get_deployment(ctx: Ctx, deployment_id: Identifier) -> JSONResponse:
-    deployment = ctx.services.deployments.get(ctx.scope, deployment_id)
-    return ok(ctx, wire_deployment(ctx, deployment))
+    deployment, counts = ctx.services.deployments.get_counted(ctx.scope, deployment_id)
+    return ok(ctx, dumped_one(deployment, lambda d: mappers.deployment_to_wire(d, counts)))
 
 
 @router.put(_PATH + "/{deployment_id}", name="UpdateDeployment")

@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
+from millstream.api.json_response import JsonResponse
 from millstream.domain.errors import (
     Conflict,
     ErrorCode,
@@ -226,7 +227,7 @@ def _envelope(
 
 def ok_response(request_id: str, data: Any, **extra: Any) -> JSONResponse:
     """A 200 envelope; ``extra`` adds top-level fields (pageIndex, pageSize, totalSize)."""
-    return JSONResponse(
+    return JsonResponse(
         _envelope(request_id, http_code=200, data=data, extra=extra),
         headers={REQUEST_ID_HEADER: request_id},
     )
@@ -234,7 +235,7 @@ def ok_response(request_id: str, data: Any, **extra: Any) -> JSONResponse:
 
 def error_envelope(request_id: str, status: int, code: str, message: str) -> JSONResponse:
     """An error envelope with an explicit status and code."""
-    return JSONResponse(
+    return JsonResponse(
         _envelope(request_id, http_code=status, error_code=code, error_message=message),
         status_code=status,
         headers={REQUEST_ID_HEADER: request_id},

@@ -19,9 +19,11 @@ from fastapi.responses import JSONResponse
 from millstream.api.native import mappers, schemas
 from millstream.api.native.params import NAMESPACE, Identifier, PageIndex, PageSize
 from millstream.api.native.routing import Ctx, native_router, ok, page
-from millstream.api.safe_rows import dumped_one, dumped_rows
+from millstream.api.rendered_rows import RenderedRows
+from millstream.api.safe_rows import dumped_one
 from millstream.control.ports import Page
 from millstream.domain.errors import InvalidInput
+from millstream.domain.jobs import Job
 
 __all__ = ["router"]
 
@@ -105,13 +107,16 @@ def list_jobs(
     order = (sort_order or "desc").lower()
     if order not in {"asc", "desc"}:
         raise InvalidInput(f"unknown sortOrder {sort_order!r}; use asc or desc")
-    jobs, total = ctx.services.jobs.list(
+    jobs = ctx.services.jobs
+    keys, total = jobs.list_keys(
         ctx.scope,
         deployment_id,
         Page(offset=(page_index - 1) * page_size, limit=page_size),
         newest_first=order == "desc",
     )
-    return page(ctx, dumped_rows(jobs, mappers.job_to_wire), page_index, page_size, total)
+    rendered = ctx.kept("native.jobs", lambda: RenderedRows[Job](mappers.job_to_wire))
+    items = rendered.page(keys, lambda ids: jobs.get_many(ctx.scope, ids))
+    return page(ctx, items, page_index, page_size, total)
 
 
 @router.get(_PATH + "/{job_id}", name="GetJob")

@@ -15,6 +15,7 @@ route after its operation::
 ``RequestContext``; routes outside a namespace take ``api.dialect.Context``.
 """
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -59,7 +60,8 @@ def native_router() -> APIRouter:
     return APIRouter(route_class=NativeApiRoute)
 
 
-def _namespaced(
+# async: FastAPI runs a sync dependency in a worker thread, a hop that did nothing here.
+async def _namespaced(
     ctx: Context,
     namespace: Namespace,  # noqa: ARG001 (validated here; ctx.scope carries it)
     workspace: Workspace = None,  # noqa: ARG001 (documented here; ctx.scope carries it)
@@ -80,8 +82,9 @@ def ok(ctx: RequestContext, data: Any = None, **extra: Any) -> JSONResponse:
 
 
 def page(
-    ctx: RequestContext, items: list[dict[str, Any]], index: int, size: int, total: int
+    ctx: RequestContext, items: Sequence[Any], index: int, size: int, total: int
 ) -> JSONResponse:
+    """A page envelope; ``items``: wire dicts, or ready JSON (``orjson.Fragment``)."""
     return ok_response(ctx.request_id, items, pageIndex=index, pageSize=size, totalSize=total)
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from millstream.api.json_response import JsonResponse
+
 __all__ = [
     "DEFAULT_REGION",
     "REQUEST_ID_HEADER",
@@ -92,7 +94,7 @@ def current_metadata(request_id: str) -> Metadata:
 
 def ok_json(meta: Metadata, result: dict[str, Any]) -> JSONResponse:
     """A 200 with ``ResponseMetadata`` and ``Result``."""
-    return JSONResponse(
+    return JsonResponse(
         {"ResponseMetadata": meta.wire(), "Result": result},
         headers={REQUEST_ID_HEADER: meta.request_id},
     )
@@ -101,4 +103,4 @@ def ok_json(meta: Metadata, result: dict[str, Any]) -> JSONResponse:
 def error_json(meta: Metadata, status: int, code: str, message: str) -> JSONResponse:
     """An error: ``status`` >= 400 and ``ResponseMetadata.Error``."""
     body = {"ResponseMetadata": {**meta.wire(), "Error": {"Code": code, "Message": message}}}
-    return JSONResponse(body, status_code=status, headers={REQUEST_ID_HEADER: meta.request_id})
+    return JsonResponse(body, status_code=status, headers={REQUEST_ID_HEADER: meta.request_id})

@@ -155,6 +155,15 @@ class DeploymentService:
         with self._store.transaction() as repos:
             return self.read(repos, scope, deployment_id)
 
+    def get_counted(
+        self, scope: Scope, deployment_id: str
+    ) -> tuple[Deployment, dict[JobStatus, int]]:
+        """``get`` with ``job_counts`` of the deployment, in one transaction."""
+        with self._store.transaction() as repos:
+            deployment = self.read(repos, scope, deployment_id)
+            counts = repos.count_jobs_by_status(deployment_ids=[deployment.id])
+        return deployment, counts.get(deployment.id, {})
+
     def get_by_name(self, scope: Scope, name: str) -> Deployment:
         with self._store.transaction() as repos:
             require_namespace(repos, scope)

@@ -11,7 +11,7 @@ control-plane crash) returns that job instead of creating another; tokens are ke
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -382,6 +382,33 @@ class JobService:
                 page=page,
                 newest_first=newest_first,
             )
+
+    def list_keys(
+        self, scope: Scope, deployment_id: str, page: Page, *, newest_first: bool = True
+    ) -> tuple[Sequence[tuple[str, int]], int]:
+        """``list``'s page as (id, version) pairs, and the total; ``get_many`` reads the
+        jobs a caller does not hold at that version."""
+        with self._store.transaction() as repos:
+            DeploymentService.read(repos, scope, deployment_id)
+            return repos.read_job_keys(
+                workspace=scope.workspace,
+                namespace=scope.namespace,
+                deployment_id=deployment_id,
+                page=page,
+                newest_first=newest_first,
+            )
+
+    def get_many(self, scope: Scope, job_ids: Collection[str]) -> dict[str, Job]:
+        """The jobs of ``job_ids`` in the scope's namespace, by id (absent: not there)."""
+        if not job_ids:
+            return {}
+        with self._store.transaction() as repos:
+            jobs = repos.read_jobs_by_id(job_ids=job_ids)
+        return {
+            job.id: job
+            for job in jobs
+            if (job.workspace, job.namespace) == (scope.workspace, scope.namespace)
+        }
 
     def delete(self, scope: Scope, actor: Actor, job_id: str) -> Job:
         with self._store.transaction() as repos:
