@@ -1,6 +1,8 @@
-"""Sampling profiles for the benchmarks: ``py-spy record`` on a running process (all
-threads, so the reconciler's worker pool and uvicorn's thread pool are seen), summarised
-into the frames that take the most time.
+"""Sampling profiles for the benchmarks: ``py-spy record`` on a running process and its
+children (the API workers of ``--workers N``), all threads (the reconciler's worker pool,
+uvicorn's thread pool), sampling only the thread that holds the GIL (``--gil``): where
+the CPU goes, not where threads wait. Summarised into the frames that take the most
+time.
 
     with py_spy(pid, out):   # samples while the block runs
         ...
@@ -53,6 +55,8 @@ def py_spy(pid: int, out: Path, *, rate: int = 250) -> Iterator[bool]:
             "-r",
             str(rate),
             "--nonblocking",
+            "--subprocesses",  # the API workers of `--workers N`
+            "--gil",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -383,6 +383,11 @@ class InMemoryStore:
             yield _Repos(working)
             self.data = working
 
+    @contextmanager
+    def reading(self) -> Iterator[_Repos]:
+        with self._lock:  # on a copy: a write in a read is dropped, never kept
+            yield _Repos(copy.deepcopy(self.data))
+
 
 class _ExternalKeyRepos:
     def __init__(

@@ -342,8 +342,10 @@ def fresh_database() -> Iterator[str]:
         yield name
     finally:
         terminate_backends(name)
+        # FORCE: a module's servers are closed after its databases are dropped, and one
+        # that reconnects between the terminate and the drop would fail the teardown.
         with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 # --------------------------------------------------------------------------- API helpers

@@ -8,6 +8,7 @@ implement them; ``control.services.access.AccessService`` is the only caller.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -15,7 +16,9 @@ from typing import Protocol
 from millstream.control.ports import Page
 from millstream.domain.access import AccessKey, AuditEntry, Member, User
 
-__all__ = ["AccessRepositories", "AccessStore", "SecretCipher"]
+SpentNonce = tuple[str, str, datetime]  # (key id, nonce, seen at)
+
+__all__ = ["AccessRepositories", "AccessStore", "SecretCipher", "SpentNonce"]
 
 
 class AccessRepositories(Protocol):
@@ -66,6 +69,12 @@ class AccessRepositories(Protocol):
         """Record a signature nonce; False when this key already used it (a replay).
         Must be atomic across processes sharing the database; need not wait for the
         disk (a nonce only matters for the replay window)."""
+        ...
+
+    def spend_nonces(self, *, nonces: Sequence[SpentNonce]) -> tuple[list[bool], int]:
+        """``use_nonce`` of each (key id, nonce, seen at) in order (one that comes twice
+        is fresh the first time only), and ``read_access_generation`` after them: what
+        the nonce writer does with a batch, which a store may do in one statement."""
         ...
 
     # cache validity

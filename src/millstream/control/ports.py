@@ -228,6 +228,11 @@ class Store(Protocol):
         Database connection failures surface as ``StoreUnavailable``."""
         ...
 
+    def reading(self) -> AbstractContextManager[Repositories]:
+        """A unit of work that only reads (the API's hot reads): each read sees the
+        latest commits; the store may skip the transaction around them."""
+        ...
+
 
 class ExternalKeyRepositories(Protocol):
     """External keys (``domain.external_keys``) inside one transaction. A key lives as

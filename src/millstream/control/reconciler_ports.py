@@ -59,3 +59,7 @@ class ReconcilerStore(Protocol):
     def transaction(self) -> AbstractContextManager[ReconcilerRepositories]:
         """One unit of work, as ``ports.Store.transaction``."""
         ...
+
+    def reading(self) -> AbstractContextManager[ReconcilerRepositories]:
+        """A unit of work that only reads, as ``ports.Store.reading``."""
+        ...

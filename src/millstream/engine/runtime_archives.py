@@ -9,6 +9,7 @@ unpacked: no Python package, no second Python environment. ``engine/runtimes.py`
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import tarfile
@@ -48,8 +49,18 @@ def dist_jar(home: Path) -> Path:
 
 def dist_version(home: Path) -> str:
     """Flink's version as its dist jar states it (``Implementation-Version`` of the
-    manifest; the file name when the manifest has none)."""
+    manifest; the file name when the manifest has none). Read once per jar file as it
+    is on disk (the catalog asks at every deployment create or update)."""
     jar = dist_jar(home)
+    try:
+        stat = jar.stat()
+    except OSError as exc:
+        raise EnginePermanentError(f"{jar} is not a readable jar: {exc}") from exc
+    return _manifest_version(jar, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _manifest_version(jar: Path, _mtime_ns: int, _size: int) -> str:
     try:
         with zipfile.ZipFile(jar) as archive:
             manifest = archive.read("META-INF/MANIFEST.MF").decode("utf-8", "replace")

@@ -20,6 +20,7 @@ and in every other replica. A migration that rebuilds one of those tables on SQL
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -37,10 +38,10 @@ from sqlalchemy import (
     Text,
     bindparam,
     delete,
-    event,
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -48,6 +49,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from millstream.control.access_ports import SpentNonce
 from millstream.control.ports import Page
 from millstream.domain.access import AccessKey, AuditEntry, KeyStatus, Member, Role, User
 from millstream.domain.errors import Conflict, ErrorCode, NotFound
@@ -347,6 +349,35 @@ class SqlAccessRepositories:
         # RETURNING rather than rowcount, which psycopg does not report for this form.
         return connection.execute(statement, values).first() is not None
 
+    def spend_nonces(self, *, nonces: Sequence[SpentNonce]) -> tuple[list[bool], int]:
+        connection = self._session.connection()
+        if connection.dialect.name != "postgresql":
+            fresh = [
+                self.use_nonce(key_id=key_id, nonce=nonce, seen_at=seen_at)
+                for key_id, nonce, seen_at in nonces
+            ]
+            return fresh, self.read_access_generation()
+        # One statement (and, on the nonce writer's autocommit connection, one round
+        # trip): the inserts and the generation read after them, in one snapshot.
+        first: dict[tuple[str, str], SpentNonce] = {}
+        for key_id, nonce, seen_at in nonces:
+            first.setdefault((key_id, nonce), (key_id, nonce, seen_at))
+        rows = connection.execute(
+            _SPEND_NONCES,
+            {
+                "key_ids": [key_id for key_id, _, _ in first.values()],
+                "nonces": [nonce for _, nonce, _ in first.values()],
+                "seen_ats": [seen_at for _, _, seen_at in first.values()],
+            },
+        ).all()
+        generation = next((int(row[0]) for row in rows if row[0] is not None), 0)
+        inserted = {(row[1], row[2]) for row in rows if row[1] is not None}
+        fresh = []
+        for key_id, nonce, _ in nonces:
+            fresh.append((key_id, nonce) in inserted)
+            inserted.discard((key_id, nonce))  # a second one in the batch is a replay
+        return fresh, generation
+
     def delete_nonces(self, *, seen_before: datetime) -> int:
         result = self._session.execute(
             delete(UsedNonceRow).where(UsedNonceRow.seen_at < seen_before)
@@ -384,6 +415,26 @@ def _relaxed_insert() -> Any:
 
 # Prepared once: every signed request runs these two (see ``use_nonce``).
 _GENERATION = select(AccessGenerationRow.generation).where(AccessGenerationRow.id == 1)
+# PostgreSQL: a batch of nonces in one statement; ``relax`` as in ``_relaxed_insert``.
+_SPEND_NONCES = text(
+    """
+    WITH relax AS (SELECT set_config('synchronous_commit', 'off', true) AS relaxed),
+    fresh AS (
+        INSERT INTO used_nonces (key_id, nonce, seen_at)
+        SELECT batch.key_id, batch.nonce, batch.seen_at
+        FROM relax, unnest(
+            CAST(:key_ids AS VARCHAR[]),
+            CAST(:nonces AS VARCHAR[]),
+            CAST(:seen_ats AS TIMESTAMPTZ[])
+        ) AS batch(key_id, nonce, seen_at)
+        ON CONFLICT DO NOTHING
+        RETURNING key_id, nonce
+    )
+    SELECT generation, NULL, NULL FROM access_generation WHERE id = 1
+    UNION ALL
+    SELECT NULL, key_id, nonce FROM fresh
+    """
+)
 _USE_NONCE: dict[str, Any] = {
     "postgresql": _relaxed_insert().on_conflict_do_nothing().returning(UsedNonceRow.nonce),
     "sqlite": sqlite.insert(UsedNonceRow)
@@ -467,19 +518,5 @@ def nonce_writer_store(url: str, shared: Engine) -> SqlAccessStore:
         return SqlAccessStore(shared)
     if parsed.get_backend_name() == "sqlite":
         return _SqliteNonceStore(url, sqlite_path(parsed))
-    store = SqlAccessStore(url, pool_size=1, max_overflow=0)
-    event.listen(store.engine, "connect", _commit_without_waiting_for_disk)
-    return store
-
-
-def _commit_without_waiting_for_disk(dbapi_connection: Any, _record: Any) -> None:
-    """PostgreSQL: the nonce writer's commits return before the server flushed them to
-    disk (``synchronous_commit = off``). The nonces are visible to every replica at
-    once, so a replay is refused anywhere; only a crash of the database server itself
-    may forget the nonces of its last fraction of a second (``wal_writer_delay``)."""
-    autocommit = dbapi_connection.autocommit
-    dbapi_connection.autocommit = True
-    try:
-        dbapi_connection.execute("SET synchronous_commit TO OFF")
-    finally:
-        dbapi_connection.autocommit = autocommit
+    # Autocommit: its one statement a batch (``spend_nonces``) is its own transaction.
+    return SqlAccessStore(url, pool_size=1, max_overflow=0, isolation_level="AUTOCOMMIT")

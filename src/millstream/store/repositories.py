@@ -559,7 +559,9 @@ class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
         live: str | None = None,
     ) -> None:
         try:
-            self._session.execute(insert(model).values(**columns))
+            # Core, not the ORM's bulk insert, and the values as parameters of one
+            # statement per table (a statement holding them is keyed by all of them).
+            self._session.connection().execute(insert(model), columns)
         except IntegrityError as error:
             translated = _translate_integrity(
                 error, duplicate=duplicate, missing=missing, live=live
@@ -623,10 +625,8 @@ class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
         entity.modified_at = modified_at
 
     def _execute_update(self, statement: Update, columns: dict[str, Any]) -> CursorResult[Any]:
-        result = self._session.execute(
-            statement.values(**columns).execution_options(synchronize_session=False)
-        )
-        return cast("CursorResult[Any]", result)
+        # Core, not the ORM's bulk update (nothing is loaded in the session to sync).
+        return self._session.connection().execute(statement.values(**columns))
 
     def _delete(self, model: _EntityModel, row_id: str) -> None:
         """Deleting a row that does not exist is not an error."""

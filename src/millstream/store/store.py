@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from millstream.store.database import create_database_engine
@@ -47,6 +47,9 @@ class SessionStore(Generic[R]):
         self._make = make
         self._gate = write_gate
         self._sessions = sessionmaker(self._engine, autoflush=False, expire_on_commit=False)
+        self._readers = sessionmaker(
+            _reading_engine(self._engine), autoflush=False, expire_on_commit=False
+        )
 
     @property
     def engine(self) -> Engine:
@@ -60,12 +63,37 @@ class SessionStore(Generic[R]):
         with gated, translate_errors(), self._sessions.begin() as session:
             yield self._make(session)
 
+    @contextmanager
+    def reading(self) -> Iterator[R]:
+        """A unit of work that only reads, each statement seeing the latest commits (a
+        write in it is refused). On PostgreSQL its statements run without a transaction
+        around them: no BEGIN and COMMIT, two round trips of each API read."""
+        with translate_errors(), self._readers.begin() as session:
+            yield self._make(session)
+
     def close(self) -> None:
         """Dispose of the engine (its pooled connections) if this store created it."""
         if self._owns_engine:
             self._engine.dispose()
         if self._gate is not None:
             self._gate.close()
+
+
+def _reading_engine(engine: Engine) -> Engine:
+    """``engine``'s pool for ``reading``, refusing anything but a query; on PostgreSQL
+    in autocommit (SQLite runs a read outside a transaction already)."""
+    if engine.dialect.name == "postgresql":
+        reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        reader = engine.execution_options()
+
+    @event.listens_for(reader, "before_cursor_execute")
+    def _queries_only(*args: Any) -> None:
+        statement = str(args[2]).lstrip()[:6].upper()
+        if not statement.startswith(("SELECT", "WITH")):
+            raise RuntimeError(f"a read-only unit of work ran {statement}...: use transaction()")
+
+    return reader
 
 
 class SqlStore(SessionStore[SqlRepositories]):

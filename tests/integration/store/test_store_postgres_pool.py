@@ -1,6 +1,5 @@
-"""PostgreSQL connections: a pooled connection is pinged only after sitting idle, a dead
-one is replaced without failing the caller, and the nonce writer commits without
-waiting for the disk while the other connections still wait."""
+"""PostgreSQL connections: a pooled connection is pinged only after sitting idle, and a
+dead one is replaced without failing the caller."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ import pytest
 from sqlalchemy import Engine, text
 
 from millstream.store import database
-from millstream.store.access import nonce_writer_store
 from millstream.store.database import create_database_engine
 from tests.integration.store.conftest import PostgresSchemas
 
@@ -74,14 +72,3 @@ def test_an_idle_connection_that_died_is_replaced_without_an_error(
 
     assert second != first
     assert len(pinged) == 1
-
-
-def test_the_nonce_writer_commits_without_waiting_for_the_disk(engine: Engine, url: str) -> None:
-    store = nonce_writer_store(url, engine)
-    try:
-        with store.engine.connect() as connection:
-            assert connection.execute(text("SHOW synchronous_commit")).scalar_one() == "off"
-    finally:
-        store.close()
-    with engine.connect() as connection:
-        assert connection.execute(text("SHOW synchronous_commit")).scalar_one() == "on"

@@ -7,11 +7,12 @@ nothing behind, as the SQL store does.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from millstream.control.access_ports import SpentNonce
 from millstream.control.ports import Page
 from millstream.domain.access import AccessKey, AuditEntry, Member, User
 from millstream.domain.errors import Conflict, ErrorCode, NotFound
@@ -133,6 +134,10 @@ class _Repositories:
             return False
         self._s.nonces[(key_id, nonce)] = seen_at
         return True
+
+    def spend_nonces(self, *, nonces: Sequence[SpentNonce]) -> tuple[list[bool], int]:
+        fresh = [self.use_nonce(key_id=k, nonce=n, seen_at=at) for k, n, at in nonces]
+        return fresh, self.read_access_generation()
 
     def delete_nonces(self, *, seen_before: datetime) -> int:
         old = [k for k, seen in self._s.nonces.items() if seen < seen_before]

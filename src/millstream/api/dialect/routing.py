@@ -119,7 +119,7 @@ class Binding:
     # Base of URLs the API hands out (pre-signed uploads); None: the request's own URL.
     public_url: str | None = None
     # What routes keep between requests of this built router (``RequestContext.kept``).
-    kept: dict[str, Any] = field(default_factory=dict)
+    kept: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def bound_router(routers: Sequence[APIRouter], binding: Binding) -> APIRouter:
@@ -184,7 +184,7 @@ class RequestContext:
     public_url: str | None
     resolved: Scope | None
     # The binding's ``kept``: shared by every request of the built router.
-    memo: dict[str, Any] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def scope(self) -> Scope:

@@ -158,8 +158,8 @@ class DeploymentService:
     def get_counted(
         self, scope: Scope, deployment_id: str
     ) -> tuple[Deployment, dict[JobStatus, int]]:
-        """``get`` with ``job_counts`` of the deployment, in one transaction."""
-        with self._store.transaction() as repos:
+        """``get`` with ``job_counts`` of the deployment, in one unit of work."""
+        with self._store.reading() as repos:
             deployment = self.read(repos, scope, deployment_id)
             counts = repos.count_jobs_by_status(deployment_ids=[deployment.id])
         return deployment, counts.get(deployment.id, {})
@@ -347,11 +347,13 @@ class DeploymentService:
 
     @staticmethod
     def read(repos: Repositories, scope: Scope, deployment_id: str) -> Deployment:
-        require_namespace(repos, scope)
         found = repos.read_deployment(
             workspace=scope.workspace, namespace=scope.namespace, deployment_id=deployment_id
         )
         if found is None:
+            # Only then: a namespace with a deployment exists (deleting one that has any
+            # is refused), so the common case is one query, not two.
+            require_namespace(repos, scope)
             raise NotFound(
                 f"deployment {deployment_id!r} not found in namespace {scope.namespace!r}",
                 code=ErrorCode.DEPLOYMENT_NOT_FOUND,

@@ -367,7 +367,7 @@ class JobService:
         return job
 
     def get(self, scope: Scope, job_id: str) -> Job:
-        with self._store.transaction() as repos:
+        with self._store.reading() as repos:
             return self.read(repos, scope, job_id)
 
     def list(
@@ -388,7 +388,7 @@ class JobService:
     ) -> tuple[Sequence[tuple[str, int]], int]:
         """``list``'s page as (id, version) pairs, and the total; ``get_many`` reads the
         jobs a caller does not hold at that version."""
-        with self._store.transaction() as repos:
+        with self._store.reading() as repos:
             DeploymentService.read(repos, scope, deployment_id)
             return repos.read_job_keys(
                 workspace=scope.workspace,
@@ -402,7 +402,7 @@ class JobService:
         """The jobs of ``job_ids`` in the scope's namespace, by id (absent: not there)."""
         if not job_ids:
             return {}
-        with self._store.transaction() as repos:
+        with self._store.reading() as repos:
             jobs = repos.read_jobs_by_id(job_ids=job_ids)
         return {
             job.id: job
@@ -427,9 +427,11 @@ class JobService:
 
     @staticmethod
     def read(repos: Repositories, scope: Scope, job_id: str) -> Job:
-        require_namespace(repos, scope)
         job = repos.read_job(job_id=job_id)
         if job is None or (job.workspace, job.namespace) != (scope.workspace, scope.namespace):
+            # Only then: a namespace with a job exists (deleting one that has any is
+            # refused), so the common case is one query, not two.
+            require_namespace(repos, scope)
             raise NotFound(
                 f"job {job_id!r} not found in namespace {scope.namespace!r}",
                 code=ErrorCode.JOB_NOT_FOUND,

@@ -91,23 +91,20 @@ class NonceBatches:
             self._write(batch)
 
     def _write(self, batch: list[_Request]) -> None:
+        signed = [request for request in batch if request.nonce is not None]
         try:
             with self._store.transaction() as repos:
-                # The writes first: a SQLite transaction that reads and then writes fails
-                # at once when another process wrote in between; one that starts by
-                # writing waits its turn.
-                fresh = [
-                    request.nonce is None
-                    or repos.use_nonce(
-                        key_id=request.key_id, nonce=request.nonce, seen_at=request.seen_at
-                    )
-                    for request in batch
-                ]
-                generation = repos.read_access_generation()
+                # The writes first (``spend_nonces`` reads after them): a SQLite
+                # transaction that reads and then writes fails at once when another
+                # process wrote in between; one that starts by writing waits its turn.
+                spent, generation = repos.spend_nonces(
+                    nonces=[(r.key_id, r.nonce or "", r.seen_at) for r in signed]
+                )
         except Exception as error:  # every request of the batch learns why
             _log.debug("a batch of %d nonces was not recorded: %s", len(batch), error)
             for request in batch:
                 request.answer.set_exception(error)
             return
-        for request, new in zip(batch, fresh, strict=True):
-            request.answer.set_result(Spent(new, generation))
+        fresh = dict(zip(map(id, signed), spent, strict=True))
+        for request in batch:
+            request.answer.set_result(Spent(fresh.get(id(request), True), generation))

@@ -1,0 +1,70 @@
+"""Signature nonces in batches (``spend_nonces``), on SQLite and PostgreSQL: a nonce is
+fresh once, whether it comes again in the same batch, a later batch or through another
+store; the nonce writer's store spends a batch in one statement on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event
+
+from millstream.store.access import SqlAccessStore, nonce_writer_store
+from millstream.store.database import create_database_engine
+
+T0 = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+
+
+def _spend(store: SqlAccessStore, *nonces: tuple[str, str]) -> tuple[list[bool], int]:
+    with store.transaction() as repos:
+        return repos.spend_nonces(nonces=[(key, nonce, T0) for key, nonce in nonces])
+
+
+def test_a_nonce_is_fresh_once_per_key_whatever_the_batch(database_url: str) -> None:
+    engine = create_database_engine(database_url)
+    writer = nonce_writer_store(database_url, engine)
+    other = SqlAccessStore(engine)
+    try:
+        with other.transaction() as repos:
+            generation = repos.read_access_generation()
+
+        fresh, seen_generation = _spend(writer, ("k1", "a"), ("k1", "b"), ("k1", "a"), ("k2", "a"))
+        assert fresh == [True, True, False, True]
+        assert seen_generation == generation
+
+        assert _spend(writer, ("k1", "b"), ("k1", "c"))[0] == [False, True]
+        assert _spend(other, ("k1", "c"), ("k2", "b"))[0] == [False, True]  # another replica
+        assert _spend(writer, ("k2", "b"))[0] == [False]
+        assert _spend(writer) == ([], generation)  # Basic only: just the generation
+
+        with other.transaction() as repos:
+            assert repos.delete_nonces(seen_before=datetime(2100, 1, 1, tzinfo=UTC)) >= 5
+        assert _spend(writer, ("k1", "a"))[0] == [True]  # forgotten: fresh again
+    finally:
+        writer.close()
+        other.close()
+        engine.dispose()
+
+
+def test_the_nonce_writer_spends_a_batch_in_one_statement_on_postgresql(
+    database_url: str,
+) -> None:
+    engine = create_database_engine(database_url)
+    writer = nonce_writer_store(database_url, engine)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(writer.engine, "before_cursor_execute", count)
+    try:
+        assert _spend(writer, ("k9", "x"), ("k9", "y"), ("k9", "z"))[0] == [True] * 3
+        with writer.transaction() as repos:
+            repos.delete_nonces(seen_before=datetime(2100, 1, 1, tzinfo=UTC))
+    finally:
+        writer.close()
+        engine.dispose()
+    if engine.dialect.name == "postgresql":
+        assert len(statements) == 2  # the batch, and the clean-up
+    else:
+        assert len(statements) == 5  # three inserts, the generation, the clean-up
