@@ -232,13 +232,8 @@ class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
         page: Page,
         newest_first: bool = True,
     ) -> tuple[list[Job], int]:
-        connection = self._session.connection()
-        which = {"deployment_id": deployment_id, "workspace": workspace, "namespace": namespace}
-        total = connection.scalar(_DEPLOYMENT_JOB_COUNT, which) or 0
-        rows = connection.execute(
-            _DEPLOYMENT_JOB_PAGES[newest_first],
-            which | {"offset": page.offset, "limit": page.limit},
-        )
+        scope = {"deployment_id": deployment_id, "workspace": workspace, "namespace": namespace}
+        rows, total = self._job_page(_DEPLOYMENT_JOB_PAGES[newest_first], scope, page)
         return [mappers.job_from_row(row) for row in rows], total
 
     def read_job_keys(
@@ -250,14 +245,18 @@ class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
         page: Page,
         newest_first: bool = True,
     ) -> tuple[list[tuple[str, int]], int]:
-        connection = self._session.connection()
-        which = {"deployment_id": deployment_id, "workspace": workspace, "namespace": namespace}
-        total = connection.scalar(_DEPLOYMENT_JOB_COUNT, which) or 0
-        rows = connection.execute(
-            _DEPLOYMENT_JOB_KEY_PAGES[newest_first],
-            which | {"offset": page.offset, "limit": page.limit},
-        )
+        scope = {"deployment_id": deployment_id, "workspace": workspace, "namespace": namespace}
+        rows, total = self._job_page(_DEPLOYMENT_JOB_KEY_PAGES[newest_first], scope, page)
         return [(job_id, version) for job_id, version in rows], total
+
+    def _job_page(
+        self, statement: Select[Any], scope: dict[str, str], page: Page
+    ) -> tuple[Sequence[Any], int]:
+        """A page of a deployment's jobs (``statement``'s columns) and their total."""
+        connection = self._session.connection()
+        total = connection.scalar(_DEPLOYMENT_JOB_COUNT, scope) or 0
+        rows = connection.execute(statement, scope | {"offset": page.offset, "limit": page.limit})
+        return rows.all(), total
 
     def read_active_jobs(self, *, deployment_id: str | None = None) -> list[Job]:
         """Jobs whose status is not terminal, oldest first."""
