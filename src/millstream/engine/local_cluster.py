@@ -34,7 +34,6 @@ import contextlib
 import functools
 import json
 import logging
-import signal
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -49,7 +48,7 @@ from millstream.engine.flink_user import OsUser, hand_over, require_reachable
 from millstream.engine.processes import (
     JOBMANAGER,
     free_port,
-    kill_marked,
+    kill_marked_and_wait,
     launch,
     marked_pids,
     port_in_use,
@@ -156,7 +155,8 @@ class LocalCluster:
                 self._processes.adopted.clear()
                 stop_marked(self._marker_value, self._stop_grace)
             self._processes.terminate_children(self._stop_grace)
-            kill_marked(self._marker_value, signal.SIGKILL)
+            # ... and returns once they are gone (``surviving_pids`` is empty after it).
+            kill_marked_and_wait(self._marker_value, self._stop_grace)
             self._state_file.unlink(missing_ok=True)
 
     def is_running(self) -> bool:

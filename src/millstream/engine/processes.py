@@ -26,6 +26,7 @@ __all__ = [
     "free_port",
     "is_marked",
     "kill_marked",
+    "kill_marked_and_wait",
     "launch",
     "marked_pids",
     "port_in_use",
@@ -147,10 +148,16 @@ def stop_marked(marker: str, grace: float) -> None:
     deadline = time.monotonic() + grace
     while marked_pids(marker) and time.monotonic() < deadline:
         time.sleep(0.2)
+    kill_marked_and_wait(marker, grace)
+
+
+def kill_marked_and_wait(marker: str, timeout: float) -> None:
+    """SIGKILL what carries ``marker`` and wait (at most ``timeout``) until it is gone:
+    a SIGKILLed process takes a moment to exit, longer on a busy machine."""
     kill_marked(marker, signal.SIGKILL)
-    deadline = time.monotonic() + grace
+    deadline = time.monotonic() + timeout
     while marked_pids(marker) and time.monotonic() < deadline:
-        time.sleep(0.1)  # SIGKILLed processes take a moment to be gone
+        time.sleep(0.1)
 
 
 def port_in_use(port: int) -> bool:
