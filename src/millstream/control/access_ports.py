@@ -65,16 +65,12 @@ class AccessRepositories(Protocol):
         ...
 
     # replay protection
-    def use_nonce(self, *, key_id: str, nonce: str, seen_at: datetime) -> bool:
-        """Record a signature nonce; False when this key already used it (a replay).
-        Must be atomic across processes sharing the database; need not wait for the
-        disk (a nonce only matters for the replay window)."""
-        ...
-
     def spend_nonces(self, *, nonces: Sequence[SpentNonce]) -> tuple[list[bool], int]:
-        """``use_nonce`` of each (key id, nonce, seen at) in order (one that comes twice
-        is fresh the first time only), and ``read_access_generation`` after them: what
-        the nonce writer does with a batch, which a store may do in one statement."""
+        """Record each (key id, nonce, seen at) in order: False for one this key used
+        before, in an earlier batch or earlier in this one (a replay). Then the
+        ``read_access_generation`` after them. Must be atomic across processes sharing
+        the database; need not wait for the disk (a nonce only matters for the replay
+        window)."""
         ...
 
     # cache validity

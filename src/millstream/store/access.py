@@ -44,7 +44,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -340,20 +340,15 @@ class SqlAccessRepositories:
 
     # ------------------------------------------------------------------ nonces
 
-    def use_nonce(self, *, key_id: str, nonce: str, seen_at: datetime) -> bool:
-        # ON CONFLICT DO NOTHING instead of catching IntegrityError: on PostgreSQL a
-        # failed insert would abort the whole transaction.
-        connection = self._session.connection()
-        statement = _USE_NONCE[connection.dialect.name]
-        values = {"key_id": key_id, "nonce": nonce, "seen_at": seen_at}
-        # RETURNING rather than rowcount, which psycopg does not report for this form.
-        return connection.execute(statement, values).first() is not None
-
     def spend_nonces(self, *, nonces: Sequence[SpentNonce]) -> tuple[list[bool], int]:
         connection = self._session.connection()
         if connection.dialect.name != "postgresql":
+            # RETURNING rather than rowcount: the row is there only for a new nonce.
             fresh = [
-                self.use_nonce(key_id=key_id, nonce=nonce, seen_at=seen_at)
+                connection.execute(
+                    _USE_NONCE, {"key_id": key_id, "nonce": nonce, "seen_at": seen_at}
+                ).first()
+                is not None
                 for key_id, nonce, seen_at in nonces
             ]
             return fresh, self.read_access_generation()
@@ -400,22 +395,12 @@ class SqlAccessRepositories:
             raise
 
 
-def _relaxed_insert() -> Any:
-    """``INSERT INTO used_nonces ... SELECT ... FROM relax``, where the CTE ``relax``
-    turns ``synchronous_commit`` off for this transaction: one round trip, and the
-    commit returns without waiting for the disk (the row is visible at once)."""
-    relax = select(func.set_config("synchronous_commit", "off", True).label("relaxed")).cte("relax")
-    columns = UsedNonceRow.__table__.c
-    names = ("key_id", "nonce", "seen_at")
-    row = select(
-        *(bindparam(name, type_=columns[name].type).label(name) for name in names)
-    ).select_from(relax)
-    return postgresql.insert(UsedNonceRow).from_select(list(names), row)
-
-
-# Prepared once: every signed request runs these two (see ``use_nonce``).
+# Prepared once: every signed request runs these (see ``spend_nonces``).
 _GENERATION = select(AccessGenerationRow.generation).where(AccessGenerationRow.id == 1)
-# PostgreSQL: a batch of nonces in one statement; ``relax`` as in ``_relaxed_insert``.
+# PostgreSQL: a batch of nonces in one statement. ``relax`` turns ``synchronous_commit``
+# off for its transaction: the commit returns without waiting for the disk, and the rows
+# are visible to every replica at once. ON CONFLICT DO NOTHING, not a caught
+# IntegrityError, which would abort the whole transaction.
 _SPEND_NONCES = text(
     """
     WITH relax AS (SELECT set_config('synchronous_commit', 'off', true) AS relaxed),
@@ -435,13 +420,14 @@ _SPEND_NONCES = text(
     SELECT NULL, key_id, nonce FROM fresh
     """
 )
-_USE_NONCE: dict[str, Any] = {
-    "postgresql": _relaxed_insert().on_conflict_do_nothing().returning(UsedNonceRow.nonce),
-    "sqlite": sqlite.insert(UsedNonceRow)
+# SQLite: one nonce a statement (its writes do not wait for the disk either: WAL with
+# ``synchronous = NORMAL``).
+_USE_NONCE = (
+    sqlite.insert(UsedNonceRow)
     .values({c.name: bindparam(c.name, type_=c.type) for c in UsedNonceRow.__table__.c})
     .on_conflict_do_nothing()
-    .returning(UsedNonceRow.nonce),
-}
+    .returning(UsedNonceRow.nonce)
+)
 
 
 def _user(row: UserRow) -> User:

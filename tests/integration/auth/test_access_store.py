@@ -97,13 +97,15 @@ def test_nonce_replay_is_refused_by_another_replica(
 
 
 def test_old_nonces_are_pruned(access_store: SqlAccessStore, admin: IssuedKey) -> None:
+    key = admin.key.id
     with access_store.transaction() as repos:
-        assert repos.use_nonce(key_id=admin.key.id, nonce="old", seen_at=NOW)
-        assert not repos.use_nonce(key_id=admin.key.id, nonce="old", seen_at=NOW)
-        assert repos.use_nonce(key_id=admin.key.id, nonce="new", seen_at=NOW + timedelta(hours=1))
+        assert repos.spend_nonces(nonces=[(key, "old", NOW)])[0] == [True]
+        assert repos.spend_nonces(nonces=[(key, "old", NOW)])[0] == [False]
+        later = NOW + timedelta(hours=1)
+        assert repos.spend_nonces(nonces=[(key, "new", later)])[0] == [True]
     with access_store.transaction() as repos:
         assert repos.delete_nonces(seen_before=NOW + timedelta(minutes=30)) == 1
-        assert repos.use_nonce(key_id=admin.key.id, nonce="old", seen_at=NOW)
+        assert repos.spend_nonces(nonces=[(key, "old", NOW)])[0] == [True]
 
 
 def test_last_used_is_recorded(access: AccessService, admin: IssuedKey) -> None:

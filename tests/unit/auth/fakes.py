@@ -129,14 +129,11 @@ class _Repositories:
         )
         return entries[page.offset : page.offset + page.limit], len(entries)
 
-    def use_nonce(self, *, key_id: str, nonce: str, seen_at: datetime) -> bool:
-        if (key_id, nonce) in self._s.nonces:
-            return False
-        self._s.nonces[(key_id, nonce)] = seen_at
-        return True
-
     def spend_nonces(self, *, nonces: Sequence[SpentNonce]) -> tuple[list[bool], int]:
-        fresh = [self.use_nonce(key_id=k, nonce=n, seen_at=at) for k, n, at in nonces]
+        fresh = []
+        for key_id, nonce, seen_at in nonces:
+            fresh.append((key_id, nonce) not in self._s.nonces)
+            self._s.nonces.setdefault((key_id, nonce), seen_at)
         return fresh, self.read_access_generation()
 
     def delete_nonces(self, *, seen_before: datetime) -> int:

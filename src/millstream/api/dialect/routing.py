@@ -119,7 +119,7 @@ class Binding:
     # Base of URLs the API hands out (pre-signed uploads); None: the request's own URL.
     public_url: str | None = None
     # What routes keep between requests of this built router (``RequestContext.kept``).
-    kept: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def bound_router(routers: Sequence[APIRouter], binding: Binding) -> APIRouter:
@@ -183,7 +183,7 @@ class RequestContext:
     services: Services
     public_url: str | None
     resolved: Scope | None
-    # The binding's ``kept``: shared by every request of the built router.
+    # The binding's ``memo``: shared by every request of the built router.
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -216,7 +216,7 @@ async def request_context(request: Request) -> RequestContext:
         services=binding.services,
         public_url=binding.public_url,
         resolved=await resolved_scope(request),
-        memo=binding.kept,
+        memo=binding.memo,
     )
 
 
