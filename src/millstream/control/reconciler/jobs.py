@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from millstream.control.admission import may_submit
 from millstream.control.context import Scope
@@ -131,13 +132,10 @@ class JobActions:
                 job.runtime = self._runtimes.runtime_on(act.cluster)
             job.modified_at = now
             repos.update_job(job=job)
-            name, message = self._attempt_event(job, step, decision.reason)
-            choice = self._runtimes.choice(job) if self._runtimes is not None else None
-            if choice is not None and job.runtime in (None, choice.version):
-                message += f"; {choice.describe()}"
-            elif job.runtime is not None:
-                message += f"; runs on Flink {job.runtime} (the runtime of cluster {job.cluster})"
-            record_event(repos, job, name, message, now=now)
+            if new_attempt:
+                # An attempt recorded before a crash or an unreachable Flink is submitted
+                # again under its own event: one attempt, one event.
+                self._record_attempt(repos, job, step, decision.reason, now)
         try:
             flink.submit(self._submission(job))
         except EngineUnavailable:
@@ -158,6 +156,17 @@ class JobActions:
             return
         job.observed.state = job.observed.state or ObservedState.INITIALIZING
         self._ctx.save(job, EventName.JOB_SUBMITTED, f"Flink accepted job {job.flink_job_id}")
+
+    def _record_attempt(
+        self, repos: Repositories, job: Job, step: Step, reason: str, now: datetime
+    ) -> None:
+        name, message = self._attempt_event(job, step, reason)
+        choice = self._runtimes.choice(job) if self._runtimes is not None else None
+        if choice is not None and job.runtime in (None, choice.version):
+            message += f"; {choice.describe()}"
+        elif job.runtime is not None:
+            message += f"; runs on Flink {job.runtime} (the runtime of cluster {job.cluster})"
+        record_event(repos, job, name, message, now=now)
 
     def _fail_unsubmitted(self, job: Job, message: str, reason: str) -> None:
         now = self._ctx.clock()
