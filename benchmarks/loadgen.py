@@ -43,6 +43,8 @@ class LoadResult:
     errors: int = 0
     error_kinds: dict[str, int] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)  # successful requests only
+    # (seconds from the first scheduled send, latency) of each successful request
+    timeline: list[tuple[float, float]] = field(default_factory=list)
     seconds: float = 0.0  # first scheduled send -> last answer
     connections: int = 0
 
@@ -130,6 +132,7 @@ async def _run(
                 return
             result.completed += 1
             result.latencies.append(done - due)
+            result.timeline.append((due - start, done - due))
 
     start = time.monotonic() + 0.05
     for index, payload in enumerate(payloads):

@@ -88,6 +88,12 @@ class _Repos:
             return None
         return copy.deepcopy(d)
 
+    def has_deployment(self, *, workspace: str, namespace: str, deployment_id: str) -> bool:
+        found = self.read_deployment(
+            workspace=workspace, namespace=namespace, deployment_id=deployment_id
+        )
+        return found is not None
+
     def read_deployment_by_name(
         self, *, workspace: str, namespace: str, name: str
     ) -> Deployment | None:
@@ -135,6 +141,12 @@ class _Repos:
 
     def read_job(self, *, job_id: str) -> Job | None:
         return copy.deepcopy(self.d.jobs.get(job_id))
+
+    def read_job_version(self, *, workspace: str, namespace: str, job_id: str) -> int | None:
+        job = self.d.jobs.get(job_id)
+        if job is None or (job.workspace, job.namespace) != (workspace, namespace):
+            return None
+        return job.version
 
     def read_jobs(
         self,

@@ -81,6 +81,10 @@ class Repositories(Protocol):
     def read_deployment(
         self, *, workspace: str, namespace: str, deployment_id: str
     ) -> Deployment | None: ...
+    def has_deployment(self, *, workspace: str, namespace: str, deployment_id: str) -> bool:
+        """Whether ``read_deployment`` would find it (without reading it)."""
+        ...
+
     def read_deployment_by_name(
         self, *, workspace: str, namespace: str, name: str
     ) -> Deployment | None: ...
@@ -104,6 +108,11 @@ class Repositories(Protocol):
 
     # jobs
     def read_job(self, *, job_id: str) -> Job | None: ...
+    def read_job_version(self, *, workspace: str, namespace: str, job_id: str) -> int | None:
+        """The job's version if it is in that namespace: what a reader that keeps what it
+        rendered before needs to know (a job's version changes with it)."""
+        ...
+
     def read_jobs(
         self,
         *,

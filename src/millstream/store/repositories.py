@@ -79,7 +79,17 @@ _DEPLOYMENT = select(DeploymentRow.__table__).where(
     DeploymentRow.workspace == bindparam("workspace"),
     DeploymentRow.namespace == bindparam("namespace"),
 )
+_DEPLOYMENT_EXISTS = select(DeploymentRow.id).where(
+    DeploymentRow.id == bindparam("deployment_id"),
+    DeploymentRow.workspace == bindparam("workspace"),
+    DeploymentRow.namespace == bindparam("namespace"),
+)
 _JOB = select(JobRow.__table__).where(JobRow.id == bindparam("job_id"))
+_JOB_VERSION = select(JobRow.version).where(
+    JobRow.id == bindparam("job_id"),
+    JobRow.workspace == bindparam("workspace"),
+    JobRow.namespace == bindparam("namespace"),
+)
 _DEPLOYMENT_JOBS = (
     JobRow.deployment_id == bindparam("deployment_id"),
     JobRow.workspace == bindparam("workspace"),
@@ -153,6 +163,10 @@ class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
         )
         return mappers.deployment_from_row(row) if row else None
 
+    def has_deployment(self, *, workspace: str, namespace: str, deployment_id: str) -> bool:
+        scope = {"deployment_id": deployment_id, "workspace": workspace, "namespace": namespace}
+        return self._session.connection().scalar(_DEPLOYMENT_EXISTS, scope) is not None
+
     def read_deployment_by_name(
         self, *, workspace: str, namespace: str, name: str
     ) -> Deployment | None:
@@ -222,6 +236,11 @@ class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
     def read_job(self, *, job_id: str) -> Job | None:
         row = self._prepared_first(_JOB, job_id=job_id)
         return mappers.job_from_row(row) if row else None
+
+    def read_job_version(self, *, workspace: str, namespace: str, job_id: str) -> int | None:
+        return self._session.connection().scalar(
+            _JOB_VERSION, {"job_id": job_id, "workspace": workspace, "namespace": namespace}
+        )
 
     def read_jobs(
         self,

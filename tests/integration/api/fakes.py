@@ -128,8 +128,9 @@ class FakeWorld:
         ]
 
     def set_job_status(self, job_id: str, status: JobStatus) -> None:
-        """What the reconciler would do."""
+        """What the reconciler would do (a write: the version moves on)."""
         self.jobs[job_id].status = status
+        self.jobs[job_id].version += 1
 
 
 class FakeDeploymentService(DeploymentService):
@@ -395,6 +396,9 @@ class FakeJobService(JobService):
             reverse=newest_first,
         )
         return _paged(copy.deepcopy(jobs), page)
+
+    def key(self, scope: Scope, job_id: str) -> tuple[str, int]:
+        return job_id, self.get(scope, job_id).version
 
     def list_keys(
         self, scope: Scope, deployment_id: str, page: Page, *, newest_first: bool = True

@@ -321,3 +321,32 @@ async def test_list_jobs_shows_every_job_as_it_is_now_however_often_it_is_listed
 
     _data(await client.delete(f"/api/v2/namespaces/{NS}/jobs/{first}"))
     assert [j["jobId"] for j in await _jobs(client, deployment_id)] == [second]
+
+
+async def test_get_job_shows_the_job_as_it_is_now_and_404s_once_it_is_gone(
+    client: httpx.AsyncClient, stack: Stack
+) -> None:
+    """GetJob reads the job's version and keeps its rendering by it (as ListJobs does):
+    a write through the store shows at once; a deleted job, or a job asked for in
+    another namespace, is JOB_NOT_FOUND."""
+    deployment_id = await _deployment(client, "g")
+    job_id = _data(await client.post(START, json={"deploymentId": deployment_id}))["jobId"]
+    url = f"/api/v2/namespaces/{NS}/jobs/{job_id}"
+    assert _data(await client.get(url))["status"]["currentJobStatus"] == "STARTING"
+    for status in (JobStatus.RUNNING, JobStatus.CANCELLED):
+        with stack.store.transaction() as repos:
+            job = repos.read_job(job_id=job_id)
+            assert job is not None
+            job.status = status
+            repos.update_job(job=job)
+        shown = _data(await client.get(url))
+        assert shown["status"]["currentJobStatus"] == status.value
+        assert shown == _data(await client.get(url))  # kept: the same answer again
+
+    _data(await client.delete(url))
+    gone = await client.get(url)
+    assert gone.status_code == 404
+    assert gone.json()["errorCode"] == "JobNotFound"
+    await client.post("/api/v2/namespaces", json={"name": "ns-other"})
+    elsewhere = await client.get(f"/api/v2/namespaces/ns-other/jobs/{job_id}")
+    assert elsewhere.status_code == 404

@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import Header, Query
 from fastapi.responses import JSONResponse
 
+from millstream.api.dialect import RequestContext
 from millstream.api.native import mappers, schemas
 from millstream.api.native.params import NAMESPACE, Identifier, PageIndex, PageSize
 from millstream.api.native.routing import Ctx, native_router, ok, page
@@ -114,15 +115,24 @@ def list_jobs(
         Page(offset=(page_index - 1) * page_size, limit=page_size),
         newest_first=order == "desc",
     )
-    rendered = ctx.kept("native.jobs", lambda: RenderedRows[Job](mappers.job_to_wire))
-    items = rendered.page(keys, lambda ids: jobs.get_many(ctx.scope, ids))
+    items = _rendered(ctx).page(keys, lambda ids: jobs.get_many(ctx.scope, ids))
     return page(ctx, items, page_index, page_size, total)
 
 
 @router.get(_PATH + "/{job_id}", name="GetJob")
 def get_job(ctx: Ctx, job_id: Identifier) -> JSONResponse:
-    job = ctx.services.jobs.get(ctx.scope, job_id)
-    return ok(ctx, dumped_one(job, mappers.job_to_wire))
+    # The job's version, then its rendering at that version if kept (see ListJobs).
+    jobs = ctx.services.jobs
+    key = jobs.key(ctx.scope, job_id)
+    found = _rendered(ctx).page([key], lambda ids: jobs.get_many(ctx.scope, ids))
+    if not found:  # deleted since (NotFound), or it cannot be rendered at all (logged)
+        return ok(ctx, dumped_one(jobs.get(ctx.scope, job_id), mappers.job_to_wire))
+    return ok(ctx, found[0])
+
+
+def _rendered(ctx: RequestContext) -> RenderedRows[Job]:
+    """The jobs' wire JSON by (id, version), shared by GetJob and ListJobs."""
+    return ctx.kept("native.jobs", lambda: RenderedRows[Job](mappers.job_to_wire))
 
 
 @router.post(_PATH + "/{job_id}:stop", name="StopJob")

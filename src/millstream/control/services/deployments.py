@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from millstream.control.artifact_ports import ArtifactChecker
 from millstream.control.context import Actor, Scope
@@ -351,14 +351,26 @@ class DeploymentService:
             workspace=scope.workspace, namespace=scope.namespace, deployment_id=deployment_id
         )
         if found is None:
-            # Only then: a namespace with a deployment exists (deleting one that has any
-            # is refused), so the common case is one query, not two.
-            require_namespace(repos, scope)
-            raise NotFound(
-                f"deployment {deployment_id!r} not found in namespace {scope.namespace!r}",
-                code=ErrorCode.DEPLOYMENT_NOT_FOUND,
-            )
+            DeploymentService._not_found(repos, scope, deployment_id)
         return found
+
+    @staticmethod
+    def require(repos: Repositories, scope: Scope, deployment_id: str) -> None:
+        """``read``'s NotFound, without reading the deployment (for its jobs' pages)."""
+        if not repos.has_deployment(
+            workspace=scope.workspace, namespace=scope.namespace, deployment_id=deployment_id
+        ):
+            DeploymentService._not_found(repos, scope, deployment_id)
+
+    @staticmethod
+    def _not_found(repos: Repositories, scope: Scope, deployment_id: str) -> NoReturn:
+        # Only then: a namespace with a deployment exists (deleting one that has any
+        # is refused), so the common case is one query, not two.
+        require_namespace(repos, scope)
+        raise NotFound(
+            f"deployment {deployment_id!r} not found in namespace {scope.namespace!r}",
+            code=ErrorCode.DEPLOYMENT_NOT_FOUND,
+        )
 
     def _namespace_variables(self, scope: Scope) -> ResolvedVariables:
         if self._variables is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from millstream.control.context import Actor, Scope
 from millstream.control.flinkconf import effective_flink_conf
@@ -370,6 +370,17 @@ class JobService:
         with self._store.reading() as repos:
             return self.read(repos, scope, job_id)
 
+    def key(self, scope: Scope, job_id: str) -> tuple[str, int]:
+        """``get``'s job as its (id, version): for a reader that keeps renderings by
+        version (``get_many`` reads the job when it holds none)."""
+        with self._store.reading() as repos:
+            version = repos.read_job_version(
+                workspace=scope.workspace, namespace=scope.namespace, job_id=job_id
+            )
+            if version is None:
+                self._not_found(repos, scope, job_id)
+        return job_id, version
+
     def list(
         self, scope: Scope, deployment_id: str, page: Page, *, newest_first: bool = True
     ) -> tuple[list[Job], int]:
@@ -389,7 +400,7 @@ class JobService:
         """``list``'s page as (id, version) pairs, and the total; ``get_many`` reads the
         jobs a caller does not hold at that version."""
         with self._store.reading() as repos:
-            DeploymentService.read(repos, scope, deployment_id)
+            DeploymentService.require(repos, scope, deployment_id)
             return repos.read_job_keys(
                 workspace=scope.workspace,
                 namespace=scope.namespace,
@@ -429,14 +440,18 @@ class JobService:
     def read(repos: Repositories, scope: Scope, job_id: str) -> Job:
         job = repos.read_job(job_id=job_id)
         if job is None or (job.workspace, job.namespace) != (scope.workspace, scope.namespace):
-            # Only then: a namespace with a job exists (deleting one that has any is
-            # refused), so the common case is one query, not two.
-            require_namespace(repos, scope)
-            raise NotFound(
-                f"job {job_id!r} not found in namespace {scope.namespace!r}",
-                code=ErrorCode.JOB_NOT_FOUND,
-            )
+            JobService._not_found(repos, scope, job_id)
         return job
+
+    @staticmethod
+    def _not_found(repos: Repositories, scope: Scope, job_id: str) -> NoReturn:
+        # Only then: a namespace with a job exists (deleting one that has any is
+        # refused), so the common case is one query, not two.
+        require_namespace(repos, scope)
+        raise NotFound(
+            f"job {job_id!r} not found in namespace {scope.namespace!r}",
+            code=ErrorCode.JOB_NOT_FOUND,
+        )
 
     def _started_with(
         self, repos: Repositories, scope: Scope, deployment_id: str, client_token: str
