@@ -113,8 +113,10 @@ _DEPLOYMENT_JOB_PAGES = {
     .limit(bindparam("limit"))
     for newest_first, order in _DEPLOYMENT_JOB_ORDER.items()
 }
+# The page's keys and, on each row, the count of all the deployment's jobs (a window
+# is computed before LIMIT): a page and its total in one statement.
 _DEPLOYMENT_JOB_KEY_PAGES = {
-    newest_first: select(_JOBS.id, _JOBS.version)
+    newest_first: select(_JOBS.id, _JOBS.version, func.count().over())
     .where(*_DEPLOYMENT_JOBS)
     .order_by(*order)
     .offset(bindparam("offset"))
@@ -265,8 +267,16 @@ class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
         newest_first: bool = True,
     ) -> tuple[list[tuple[str, int]], int]:
         scope = {"deployment_id": deployment_id, "workspace": workspace, "namespace": namespace}
-        rows, total = self._job_page(_DEPLOYMENT_JOB_KEY_PAGES[newest_first], scope, page)
-        return [(job_id, version) for job_id, version in rows], total
+        connection = self._session.connection()
+        statement = _DEPLOYMENT_JOB_KEY_PAGES[newest_first]
+        rows = connection.execute(
+            statement, scope | {"offset": page.offset, "limit": page.limit}
+        ).all()
+        if rows:
+            return [(job_id, version) for job_id, version, _ in rows], rows[0][2]
+        # No row to carry the total: none at all, or a page past the end.
+        total = connection.scalar(_DEPLOYMENT_JOB_COUNT, scope) if page.offset else 0
+        return [], total or 0
 
     def _job_page(
         self, statement: Select[Any], scope: dict[str, str], page: Page

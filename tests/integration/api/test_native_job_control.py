@@ -350,3 +350,20 @@ async def test_get_job_shows_the_job_as_it_is_now_and_404s_once_it_is_gone(
     await client.post("/api/v2/namespaces", json={"name": "ns-other"})
     elsewhere = await client.get(f"/api/v2/namespaces/ns-other/jobs/{job_id}")
     assert elsewhere.status_code == 404
+
+
+async def test_list_jobs_of_a_deployment_without_jobs_or_unknown(client: httpx.AsyncClient) -> None:
+    """A page with no job still tells an existing deployment (empty page, total 0) from
+    a missing one (DeploymentNotFound), and a page past the end keeps the total."""
+    deployment_id = await _deployment(client, "empty")
+    url = f"/api/v2/namespaces/{NS}/jobs"
+    empty = await client.get(url, params={"deploymentId": deployment_id})
+    assert _data(empty) == []
+    assert empty.json()["totalSize"] == 0
+    missing = await client.get(url, params={"deploymentId": "no-such-deployment"})
+    assert missing.status_code == 404
+    assert missing.json()["errorCode"] == "DeploymentNotFound"
+    _data(await client.post(START, json={"deploymentId": deployment_id}))
+    past = await client.get(url, params={"deploymentId": deployment_id, "pageIndex": 3})
+    assert _data(past) == []
+    assert past.json()["totalSize"] == 1

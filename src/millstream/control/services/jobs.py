@@ -400,14 +400,16 @@ class JobService:
         """``list``'s page as (id, version) pairs, and the total; ``get_many`` reads the
         jobs a caller does not hold at that version."""
         with self._store.reading() as repos:
-            DeploymentService.require(repos, scope, deployment_id)
-            return repos.read_job_keys(
+            keys, total = repos.read_job_keys(
                 workspace=scope.workspace,
                 namespace=scope.namespace,
                 deployment_id=deployment_id,
                 page=page,
                 newest_first=newest_first,
             )
+            if not total:  # a deployment's jobs go with it (deleting it deletes them)
+                DeploymentService.require(repos, scope, deployment_id)
+            return keys, total
 
     def get_many(self, scope: Scope, job_ids: Collection[str]) -> dict[str, Job]:
         """The jobs of ``job_ids`` in the scope's namespace, by id (absent: not there)."""
