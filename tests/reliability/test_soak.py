@@ -25,6 +25,7 @@ import random
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -193,10 +194,17 @@ class Cycle:
         and an ended one is started again."""
         if self.job_id is None:
             kind = "LATEST_SAVEPOINT" if self.cycles else "NONE"
+            # A client token, as a careful client sends: a start answered by a replica
+            # killed before its answer arrived is retried on the other one, which then
+            # returns the job the first start made (not JobAlreadyRunning).
             job = api.ok(
                 "POST",
                 "jobs:start",
-                body={"deploymentId": self.deployment_id, "restoreStrategy": {"kind": kind}},
+                body={
+                    "deploymentId": self.deployment_id,
+                    "restoreStrategy": {"kind": kind},
+                    "clientToken": uuid.uuid4().hex,
+                },
             )
             self.job_id, self.savepoint_id, self.stopping_job = job["jobId"], None, None
             tally.starts += 1
