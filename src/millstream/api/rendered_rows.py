@@ -1,4 +1,4 @@
-"""``RenderedRows``: the wire JSON of versioned rows (jobs), kept by (id, version).
+"""``RenderedRows``: the wire JSON of versioned rows (jobs), kept per row and version.
 
 Every write to a job moves its version on (``store.repositories``: updates match on it),
 so the rendering of a job at a given version never changes. A list route reads the
@@ -7,9 +7,11 @@ only the others: a page of 100 unchanged jobs is then one narrow index read and 
 of ready JSON, where each of them used to be decoded from nine JSON columns, mapped,
 validated into wire models and serialised again (about 10 ms a page).
 
-What is kept is bounded (``max_rows`` renderings, least recently used out first) and
-belongs to one built app (``RequestContext.kept``), so two apps over two databases
-never share one.
+One rendering is kept per row, its newest (a new version replaces the old one, which no
+reader asks for again), at most ``max_rows`` of them (least recently used out first); a
+long-running server polled for ever-changing jobs keeps one entry per job, not one per
+version it ever showed. What is kept belongs to one built app (``RequestContext.kept``),
+so two apps over two databases never share one.
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ class RenderedRows(Generic[R]):
     def __init__(self, render: Callable[[R], BaseModel], *, max_rows: int = MAX_ROWS) -> None:
         self._render = render
         self._max_rows = max_rows
-        self._kept: OrderedDict[Key, orjson.Fragment] = OrderedDict()
+        # id -> (version, rendering at that version)
+        self._kept: OrderedDict[str, tuple[int, orjson.Fragment]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -77,10 +80,11 @@ class RenderedRows(Generic[R]):
         held = {}
         with self._lock:
             for key in keys:
-                fragment = self._kept.get(key)
-                if fragment is not None:
-                    self._kept.move_to_end(key)
-                    held[key] = fragment
+                row_id, version = key
+                kept = self._kept.get(row_id)
+                if kept is not None and kept[0] == version:
+                    self._kept.move_to_end(row_id)
+                    held[key] = kept[1]
         return held
 
     def _rendered(self, row: R) -> orjson.Fragment | None:
@@ -94,8 +98,10 @@ class RenderedRows(Generic[R]):
             text = json.dumps(wire, ensure_ascii=False, separators=(",", ":")).encode()
         fragment = orjson.Fragment(text)
         with self._lock:
-            self._kept[(row.id, row.version)] = fragment
-            self._kept.move_to_end((row.id, row.version))
+            kept = self._kept.get(row.id)
+            if kept is None or kept[0] <= row.version:  # never back to an older version
+                self._kept[row.id] = (row.version, fragment)
+            self._kept.move_to_end(row.id)
             while len(self._kept) > self._max_rows:
                 self._kept.popitem(last=False)
         return fragment

@@ -123,3 +123,20 @@ def test_json_orjson_refuses_is_written_by_the_standard_library() -> None:
     rows = RenderedRows[Row](Renderer())
     load = Loader({"a": Row("a", 1, "A", conf={"big": 2**70})})
     assert _json(rows.page([("a", 1)], load)) == [{"id": "a", "name": "A", "conf": {"big": 2**70}}]
+
+
+def test_a_new_version_replaces_the_old_rendering_and_an_older_never_returns() -> None:
+    """One entry per row: a server polled for an ever-changing job keeps its newest
+    rendering only (the soak saw RSS grow with one entry per version shown)."""
+    rows = RenderedRows[Row](Renderer())
+    load = Loader({"a": Row("a", 1, "v1")})
+    rows.page([("a", 1)], load)
+    for version in (2, 3, 4):
+        load.rows["a"] = Row("a", version, f"v{version}")
+        rows.page([("a", version)], load)
+    assert len(rows) == 1
+    load.rows["a"] = Row("a", 3, "stale")  # a slow reader that loaded an older version
+    assert _json(rows.page([("a", 3)], load)) == [{"id": "a", "name": "stale", "conf": {}}]
+    asked = len(load.asked)
+    assert _json(rows.page([("a", 4)], load)) == [{"id": "a", "name": "v4", "conf": {}}]
+    assert len(load.asked) == asked  # v4 stayed kept
