@@ -146,7 +146,9 @@ def test_read_job_keys_is_read_jobs_page_as_ids_and_versions(store: SqlStore) ->
         assert (keys, key_total) == ([(j.id, j.version) for j in full], total)
         assert total == 5
     with store.transaction() as repos:  # past the end: no row carries the total
-        past, past_total = repos.read_job_keys(**which, page=Page(5, 3))
+        past, past_total = repos.read_job_keys(
+            workspace="ws", namespace="ns", deployment_id=deployment_id, page=Page(5, 3)
+        )
     assert (past, past_total) == ([], 5)
     with store.transaction() as repos:
         elsewhere, none = repos.read_job_keys(

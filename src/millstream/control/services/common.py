@@ -6,7 +6,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from millstream.control.context import Scope
 from millstream.control.ports import Repositories
@@ -21,6 +21,7 @@ _events = logging.getLogger("millstream.events")
 
 __all__ = [
     "DEFAULT_CLUSTER",
+    "missing_in_namespace",
     "planning_cluster",
     "record_event",
     "require_namespace",
@@ -39,6 +40,16 @@ def require_namespace(repos: Repositories, scope: Scope) -> Namespace:
             code=ErrorCode.NAMESPACE_NOT_FOUND,
         )
     return found
+
+
+def missing_in_namespace(
+    repos: Repositories, scope: Scope, what: str, entity_id: str, code: ErrorCode
+) -> NoReturn:
+    """Raise the NotFound of an entity not found in ``scope``: the namespace's own when
+    the namespace is missing. Called only then: a namespace holding deployments or jobs
+    cannot be deleted, so a read that finds its entity needs no namespace query."""
+    require_namespace(repos, scope)
+    raise NotFound(f"{what} {entity_id!r} not found in namespace {scope.namespace!r}", code=code)
 
 
 def resolve_cluster(repos: Repositories, scope: Scope, name: str | None) -> Cluster:

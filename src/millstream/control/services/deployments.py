@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import Any
 
 from millstream.control.artifact_ports import ArtifactChecker
 from millstream.control.context import Actor, Scope
@@ -19,6 +19,7 @@ from millstream.control.engine_versions import (
 from millstream.control.ports import Engine, Page, Repositories, Store
 from millstream.control.services.common import (
     DEFAULT_CLUSTER,
+    missing_in_namespace,
     planning_cluster,
     record_event,
     require_namespace,
@@ -351,7 +352,9 @@ class DeploymentService:
             workspace=scope.workspace, namespace=scope.namespace, deployment_id=deployment_id
         )
         if found is None:
-            DeploymentService._not_found(repos, scope, deployment_id)
+            missing_in_namespace(
+                repos, scope, "deployment", deployment_id, ErrorCode.DEPLOYMENT_NOT_FOUND
+            )
         return found
 
     @staticmethod
@@ -360,17 +363,9 @@ class DeploymentService:
         if not repos.has_deployment(
             workspace=scope.workspace, namespace=scope.namespace, deployment_id=deployment_id
         ):
-            DeploymentService._not_found(repos, scope, deployment_id)
-
-    @staticmethod
-    def _not_found(repos: Repositories, scope: Scope, deployment_id: str) -> NoReturn:
-        # Only then: a namespace with a deployment exists (deleting one that has any
-        # is refused), so the common case is one query, not two.
-        require_namespace(repos, scope)
-        raise NotFound(
-            f"deployment {deployment_id!r} not found in namespace {scope.namespace!r}",
-            code=ErrorCode.DEPLOYMENT_NOT_FOUND,
-        )
+            missing_in_namespace(
+                repos, scope, "deployment", deployment_id, ErrorCode.DEPLOYMENT_NOT_FOUND
+            )
 
     def _namespace_variables(self, scope: Scope) -> ResolvedVariables:
         if self._variables is None:

@@ -13,16 +13,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any
 
 from millstream.control.context import Actor, Scope
 from millstream.control.flinkconf import effective_flink_conf
 from millstream.control.notifier import Notifier
 from millstream.control.ports import Engine, Page, Repositories, StartToken, Store
 from millstream.control.services.common import (
+    missing_in_namespace,
     planning_cluster,
     record_event,
-    require_namespace,
     retry_on_stale,
 )
 from millstream.control.services.deployments import DeploymentService
@@ -378,7 +378,7 @@ class JobService:
                 workspace=scope.workspace, namespace=scope.namespace, job_id=job_id
             )
             if version is None:
-                self._not_found(repos, scope, job_id)
+                missing_in_namespace(repos, scope, "job", job_id, ErrorCode.JOB_NOT_FOUND)
         return job_id, version
 
     def list(
@@ -442,18 +442,8 @@ class JobService:
     def read(repos: Repositories, scope: Scope, job_id: str) -> Job:
         job = repos.read_job(job_id=job_id)
         if job is None or (job.workspace, job.namespace) != (scope.workspace, scope.namespace):
-            JobService._not_found(repos, scope, job_id)
+            missing_in_namespace(repos, scope, "job", job_id, ErrorCode.JOB_NOT_FOUND)
         return job
-
-    @staticmethod
-    def _not_found(repos: Repositories, scope: Scope, job_id: str) -> NoReturn:
-        # Only then: a namespace with a job exists (deleting one that has any is
-        # refused), so the common case is one query, not two.
-        require_namespace(repos, scope)
-        raise NotFound(
-            f"job {job_id!r} not found in namespace {scope.namespace!r}",
-            code=ErrorCode.JOB_NOT_FOUND,
-        )
 
     def _started_with(
         self, repos: Repositories, scope: Scope, deployment_id: str, client_token: str
