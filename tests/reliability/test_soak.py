@@ -145,9 +145,20 @@ class Failover:
         self._replicas = replicas
         self._tally = tally
 
-    def ok(self, method: str, path: str, *, conflict_ok: bool = False, **kwargs: Any) -> Any:
+    def ok(
+        self,
+        method: str,
+        path: str,
+        *,
+        conflict_ok: bool = False,
+        conflict_ok_when_retried: bool = False,
+        **kwargs: Any,
+    ) -> Any:
         """The answer's data; with ``conflict_ok`` a 409 answers None (e.g. a stop sent
-        again while the first one is still taking its savepoint)."""
+        again while the first one is still taking its savepoint). With
+        ``conflict_ok_when_retried`` only after an attempt failed: a replica killed after
+        it took a stop and before it answered leaves the job stopping, and the retry on
+        the other replica is then refused as JobNotStoppable."""
         last: Exception | None = None
         for _ in range(40):  # bounded: both replicas may be down for a moment
             for server in random.sample(self._replicas, 2):
@@ -163,7 +174,7 @@ class Failover:
                     last = AssertionError(f"{status}: {envelope}")
                     self._tally.api_calls_failed_over += 1
                     continue
-                if conflict_ok and status == 409:
+                if status == 409 and (conflict_ok or (conflict_ok_when_retried and last)):
                     return None
                 assert status == 200, (method, path, envelope)
                 assert envelope["success"] is True, (method, path, envelope)
@@ -235,6 +246,7 @@ class Cycle:
                 f"jobs/{self.job_id}:stop",
                 body={"stopStrategy": "STOP_WITH_SAVEPOINT"},
                 conflict_ok=self.stopping_job is not None,
+                conflict_ok_when_retried=True,
             )
             self.stopping_job, self.stop_sent_at = self.job_id, time.monotonic()
 
