@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from millstream.control.services import (
 from millstream.control.services.queues import QueueService
 from millstream.domain.clusters import ClusterKind
 from millstream.domain.jobs import DesiredState, JobStatus
+from millstream.domain.namespaces import Namespace
 from millstream.store import SqlStore, upgrade
 from tests.fakes import FakeEngine, FakeFlink
 
@@ -347,9 +349,15 @@ async def test_get_job_shows_the_job_as_it_is_now_and_404s_once_it_is_gone(
     gone = await client.get(url)
     assert gone.status_code == 404
     assert gone.json()["errorCode"] == "JobNotFound"
-    await client.post("/api/v2/namespaces", json={"name": "ns-other"})
+    with stack.store.transaction() as repos:  # another namespace the caller may read
+        other = Namespace(
+            id="ns-other", workspace=WS, name="ns-other", created_at=datetime.now(UTC)
+        )
+        repos.create_namespace(namespace=other)
+    job_id = _data(await client.post(START, json={"deploymentId": deployment_id}))["jobId"]
     elsewhere = await client.get(f"/api/v2/namespaces/ns-other/jobs/{job_id}")
     assert elsewhere.status_code == 404
+    assert elsewhere.json()["errorCode"] == "JobNotFound"  # not the namespace's error
 
 
 async def test_list_jobs_of_a_deployment_without_jobs_or_unknown(client: httpx.AsyncClient) -> None:
