@@ -94,6 +94,17 @@ class _Repos:
         )
         return found is not None
 
+    def read_deployment_stamp(
+        self, *, workspace: str, namespace: str, deployment_id: str
+    ) -> tuple[int, dict[JobStatus, int]] | None:
+        found = self.read_deployment(
+            workspace=workspace, namespace=namespace, deployment_id=deployment_id
+        )
+        if found is None:
+            return None
+        counts = self.count_jobs_by_status(deployment_ids=[deployment_id])
+        return found.version, counts.get(deployment_id, {})
+
     def read_deployment_by_name(
         self, *, workspace: str, namespace: str, name: str
     ) -> Deployment | None:

@@ -12,6 +12,10 @@ reader asks for again), at most ``max_rows`` of them (least recently used out fi
 long-running server polled for ever-changing jobs keeps one entry per job, not one per
 version it ever showed. What is kept belongs to one built app (``RequestContext.kept``),
 so two apps over two databases never share one.
+
+A rendering that also depends on something beside the row (a deployment's job summary)
+is kept under a *stamp*, the version with that something (``stamp=``): a page's keys are
+then (id, stamp) pairs, and a kept rendering serves a key whose stamp equals its own.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Generic, Protocol, TypeVar
 
 import orjson
@@ -40,17 +44,29 @@ class Versioned(Protocol):
 
 
 R = TypeVar("R", bound=Versioned)
-Key = tuple[str, int]
+Key = tuple[str, Hashable]  # (id, stamp)
+
+
+def version_stamp(row: Versioned) -> int:
+    """The default stamp: the rendering depends on the row alone."""
+    return row.version
 
 
 class RenderedRows(Generic[R]):
     """Thread-safe; ``page`` is the one call a route makes."""
 
-    def __init__(self, render: Callable[[R], BaseModel], *, max_rows: int = MAX_ROWS) -> None:
+    def __init__(
+        self,
+        render: Callable[[R], BaseModel],
+        *,
+        stamp: Callable[[R], Hashable] = version_stamp,
+        max_rows: int = MAX_ROWS,
+    ) -> None:
         self._render = render
+        self._stamp = stamp
         self._max_rows = max_rows
-        # id -> (version, rendering at that version)
-        self._kept: OrderedDict[str, tuple[int, orjson.Fragment]] = OrderedDict()
+        # id -> (version, stamp, rendering at that stamp)
+        self._kept: OrderedDict[str, tuple[int, Hashable, orjson.Fragment]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -60,11 +76,11 @@ class RenderedRows(Generic[R]):
         self, keys: Sequence[Key], load: Callable[[list[str]], Mapping[str, R]]
     ) -> list[orjson.Fragment]:
         """The renderings of ``keys`` in their order: kept ones as they are, the others
-        from ``load(ids)`` (rendered and kept under the version they were loaded at,
+        from ``load(ids)`` (rendered and kept under the stamp they were loaded at,
         which may be newer than the page's). A row gone since (not loaded) or that
         cannot be rendered at all (``dumped_one`` logged it) is left out."""
         held = self._held(keys)
-        missing = [row_id for row_id, version in keys if (row_id, version) not in held]
+        missing = [key[0] for key in keys if key not in held]
         loaded = load(missing) if missing else {}
         answer = []
         for key in keys:
@@ -80,11 +96,11 @@ class RenderedRows(Generic[R]):
         held = {}
         with self._lock:
             for key in keys:
-                row_id, version = key
+                row_id, stamp = key
                 kept = self._kept.get(row_id)
-                if kept is not None and kept[0] == version:
+                if kept is not None and kept[1] == stamp:
                     self._kept.move_to_end(row_id)
-                    held[key] = kept[1]
+                    held[key] = kept[2]
         return held
 
     def _rendered(self, row: R) -> orjson.Fragment | None:
@@ -100,7 +116,7 @@ class RenderedRows(Generic[R]):
         with self._lock:
             kept = self._kept.get(row.id)
             if kept is None or kept[0] <= row.version:  # never back to an older version
-                self._kept[row.id] = (row.version, fragment)
+                self._kept[row.id] = (row.version, self._stamp(row), fragment)
             self._kept.move_to_end(row.id)
             while len(self._kept) > self._max_rows:
                 self._kept.popitem(last=False)

@@ -85,6 +85,13 @@ class Repositories(Protocol):
         """Whether ``read_deployment`` would find it (without reading it)."""
         ...
 
+    def read_deployment_stamp(
+        self, *, workspace: str, namespace: str, deployment_id: str
+    ) -> tuple[int, dict[JobStatus, int]] | None:
+        """The deployment's version and ``count_jobs_by_status`` of it, if it is in that
+        namespace: what a rendering of it with its job summary depends on."""
+        ...
+
     def read_deployment_by_name(
         self, *, workspace: str, namespace: str, name: str
     ) -> Deployment | None: ...

@@ -84,6 +84,19 @@ _DEPLOYMENT_EXISTS = select(DeploymentRow.id).where(
     DeploymentRow.workspace == bindparam("workspace"),
     DeploymentRow.namespace == bindparam("namespace"),
 )
+# The deployment's version and its jobs per status (a deployment without jobs: one row
+# with a NULL status), in one statement: what a reader keeping renderings needs.
+_DEPLOYMENT_STAMP = (
+    select(DeploymentRow.version, JobRow.status, func.count(JobRow.id))
+    .select_from(DeploymentRow)
+    .outerjoin(JobRow, JobRow.deployment_id == DeploymentRow.id)
+    .where(
+        DeploymentRow.id == bindparam("deployment_id"),
+        DeploymentRow.workspace == bindparam("workspace"),
+        DeploymentRow.namespace == bindparam("namespace"),
+    )
+    .group_by(DeploymentRow.version, JobRow.status)
+)
 _JOB = select(JobRow.__table__).where(JobRow.id == bindparam("job_id"))
 _JOB_VERSION = select(JobRow.version).where(
     JobRow.id == bindparam("job_id"),
@@ -168,6 +181,16 @@ class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
     def has_deployment(self, *, workspace: str, namespace: str, deployment_id: str) -> bool:
         scope = {"deployment_id": deployment_id, "workspace": workspace, "namespace": namespace}
         return self._session.connection().scalar(_DEPLOYMENT_EXISTS, scope) is not None
+
+    def read_deployment_stamp(
+        self, *, workspace: str, namespace: str, deployment_id: str
+    ) -> tuple[int, dict[JobStatus, int]] | None:
+        scope = {"deployment_id": deployment_id, "workspace": workspace, "namespace": namespace}
+        rows = self._session.connection().execute(_DEPLOYMENT_STAMP, scope).all()
+        if not rows:
+            return None
+        counts = {JobStatus(status): count for _, status, count in rows if status is not None}
+        return rows[0][0], counts
 
     def read_deployment_by_name(
         self, *, workspace: str, namespace: str, name: str

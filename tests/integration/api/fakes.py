@@ -188,6 +188,10 @@ class FakeDeploymentService(DeploymentService):
         deployment = self.get(scope, deployment_id)
         return deployment, self.job_counts([deployment.id]).get(deployment.id, {})
 
+    def stamp(self, scope: Scope, deployment_id: str) -> tuple[int, dict[JobStatus, int]]:
+        deployment, counts = self.get_counted(scope, deployment_id)
+        return deployment.version, counts
+
     def get(self, scope: Scope, deployment_id: str) -> Deployment:
         self._world.enter(scope)
         return copy.deepcopy(self._world.deployment(scope, deployment_id))

@@ -4,6 +4,7 @@ single reads and in the Python client."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from millstream.control.bootstrap import DEMO_SQL, ensure_defaults
 from millstream.control.context import Actor
 from millstream.control.engine_versions import DEFAULT_ALIASES, EngineVersions
 from millstream.control.notifier import Notifier
+from millstream.control.ports import Page
 from millstream.control.services import (
     DeploymentService,
     EventService,
@@ -136,3 +138,34 @@ async def test_python_client_sees_the_job_summary(app: FastAPI, store: SqlStore)
         (deployment,) = (await millstream.list_deployments()).items
 
     assert deployment.job_summary == ZERO | {"finished": 1}
+
+
+async def test_a_kept_rendering_follows_job_states_edits_and_deletion(
+    client: httpx.AsyncClient, store: SqlStore
+) -> None:
+    """GetDeployment answers a rendering it keeps by version and job counts: a job
+    changing state leaves the deployment's version alone and must still show."""
+    deployment_id = await _deployment(client, "busy")
+    url = f"{DEPLOYMENTS}/{deployment_id}"
+    assert _data(await client.get(url))["jobSummary"] == ZERO
+    _add_jobs(store, deployment_id, JobStatus.RUNNING)
+    assert _data(await client.get(url))["jobSummary"] == ZERO | {"running": 1}
+
+    with store.transaction() as repos:
+        (job,), _ = repos.read_jobs(
+            workspace=WS, namespace=NS, deployment_id=deployment_id, page=Page(0, 10)
+        )
+        repos.update_job(job=dataclasses.replace(job, status=JobStatus.CANCELLED))
+    assert _data(await client.get(url))["jobSummary"] == ZERO | {"cancelled": 1}
+
+    before = _data(await client.get(url))
+    edited = before | {"description": "edited"}
+    assert (await client.put(url, json=edited)).status_code == 200
+    after = _data(await client.get(url))
+    assert after["description"] == "edited"
+    assert after["resourceVersion"] == before["resourceVersion"] + 1
+
+    assert (await client.delete(url)).status_code == 200
+    gone = await client.get(url)
+    assert gone.status_code == 404
+    assert gone.json()["errorCode"] == "DeploymentNotFound"

@@ -199,6 +199,29 @@ def test_second_live_job_of_a_deployment_is_rejected(store: SqlStore) -> None:
         repos.create_job(job=make_job(deployment))
 
 
+def test_read_deployment_stamp_is_its_version_and_job_counts(store: SqlStore) -> None:
+    jobs = _create_jobs(store, 3)
+    deployment_id = jobs[0].deployment_id
+    lone = make_deployment()
+    which = {"workspace": "ws", "namespace": "ns"}
+    with store.transaction() as repos:
+        repos.create_deployment(deployment=lone)
+        stamp = repos.read_deployment_stamp(**which, deployment_id=deployment_id)
+        counts = repos.count_jobs_by_status(deployment_ids=[deployment_id])
+        deployment = repos.read_deployment(**which, deployment_id=deployment_id)
+        empty = repos.read_deployment_stamp(**which, deployment_id=lone.id)
+        elsewhere = repos.read_deployment_stamp(
+            workspace="ws", namespace="other", deployment_id=deployment_id
+        )
+        missing = repos.read_deployment_stamp(**which, deployment_id="missing")
+    assert deployment is not None
+    assert stamp == (deployment.version, counts[deployment_id])
+    assert counts[deployment_id] == {JobStatus.FINISHED: 2, JobStatus.STARTING: 1}
+    assert empty == (lone.version, {})
+    assert elsewhere is None
+    assert missing is None
+
+
 def test_update_job_checks_and_increments_version(store: SqlStore) -> None:
     (job,) = _create_jobs(store, 1)
     with store.transaction() as repos:

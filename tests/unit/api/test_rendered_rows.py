@@ -140,3 +140,26 @@ def test_a_new_version_replaces_the_old_rendering_and_an_older_never_returns() -
     asked = len(load.asked)
     assert _json(rows.page([("a", 4)], load)) == [{"id": "a", "name": "v4", "conf": {}}]
     assert len(load.asked) == asked  # v4 stayed kept
+
+
+def test_a_stamp_keeps_a_rendering_that_depends_on_more_than_the_row() -> None:
+    """A rendering with something beside the row (a deployment's job counts): the same
+    version with another stamp is rendered again and replaces the kept one."""
+    extra = {"a": "x"}
+
+    def stamp(row: Row) -> tuple[int, str]:
+        return row.version, extra[row.id]
+
+    render = Renderer()
+    rows = RenderedRows[Row](render, stamp=stamp)
+    load = Loader({"a": Row("a", 1, "A")})
+    rows.page([("a", (1, "x"))], load)
+    rows.page([("a", (1, "x"))], load)
+    assert load.asked == [["a"]]
+
+    extra["a"] = "y"
+    rows.page([("a", (1, "y"))], load)
+    rows.page([("a", (1, "y"))], load)
+    assert load.asked == [["a"], ["a"]]
+    assert render.calls == [("a", 1), ("a", 1)]
+    assert len(rows) == 1

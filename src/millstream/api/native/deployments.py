@@ -7,7 +7,7 @@ Handlers are plain ``def`` (the services are synchronous) and convert with ``map
 # No ``from __future__ import annotations``: FastAPI must see the handlers' annotations.
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -17,12 +17,14 @@ from millstream.api.dialect import RequestContext
 from millstream.api.native import mappers, schemas
 from millstream.api.native.params import NAMESPACE, Identifier, PageIndex, PageSize
 from millstream.api.native.routing import Ctx, native_router, ok, page
+from millstream.api.rendered_rows import RenderedRows
 from millstream.api.safe_rows import dumped_one, dumped_rows
 from millstream.control.context import Scope
 from millstream.control.ports import Page
 from millstream.control.services.deployments import DeploymentService
 from millstream.domain.deployments import Deployment
 from millstream.domain.errors import ErrorCode, InvalidInput, NotFound
+from millstream.domain.jobs import JobStatus
 
 __all__ = ["deployment_id_of", "router", "wire_deployment", "wire_deployments"]
 
@@ -96,8 +98,60 @@ def update_deployment_by_name(
 
 @router.get(_PATH + "/{deployment_id}", name="GetDeployment")
 def get_deployment(ctx: Ctx, deployment_id: Identifier) -> JSONResponse:
-    deployment, counts = ctx.services.deployments.get_counted(ctx.scope, deployment_id)
-    return ok(ctx, dumped_one(deployment, lambda d: mappers.deployment_to_wire(d, counts)))
+    # The deployment's version and job counts, then its rendering at those if kept.
+    deployments = ctx.services.deployments
+    version, counts = deployments.stamp(ctx.scope, deployment_id)
+    key = (deployment_id, _Counted.stamp_of(version, counts))
+    found = _rendered(ctx).page([key], lambda _: _loaded(deployments, ctx.scope, deployment_id))
+    if not found:  # deleted since (NotFound), or it cannot be rendered at all (logged)
+        deployment, counts = deployments.get_counted(ctx.scope, deployment_id)
+        return ok(ctx, dumped_one(deployment, lambda d: mappers.deployment_to_wire(d, counts)))
+    return ok(ctx, found[0])
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Counted:
+    """A deployment with its job counts: what its rendering depends on."""
+
+    deployment: Deployment
+    counts: Mapping[JobStatus, int]
+
+    @property
+    def id(self) -> str:
+        return self.deployment.id
+
+    @property
+    def version(self) -> int:
+        return self.deployment.version
+
+    @property
+    def stamp(self) -> Hashable:
+        return self.stamp_of(self.version, self.counts)
+
+    @staticmethod
+    def stamp_of(version: int, counts: Mapping[JobStatus, int]) -> Hashable:
+        return version, frozenset(counts.items())
+
+    def wire(self) -> schemas.Deployment:
+        return mappers.deployment_to_wire(self.deployment, self.counts)
+
+
+def _loaded(
+    deployments: DeploymentService, scope: Scope, deployment_id: str
+) -> dict[str, _Counted]:
+    try:
+        deployment, counts = deployments.get_counted(scope, deployment_id)
+    except NotFound:
+        return {}  # deleted since: the caller answers get_counted's NotFound
+    return {deployment.id: _Counted(deployment, counts)}
+
+
+def _rendered(ctx: RequestContext) -> RenderedRows[_Counted]:
+    """Deployments' wire JSON by (id, version and job counts), for GetDeployment."""
+    return ctx.kept(
+        "native.deployments",
+        lambda: RenderedRows[_Counted](_Counted.wire, stamp=lambda row: row.stamp),
+    )
 
 
 @router.put(_PATH + "/{deployment_id}", name="UpdateDeployment")

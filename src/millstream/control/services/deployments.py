@@ -165,6 +165,19 @@ class DeploymentService:
             counts = repos.count_jobs_by_status(deployment_ids=[deployment.id])
         return deployment, counts.get(deployment.id, {})
 
+    def stamp(self, scope: Scope, deployment_id: str) -> tuple[int, dict[JobStatus, int]]:
+        """What ``get_counted`` answers depends on: the deployment's version and its job
+        counts, in one statement (for a reader that keeps renderings; NotFound alike)."""
+        with self._store.reading() as repos:
+            found = repos.read_deployment_stamp(
+                workspace=scope.workspace, namespace=scope.namespace, deployment_id=deployment_id
+            )
+            if found is None:
+                missing_in_namespace(
+                    repos, scope, "deployment", deployment_id, ErrorCode.DEPLOYMENT_NOT_FOUND
+                )
+        return found
+
     def get_by_name(self, scope: Scope, name: str) -> Deployment:
         with self._store.transaction() as repos:
             require_namespace(repos, scope)
