@@ -41,7 +41,8 @@ def create_deployment(ctx: Ctx, body: schemas.Deployment) -> JSONResponse:
     if patch.artifact is not None:
         mappers.require_artifact_file(patch.artifact)
     deployment = deployments.create(ctx.scope, ctx.actor, patch)
-    return ok(ctx, wire_deployment(ctx, deployment))
+    # A deployment just created has no job: its summary is all zeros, nothing to count.
+    return ok(ctx, dumped_one(deployment, lambda d: mappers.deployment_to_wire(d, {})))
 
 
 @router.get(_PATH + "/name/{deployment_name}", name="GetDeploymentsByName")

@@ -41,6 +41,9 @@ from millstream.domain.sql_libraries import SqlLibraries
 
 __all__ = ["DeploymentPatch", "DeploymentService"]
 
+# An update is planned outside its write; a deployment changed meanwhile is planned again.
+_PLANNING_ROUNDS = 3
+
 
 @dataclass(frozen=True, slots=True)
 class DeploymentPatch:
@@ -129,9 +132,12 @@ class DeploymentService:
         )
         namespace_variables = self._namespace_variables(scope)
         preamble = self._planning_preamble(scope, deployment, namespace_variables)
+        with self._store.reading() as repos:
+            require_namespace(repos, scope)
+            planner = self._checked(repos, deployment)
+        self._plan(planner, deployment, namespace_variables, preamble)
         with self._store.transaction() as repos:
             require_namespace(repos, scope)
-            self._check(repos, deployment, namespace_variables, preamble)
             if deployment.queue is not None:
                 _check_queue(repos, deployment)
             if repos.read_deployment_by_name(
@@ -221,41 +227,44 @@ class DeploymentService:
         namespace_variables = self._namespace_variables(scope)
         if patch.artifact is not None:
             self._check_artifact(scope, patch.artifact)
-        with self._store.transaction() as repos:  # what the update will plan
-            preview = patch.apply(self.read(repos, scope, deployment_id))
-        preamble = self._planning_preamble(scope, preview, namespace_variables)
-        with self._store.transaction() as repos:
-            current = self.read(repos, scope, deployment_id)
-            if patch.expected_version is not None and patch.expected_version != current.version:
-                raise Conflict(
-                    f"deployment {deployment_id} is at version {current.version}, "
-                    f"not {patch.expected_version}: re-read it and apply your change again",
-                    code=ErrorCode.STALE_VERSION,
+        for _ in range(_PLANNING_ROUNDS):
+            with self._store.reading() as repos:  # what the update will plan, and where
+                current = self.read(repos, scope, deployment_id)
+                _check_expected_version(patch, current)
+                updated = patch.apply(current)
+                if updated.engine_version != current.engine_version:
+                    self._check_engine_change(repos, current, updated)
+                planner = self._checked(repos, updated)
+            preamble = self._planning_preamble(scope, updated, namespace_variables)
+            self._plan(planner, updated, namespace_variables, preamble)
+            with self._store.transaction() as repos:
+                if self.read(repos, scope, deployment_id).version != current.version:
+                    continue  # changed while it was planned: what was planned is not it
+                updated.modifier = actor.id
+                updated.modified_at = self._clock()
+                if updated.name != current.name and repos.read_deployment_by_name(
+                    workspace=scope.workspace, namespace=scope.namespace, name=updated.name
+                ):
+                    raise Conflict(
+                        f"a deployment named {updated.name!r} already exists",
+                        code=ErrorCode.DEPLOYMENT_NAME_TAKEN,
+                    )
+                if patch.queue and updated.queue is not None:  # a queue named now: usable?
+                    _check_queue(repos, updated)
+                repos.update_deployment(deployment=updated)
+                record_event(
+                    repos,
+                    updated,
+                    EventName.DEPLOYMENT_UPDATED,
+                    f"deployment {updated.name!r} updated by {actor.name}",
+                    now=updated.modified_at,
                 )
-            updated = patch.apply(current)
-            updated.modifier = actor.id
-            updated.modified_at = self._clock()
-            if updated.name != current.name and repos.read_deployment_by_name(
-                workspace=scope.workspace, namespace=scope.namespace, name=updated.name
-            ):
-                raise Conflict(
-                    f"a deployment named {updated.name!r} already exists",
-                    code=ErrorCode.DEPLOYMENT_NAME_TAKEN,
-                )
-            if updated.engine_version != current.engine_version:
-                self._check_engine_change(repos, current, updated)
-            self._check(repos, updated, namespace_variables, preamble)
-            if patch.queue and updated.queue is not None:  # a queue named now: usable?
-                _check_queue(repos, updated)
-            repos.update_deployment(deployment=updated)
-            record_event(
-                repos,
-                updated,
-                EventName.DEPLOYMENT_UPDATED,
-                f"deployment {updated.name!r} updated by {actor.name}",
-                now=updated.modified_at,
-            )
-        return updated
+            return updated
+        raise Conflict(
+            f"deployment {deployment_id} kept changing while this update was checked "
+            f"({_PLANNING_ROUNDS} times): re-read it and apply your change again",
+            code=ErrorCode.STALE_VERSION,
+        )
 
     def delete(self, scope: Scope, actor: Actor, deployment_id: str) -> Deployment:
         with self._store.transaction() as repos:
@@ -404,15 +413,10 @@ class DeploymentService:
             return {}  # _check says why, or plans it at start
         return self.catalog_preamble(scope, script)
 
-    def _check(
-        self,
-        repos: Repositories,
-        deployment: Deployment,
-        namespace: ResolvedVariables,
-        preamble: dict[str, Any],
-    ) -> None:
-        """Everything that makes a deployment runnable, checked before it is stored
-        (``preamble``: ``_planning_preamble``'s)."""
+    def _checked(self, repos: Repositories, deployment: Deployment) -> Cluster:
+        """Everything that makes a deployment runnable and needs no Flink, checked before
+        it is stored; the cluster that plans its SQL (``_plan``). Sets the default engine
+        version on ``deployment`` when it names none."""
         deployment.validate()
         validate_logging(deployment.logging)
         # A Python program needs a runtime with PyFlink (EngineVersions.choose).
@@ -422,23 +426,35 @@ class DeploymentService:
             deployment.engine_version = self._versions.default
         scope = Scope(deployment.workspace, deployment.namespace)
         cluster = planning_cluster(repos, scope, resolve_cluster(repos, scope, deployment.cluster))
-        cluster = self._runtime_planner(repos, scope, cluster, deployment.engine_version)
-        if deployment.artifact.kind is ArtifactKind.SQLSCRIPT:
-            try:
-                script = substitute(
-                    deployment.artifact.sql_script or "",
-                    merge_variables(namespace.values, deployment.local_variables),
-                    where="the SQL script",
-                )
-            except UnknownVariable:
-                return  # still undefined: supplied at start, where the script is planned
-            with secrets_masked(namespace.secret_values()):
-                self._engine.cluster(cluster).validate_sql(
-                    script,
-                    execution_mode=deployment.execution_mode,
-                    flink_conf=dict(deployment.flink_conf),
-                    **preamble,
-                )
+        return self._runtime_planner(repos, scope, cluster, deployment.engine_version)
+
+    def _plan(
+        self,
+        cluster: Cluster,
+        deployment: Deployment,
+        namespace: ResolvedVariables,
+        preamble: dict[str, Any],
+    ) -> None:
+        """A SQL deployment's script planned by ``cluster`` (``preamble``:
+        ``_planning_preamble``'s). Outside any unit of work: a Flink round trip must not
+        hold a pooled connection, nor SQLite's write lock."""
+        if deployment.artifact.kind is not ArtifactKind.SQLSCRIPT:
+            return
+        try:
+            script = substitute(
+                deployment.artifact.sql_script or "",
+                merge_variables(namespace.values, deployment.local_variables),
+                where="the SQL script",
+            )
+        except UnknownVariable:
+            return  # still undefined: supplied at start, where the script is planned
+        with secrets_masked(namespace.secret_values()):
+            self._engine.cluster(cluster).validate_sql(
+                script,
+                execution_mode=deployment.execution_mode,
+                flink_conf=dict(deployment.flink_conf),
+                **preamble,
+            )
 
     def _runtime_planner(
         self, repos: Repositories, scope: Scope, cluster: Cluster, engine_version: str | None
@@ -463,6 +479,15 @@ class DeploymentService:
         new = self._versions.choose(updated.engine_version)
         latest = repos.read_latest_savepoint(deployment_id=current.id, include_checkpoints=True)
         check_engine_change(old, new, has_state=latest is not None)
+
+
+def _check_expected_version(patch: DeploymentPatch, current: Deployment) -> None:
+    if patch.expected_version is not None and patch.expected_version != current.version:
+        raise Conflict(
+            f"deployment {current.id} is at version {current.version}, "
+            f"not {patch.expected_version}: re-read it and apply your change again",
+            code=ErrorCode.STALE_VERSION,
+        )
 
 
 def _check_queue(repos: Repositories, deployment: Deployment) -> None:
