@@ -90,3 +90,8 @@ class UdfStore(Protocol):
     def transaction(self) -> AbstractContextManager[UdfRepositories]:
         """One unit of work: commit on success, roll back on any exception."""
         ...
+
+    def reading(self) -> AbstractContextManager[UdfRepositories]:
+        """A unit of work that only reads (no transaction around it where the store
+        can do without one)."""
+        ...

@@ -33,7 +33,7 @@ class NamespaceCatalogStore(SessionStore[_Session]):
         super().__init__(url_or_engine, _Session, **engine_options)
 
     def read_catalog(self, *, workspace: str, namespace: str) -> SqlCatalog:
-        with self.transaction() as tx:
+        with self.reading() as tx:
             row = tx.session.get(SqlCatalogRow, (workspace, namespace))
             if row is None:
                 return SqlCatalog(workspace=workspace, namespace=namespace)

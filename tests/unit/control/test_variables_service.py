@@ -96,6 +96,10 @@ class InMemoryVariableStore:
         yield _Repos(working)
         self.rows = working
 
+    @contextmanager
+    def reading(self) -> Iterator[_Repos]:  # on a copy: a write in a read is dropped
+        yield _Repos(copy.deepcopy(self.rows))
+
 
 @dataclass
 class World:

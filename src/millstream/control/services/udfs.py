@@ -345,7 +345,7 @@ class UdfService:
 
     def libraries_for(self, scope: Scope, script: str) -> SqlLibraries:
         """The statements and jars a SQL job of the namespace needs for ``script``."""
-        with self._udfs.transaction() as repos:
+        with self._udfs.reading() as repos:
             functions = repos.read_udf_functions(**_where(scope))
             connectors = repos.read_custom_connectors(**_where(scope))
             artifacts = (

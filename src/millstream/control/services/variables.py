@@ -59,6 +59,11 @@ class VariableStore(Protocol):
         """One unit of work: commit on success, roll back on any exception."""
         ...
 
+    def reading(self) -> AbstractContextManager[VariableRepositories]:
+        """A unit of work that only reads (no transaction around it where the store
+        can do without one)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ResolvedVariables:
@@ -180,7 +185,7 @@ class VariableService:
 
     def resolve(self, scope: Scope) -> ResolvedVariables:
         """Every variable of the namespace in clear (Encrypted ones decrypted)."""
-        with self._store.transaction() as repos:
+        with self._store.reading() as repos:
             found, _ = repos.read_variables(workspace=scope.workspace, namespace=scope.namespace)
         values: dict[str, str] = {}
         secret: set[str] = set()
