@@ -8,7 +8,8 @@ that was the difference between a steady tick's median and its 90th percentile.
 one, and again every ``every`` seconds, it unfreezes, collects everything and freezes
 what survived (``gc.freeze``), so later collections walk only what is new. Unfreezing
 first means a cycle that became garbage after a freeze is still collected, a few
-minutes late, never leaked.
+minutes late, never leaked. An API process (``serving.run_server``) freezes what it
+built at start the same way, before it serves, and refreezes on the same schedule.
 """
 
 from __future__ import annotations
