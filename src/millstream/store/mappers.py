@@ -527,7 +527,7 @@ def cluster_columns(cluster: Cluster) -> Columns:
     }
 
 
-def cluster_from_row(row: ClusterRow) -> Cluster:
+def cluster_from_row(row: ClusterRow | Row[Any]) -> Cluster:
     spec = dict(row.spec or {})
     state = dict(row.state or {})
     failure = state.get("failure")

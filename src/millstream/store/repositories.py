@@ -79,6 +79,14 @@ _DEPLOYMENT = select(DeploymentRow.__table__).where(
     DeploymentRow.workspace == bindparam("workspace"),
     DeploymentRow.namespace == bindparam("namespace"),
 )
+_DEPLOYMENT_BY_NAME = select(DeploymentRow.__table__).where(
+    DeploymentRow.workspace == bindparam("workspace"),
+    DeploymentRow.namespace == bindparam("namespace"),
+    DeploymentRow.name == bindparam("name"),
+)
+_CLUSTER_BY_NAME = select(ClusterRow.__table__).where(
+    ClusterRow.workspace == bindparam("workspace"), ClusterRow.name == bindparam("name")
+)
 _DEPLOYMENT_EXISTS = select(DeploymentRow.id).where(
     DeploymentRow.id == bindparam("deployment_id"),
     DeploymentRow.workspace == bindparam("workspace"),
@@ -195,12 +203,8 @@ class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
     def read_deployment_by_name(
         self, *, workspace: str, namespace: str, name: str
     ) -> Deployment | None:
-        row = self._first(
-            select(DeploymentRow).where(
-                DeploymentRow.workspace == workspace,
-                DeploymentRow.namespace == namespace,
-                DeploymentRow.name == name,
-            )
+        row = self._prepared_first(
+            _DEPLOYMENT_BY_NAME, workspace=workspace, namespace=namespace, name=name
         )
         return mappers.deployment_from_row(row) if row else None
 
@@ -477,9 +481,7 @@ class SqlRepositories(SqlQueueRepositories, SqlJobHeadRepositories):
     # ----------------------------------------------------------------------- clusters
 
     def read_cluster(self, *, workspace: str, name: str) -> Cluster | None:
-        row = self._first(
-            select(ClusterRow).where(ClusterRow.workspace == workspace, ClusterRow.name == name)
-        )
+        row = self._prepared_first(_CLUSTER_BY_NAME, workspace=workspace, name=name)
         return mappers.cluster_from_row(row) if row else None
 
     def read_clusters(self, *, workspace: str | None = None) -> list[Cluster]:

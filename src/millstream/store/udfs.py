@@ -11,7 +11,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Index, String, Text, UniqueConstraint, delete, select
+from sqlalchemy import (
+    Engine,
+    Index,
+    Row,
+    String,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -85,6 +95,26 @@ class CustomConnectorRow(Base):
     modified_at: Mapped[datetime]
 
 
+# Read with every SQL deployment created or updated (UdfService.libraries_for): prepared
+# Core statements, no ORM loading.
+_FUNCTIONS = (
+    select(UdfFunctionRow.__table__)
+    .where(
+        UdfFunctionRow.workspace == bindparam("workspace"),
+        UdfFunctionRow.namespace == bindparam("namespace"),
+    )
+    .order_by(UdfFunctionRow.name)
+)
+_CONNECTORS = (
+    select(CustomConnectorRow.__table__)
+    .where(
+        CustomConnectorRow.workspace == bindparam("workspace"),
+        CustomConnectorRow.namespace == bindparam("namespace"),
+    )
+    .order_by(CustomConnectorRow.name)
+)
+
+
 class SqlUdfRepositories:
     """The ``UdfRepositories`` port on one session."""
 
@@ -137,11 +167,8 @@ class SqlUdfRepositories:
     # ------------------------------------------------------------------ functions
 
     def read_udf_functions(self, *, workspace: str, namespace: str) -> list[UdfFunction]:
-        rows = self._session.scalars(
-            select(UdfFunctionRow)
-            .where(UdfFunctionRow.workspace == workspace, UdfFunctionRow.namespace == namespace)
-            .order_by(UdfFunctionRow.name)
-        )
+        where = {"workspace": workspace, "namespace": namespace}
+        rows = self._session.connection().execute(_FUNCTIONS, where)
         return [
             UdfFunction(
                 workspace=row.workspace,
@@ -181,14 +208,8 @@ class SqlUdfRepositories:
     # ------------------------------------------------------------------ connectors
 
     def read_custom_connectors(self, *, workspace: str, namespace: str) -> list[CustomConnector]:
-        rows = self._session.scalars(
-            select(CustomConnectorRow)
-            .where(
-                CustomConnectorRow.workspace == workspace,
-                CustomConnectorRow.namespace == namespace,
-            )
-            .order_by(CustomConnectorRow.name)
-        )
+        where = {"workspace": workspace, "namespace": namespace}
+        rows = self._session.connection().execute(_CONNECTORS, where)
         return [_connector(row) for row in rows]
 
     def save_custom_connector(self, *, connector: CustomConnector) -> None:
@@ -304,7 +325,7 @@ def _connector_values(connector: CustomConnector) -> dict[str, Any]:
     }
 
 
-def _connector(row: CustomConnectorRow) -> CustomConnector:
+def _connector(row: CustomConnectorRow | Row[Any]) -> CustomConnector:
     content = row.content or {}
     return CustomConnector(
         workspace=row.workspace,
