@@ -9,7 +9,8 @@ one, and again every ``every`` seconds, it unfreezes, collects everything and fr
 what survived (``gc.freeze``), so later collections walk only what is new. Unfreezing
 first means a cycle that became garbage after a freeze is still collected, a few
 minutes late, never leaked. An API process (``serving.run_server``) freezes what it
-built at start the same way, before it serves, and refreezes on the same schedule.
+built at start the same way, before it serves, refreezes on the same schedule, and
+``settle``s once a minute in between.
 """
 
 from __future__ import annotations
@@ -53,3 +54,15 @@ class HeapFreezer:
             gc.get_freeze_count(),
             1000 * (time.perf_counter() - started),
         )
+
+    def settle(self) -> None:
+        """Freeze what survived since the last freeze, after a collection of the young
+        generations only (a few ms: the frozen heap is not walked). For a process that
+        keeps allocating long-lived objects between full refreezes (an API process: its
+        first requests build caches and compiled statements): full collections then
+        walk a minute's survivors, not everything since the last ``__call__``. What
+        becomes garbage after being frozen here is collected by the next ``__call__``."""
+        if self._frozen_at is None:
+            return
+        gc.collect(1)
+        gc.freeze()

@@ -65,3 +65,23 @@ def test_a_cycle_that_became_garbage_after_a_freeze_is_collected_at_the_next_one
     clock.now = 10.0
     freezer(None)  # ...until the freezer thaws the heap and collects it
     assert gone() is None
+
+
+def test_settle_freezes_what_survived_since_without_thawing_the_heap() -> None:
+    clock = _Clock()
+    freezer = HeapFreezer(every=600.0, clock=clock)
+    early = [0]
+    freezer.settle()  # nothing frozen yet: nothing to settle onto
+    assert not _frozen(early)
+    freezer(None)
+    node = _Node()
+    gone = weakref.ref(node)
+    survivor = [3]
+    freezer.settle()
+    assert _frozen(survivor)
+    del node
+    freezer.settle()  # the cycle frozen by the first settle stays...
+    assert gone() is not None
+    clock.now = 600.0
+    freezer(None)  # ...until the next full refreeze collects it
+    assert gone() is None
