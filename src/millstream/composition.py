@@ -84,13 +84,14 @@ from millstream.observability import (
 )
 from millstream.observability.latest_samples import SqlLatestSamples
 from millstream.store import SqlStore, leader_lock_for, upgrade
-from millstream.store.access import SqlAccessStore, nonce_writer_store
+from millstream.store.access import SqlAccessStore
 from millstream.store.catalog import SqlCatalogStore
 from millstream.store.cipher import SECRET_KEY_FILE, load_cipher
 from millstream.store.drafts import DraftStore
 from millstream.store.external_keys import SqlExternalKeyStore
 from millstream.store.hot_updates import SqlHotUpdateStore
 from millstream.store.namespaces import SqlNamespaceStore
+from millstream.store.nonce_writers import nonce_writer_store
 from millstream.store.sql_catalogs import NamespaceCatalogStore
 from millstream.store.sql_files import SqlFileStore
 from millstream.store.udfs import SqlUdfStore

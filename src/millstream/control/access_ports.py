@@ -18,7 +18,7 @@ from millstream.domain.access import AccessKey, AuditEntry, Member, User
 
 SpentNonce = tuple[str, str, datetime]  # (key id, nonce, seen at)
 
-__all__ = ["AccessRepositories", "AccessStore", "SecretCipher", "SpentNonce"]
+__all__ = ["AccessRepositories", "AccessStore", "NonceLedger", "SecretCipher", "SpentNonce"]
 
 
 class AccessRepositories(Protocol):
@@ -87,6 +87,13 @@ class AccessStore(Protocol):
     def transaction(self) -> AbstractContextManager[AccessRepositories]:
         """One unit of work: commit on success, roll back on any exception."""
         ...
+
+
+class NonceLedger(Protocol):
+    """Where a batch of signature nonces is spent (``NonceBatches``): each in the store
+    before this returns, ``AccessRepositories.spend_nonces``' answer."""
+
+    def spend_nonces(self, *, nonces: Sequence[SpentNonce]) -> tuple[list[bool], int]: ...
 
 
 class SecretCipher(Protocol):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -45,7 +44,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -53,11 +51,9 @@ from millstream.control.access_ports import SpentNonce
 from millstream.control.ports import Page
 from millstream.domain.access import AccessKey, AuditEntry, KeyStatus, Member, Role, User
 from millstream.domain.errors import Conflict, ErrorCode, NotFound
-from millstream.store.database import is_memory_sqlite, sqlite_path
 from millstream.store.errors import integrity_violation
 from millstream.store.models import Base, NamespaceRow
 from millstream.store.store import SessionStore
-from millstream.store.wal_checkpoints import quiet_checkpoints
 from millstream.store.write_gate import WriteGate
 
 __all__ = [
@@ -69,7 +65,6 @@ __all__ = [
     "SqlAccessStore",
     "UsedNonceRow",
     "UserRow",
-    "nonce_writer_store",
 ]
 
 _ID = String(64)
@@ -354,24 +349,8 @@ class SqlAccessRepositories:
             return fresh, self.read_access_generation()
         # One statement (and, on the nonce writer's autocommit connection, one round
         # trip): the inserts and the generation read after them, in one snapshot.
-        first: dict[tuple[str, str], SpentNonce] = {}
-        for key_id, nonce, seen_at in nonces:
-            first.setdefault((key_id, nonce), (key_id, nonce, seen_at))
-        rows = connection.execute(
-            _SPEND_NONCES,
-            {
-                "key_ids": [key_id for key_id, _, _ in first.values()],
-                "nonces": [nonce for _, nonce, _ in first.values()],
-                "seen_ats": [seen_at for _, _, seen_at in first.values()],
-            },
-        ).all()
-        generation = next((int(row[0]) for row in rows if row[0] is not None), 0)
-        inserted = {(row[1], row[2]) for row in rows if row[1] is not None}
-        fresh = []
-        for key_id, nonce, _ in nonces:
-            fresh.append((key_id, nonce) in inserted)
-            inserted.discard((key_id, nonce))  # a second one in the batch is a replay
-        return fresh, generation
+        rows = connection.execute(SPEND_NONCES, spend_parameters(nonces)).all()
+        return spent_nonces(nonces, rows)
 
     def delete_nonces(self, *, seen_before: datetime) -> int:
         result = self._session.execute(
@@ -401,7 +380,7 @@ _GENERATION = select(AccessGenerationRow.generation).where(AccessGenerationRow.i
 # off for its transaction: the commit returns without waiting for the disk, and the rows
 # are visible to every replica at once. ON CONFLICT DO NOTHING, not a caught
 # IntegrityError, which would abort the whole transaction.
-_SPEND_NONCES = text(
+SPEND_NONCES = text(
     """
     WITH relax AS (SELECT set_config('synchronous_commit', 'off', true) AS relaxed),
     fresh AS (
@@ -428,6 +407,31 @@ _USE_NONCE = (
     .on_conflict_do_nothing()
     .returning(UsedNonceRow.nonce)
 )
+
+
+def spend_parameters(nonces: Sequence[SpentNonce]) -> dict[str, list[Any]]:
+    """``SPEND_NONCES``' parameters: each (key, nonce) once, its first sighting."""
+    first: dict[tuple[str, str], SpentNonce] = {}
+    for key_id, nonce, seen_at in nonces:
+        first.setdefault((key_id, nonce), (key_id, nonce, seen_at))
+    return {
+        "key_ids": [key_id for key_id, _, _ in first.values()],
+        "nonces": [nonce for _, nonce, _ in first.values()],
+        "seen_ats": [seen_at for _, _, seen_at in first.values()],
+    }
+
+
+def spent_nonces(
+    nonces: Sequence[SpentNonce], rows: Sequence[Sequence[Any]]
+) -> tuple[list[bool], int]:
+    """``spend_nonces``' answer from ``SPEND_NONCES``' rows."""
+    generation = next((int(row[0]) for row in rows if row[0] is not None), 0)
+    inserted = {(row[1], row[2]) for row in rows if row[1] is not None}
+    fresh = []
+    for key_id, nonce, _ in nonces:
+        fresh.append((key_id, nonce) in inserted)
+        inserted.discard((key_id, nonce))  # a second one in the batch is a replay
+    return fresh, generation
 
 
 def _user(row: UserRow) -> User:
@@ -472,37 +476,14 @@ def _audit(row: AuditEntryRow) -> AuditEntry:
 
 
 class SqlAccessStore(SessionStore[SqlAccessRepositories]):
-    """Sessions over an engine of its own (from a URL) or a shared one."""
+    """Sessions over an engine of its own (from a URL) or a shared one; a
+    ``NonceLedger`` spending each batch in a transaction of its own."""
 
     def __init__(
         self, url_or_engine: str | Engine, *, write_gate: WriteGate | None = None, **options: Any
     ) -> None:
         super().__init__(url_or_engine, SqlAccessRepositories, write_gate=write_gate, **options)
 
-
-class _SqliteNonceStore(SqlAccessStore):
-    """The nonce writer's store on a SQLite file: the nonce writers of every process
-    (``--workers``) take turns on a ``WriteGate``, and its commits never checkpoint the
-    log (``store.wal_checkpoints``)."""
-
-    def __init__(self, url: str, path: Path) -> None:
-        gate = WriteGate(path.with_name(path.name + ".nonces.lock"))
-        super().__init__(url, write_gate=gate, pool_size=1, max_overflow=0)
-        self._checkpointer = quiet_checkpoints(self.engine, path)
-
-    def close(self) -> None:
-        self._checkpointer.stop()
-        super().close()
-
-
-def nonce_writer_store(url: str, shared: Engine) -> SqlAccessStore:
-    """A store on one connection of its own, for the process's nonce writer
-    (``NonceBatches``); the shared engine for an in-memory SQLite database, where
-    another connection would be another, empty database."""
-    parsed = make_url(url)
-    if is_memory_sqlite(parsed):
-        return SqlAccessStore(shared)
-    if parsed.get_backend_name() == "sqlite":
-        return _SqliteNonceStore(url, sqlite_path(parsed))
-    # Autocommit: its one statement a batch (``spend_nonces``) is its own transaction.
-    return SqlAccessStore(url, pool_size=1, max_overflow=0, isolation_level="AUTOCOMMIT")
+    def spend_nonces(self, *, nonces: Sequence[SpentNonce]) -> tuple[list[bool], int]:
+        with self.transaction() as repos:
+            return repos.spend_nonces(nonces=nonces)

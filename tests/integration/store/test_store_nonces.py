@@ -7,17 +7,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import event, text
 
-from millstream.store.access import SqlAccessStore, nonce_writer_store
+from millstream.domain.errors import StoreUnavailable
+from millstream.store.access import SqlAccessStore
 from millstream.store.database import create_database_engine
+from millstream.store.nonce_writers import nonce_writer_store
 
 T0 = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
 
 def _spend(store: SqlAccessStore, *nonces: tuple[str, str]) -> tuple[list[bool], int]:
-    with store.transaction() as repos:
-        return repos.spend_nonces(nonces=[(key, nonce, T0) for key, nonce in nonces])
+    """As ``NonceBatches`` spends a batch: through the store's ``NonceLedger``."""
+    return store.spend_nonces(nonces=[(key, nonce, T0) for key, nonce in nonces])
 
 
 def test_a_nonce_is_fresh_once_per_key_whatever_the_batch(database_url: str) -> None:
@@ -49,6 +52,8 @@ def test_a_nonce_is_fresh_once_per_key_whatever_the_batch(database_url: str) -> 
 def test_the_nonce_writer_spends_a_batch_in_one_statement_on_postgresql(
     database_url: str,
 ) -> None:
+    """SQLite: a statement a nonce, then the generation. PostgreSQL: one prepared
+    statement on the writer's own raw connection, outside SQLAlchemy's execution."""
     engine = create_database_engine(database_url)
     writer = nonce_writer_store(database_url, engine)
     statements: list[str] = []
@@ -59,12 +64,40 @@ def test_the_nonce_writer_spends_a_batch_in_one_statement_on_postgresql(
     event.listen(writer.engine, "before_cursor_execute", count)
     try:
         assert _spend(writer, ("k9", "x"), ("k9", "y"), ("k9", "z"))[0] == [True] * 3
+        assert _spend(writer, ("k9", "x"))[0] == [False]
+        if engine.dialect.name == "postgresql":
+            driver = writer._connection.driver_connection  # type: ignore[attr-defined]
+            prepared = driver.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+            assert prepared[0] >= 1  # the batch statement, prepared on the server
         with writer.transaction() as repos:
             repos.delete_nonces(seen_before=datetime(2100, 1, 1, tzinfo=UTC))
     finally:
         writer.close()
         engine.dispose()
     if engine.dialect.name == "postgresql":
-        assert len(statements) == 2  # the batch, and the clean-up
+        assert len(statements) == 1  # only the clean-up went through SQLAlchemy
     else:
-        assert len(statements) == 5  # three inserts, the generation, the clean-up
+        assert len(statements) == 7  # 3 + 1 inserts, a generation after each batch, the clean-up
+
+
+@pytest.mark.postgres
+def test_a_lost_writer_connection_is_store_unavailable_and_the_next_batch_reconnects(
+    database_url: str,
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the raw nonce connection is PostgreSQL's")
+    engine = create_database_engine(database_url)
+    writer = nonce_writer_store(database_url, engine)
+    try:
+        assert _spend(writer, ("k7", "a"))[0] == [True]
+        driver = writer._connection.driver_connection  # type: ignore[attr-defined]
+        with engine.connect() as other:
+            other.execute(
+                text("SELECT pg_terminate_backend(:pid)"), {"pid": driver.info.backend_pid}
+            )
+        with pytest.raises(StoreUnavailable):
+            _spend(writer, ("k7", "b"))
+        assert _spend(writer, ("k7", "b"), ("k7", "a"))[0] == [True, False]  # a new connection
+    finally:
+        writer.close()
+        engine.dispose()

@@ -12,8 +12,8 @@ import threading
 import time
 from pathlib import Path
 
-from millstream.store.access import nonce_writer_store
 from millstream.store.database import create_database_engine, json_loads
+from millstream.store.nonce_writers import nonce_writer_store
 from millstream.store.wal_checkpoints import quiet_checkpoints
 from millstream.store.write_gate import WriteGate
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from millstream.control.access_ports import AccessRepositories
-from millstream.control.services.nonce_batches import NonceBatches, Spent
+from millstream.control.services.nonce_batches import NonceBatches, Spent, TransactionalLedger
 from millstream.domain.errors import StoreUnavailable
 from tests.unit.auth.fakes import InMemoryAccessStore
 
@@ -61,7 +61,7 @@ def _spend_all(batches: NonceBatches, nonces: list[str | None]) -> list[Spent | 
 
 def test_a_lone_request_is_answered_after_its_own_transaction() -> None:
     store = InMemoryAccessStore()
-    batches = NonceBatches(store)
+    batches = NonceBatches(TransactionalLedger(store))
     assert batches.spend(key_id="k", nonce="n1", seen_at=AT).fresh
     assert not batches.spend(key_id="k", nonce="n1", seen_at=AT).fresh
     assert batches.spend(key_id="other", nonce="n1", seen_at=AT).fresh
@@ -70,7 +70,7 @@ def test_a_lone_request_is_answered_after_its_own_transaction() -> None:
 
 def test_requests_arriving_together_share_a_transaction_and_a_nonce_is_new_once() -> None:
     store = _SlowStore()
-    batches = NonceBatches(store)
+    batches = NonceBatches(TransactionalLedger(store))
     first = threading.Thread(
         target=batches.spend, kwargs={"key_id": "k", "nonce": "a", "seen_at": AT}
     )
@@ -95,7 +95,7 @@ def test_a_failed_batch_fails_every_request_in_it_and_the_next_batch_works() -> 
     store = _SlowStore()
     store.fail = StoreUnavailable("the database is gone")
     store.release.set()
-    batches = NonceBatches(store)
+    batches = NonceBatches(TransactionalLedger(store))
     answers = _spend_all(batches, ["a", "b", "c"])
     assert all(isinstance(a, StoreUnavailable) for a in answers)
     store.fail = None
@@ -105,7 +105,7 @@ def test_a_failed_batch_fails_every_request_in_it_and_the_next_batch_works() -> 
 @pytest.mark.parametrize("max_batch", [1, 2])
 def test_batches_never_exceed_their_size(max_batch: int) -> None:
     store = InMemoryAccessStore()
-    batches = NonceBatches(store, max_batch=max_batch)
+    batches = NonceBatches(TransactionalLedger(store), max_batch=max_batch)
     answers = _spend_all(batches, [f"n{i}" for i in range(6)])
     assert all(isinstance(a, Spent) and a.fresh for a in answers)
     assert store.transactions >= 6 // max_batch

@@ -20,7 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from millstream.control.access_ports import AccessRepositories, AccessStore, SecretCipher
+from millstream.control.access_ports import (
+    AccessRepositories,
+    AccessStore,
+    NonceLedger,
+    SecretCipher,
+)
 from millstream.control.context import Actor, Scope
 from millstream.control.ports import Page
 from millstream.control.services.access_cache import Entry
@@ -97,10 +102,10 @@ class AccessService:
         clock: Callable[[], datetime] = _utc_now,
         touch_interval: timedelta = timedelta(minutes=1),
         nonce_window: timedelta = timedelta(minutes=15),
-        nonce_store: AccessStore | None = None,
+        nonce_store: NonceLedger | None = None,
     ) -> None:
-        """``nonce_store``: where nonces are spent (default ``store``; the server gives
-        the nonce writer a connection of its own)."""
+        """``nonce_store``: where nonces are spent (default a transaction of ``store``;
+        the server gives the nonce writer a connection of its own)."""
         self._store = store
         self._cipher = cipher
         self._clock = clock

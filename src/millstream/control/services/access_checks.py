@@ -21,10 +21,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from millstream.control.access_ports import AccessRepositories, AccessStore, SecretCipher
+from millstream.control.access_ports import (
+    AccessRepositories,
+    AccessStore,
+    NonceLedger,
+    SecretCipher,
+)
 from millstream.control.context import Actor, Scope
 from millstream.control.services.access_cache import Entry, GenerationCache
-from millstream.control.services.nonce_batches import NonceBatches, Spent
+from millstream.control.services.nonce_batches import NonceBatches, Spent, TransactionalLedger
 from millstream.domain.access import AccessKey, Permission, Role, new_secret
 from millstream.domain.errors import ErrorCode, NotFound, PermissionDenied, Unauthenticated
 
@@ -76,7 +81,7 @@ class RequestChecks:
         clock: Callable[[], datetime],
         touch_interval: timedelta,
         nonce_window: timedelta,
-        nonce_store: AccessStore | None = None,
+        nonce_store: NonceLedger | None = None,
     ) -> None:
         self._store = store
         self._cipher = cipher
@@ -89,7 +94,9 @@ class RequestChecks:
         self._keys: GenerationCache[str, ResolvedKey] = GenerationCache()
         self._roles: GenerationCache[tuple[str, str, str], Role] = GenerationCache()
         self._touched: dict[str, datetime] = {}  # key id -> last_used_at this process wrote
-        self._nonces = NonceBatches(store if nonce_store is None else nonce_store)
+        self._nonces = NonceBatches(
+            TransactionalLedger(store) if nonce_store is None else nonce_store
+        )
         self._retried: dict[tuple[str, str], Spent] = {}  # nonces of AccessChanged requests
 
     def resolve(self, key_id: str) -> ResolvedKey:

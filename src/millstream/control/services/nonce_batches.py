@@ -20,13 +20,14 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from millstream.control.access_ports import AccessStore
+from millstream.control.access_ports import AccessStore, NonceLedger, SpentNonce
 
-__all__ = ["NonceBatches", "Spent"]
+__all__ = ["NonceBatches", "Spent", "TransactionalLedger"]
 
 _log = logging.getLogger(__name__)
 
@@ -52,11 +53,22 @@ class _Request:
     answer: Future[Spent] = field(default_factory=Future)
 
 
+class TransactionalLedger:
+    """A ``NonceLedger`` spending each batch in a transaction of ``store``."""
+
+    def __init__(self, store: AccessStore) -> None:
+        self._store = store
+
+    def spend_nonces(self, *, nonces: Sequence[SpentNonce]) -> tuple[list[bool], int]:
+        with self._store.transaction() as repos:
+            return repos.spend_nonces(nonces=nonces)
+
+
 class NonceBatches:
     """The process's writer of nonces; thread-safe."""
 
-    def __init__(self, store: AccessStore, *, max_batch: int = MAX_BATCH) -> None:
-        self._store = store
+    def __init__(self, ledger: NonceLedger, *, max_batch: int = MAX_BATCH) -> None:
+        self._ledger = ledger
         self._max_batch = max_batch
         self._waiting: queue.SimpleQueue[_Request] = queue.SimpleQueue()
         self._start_lock = threading.Lock()
@@ -93,13 +105,9 @@ class NonceBatches:
     def _write(self, batch: list[_Request]) -> None:
         signed = [request for request in batch if request.nonce is not None]
         try:
-            with self._store.transaction() as repos:
-                # The writes first (``spend_nonces`` reads after them): a SQLite
-                # transaction that reads and then writes fails at once when another
-                # process wrote in between; one that starts by writing waits its turn.
-                spent, generation = repos.spend_nonces(
-                    nonces=[(r.key_id, r.nonce or "", r.seen_at) for r in signed]
-                )
+            spent, generation = self._ledger.spend_nonces(
+                nonces=[(r.key_id, r.nonce or "", r.seen_at) for r in signed]
+            )
         except Exception as error:  # every request of the batch learns why
             _log.debug("a batch of %d nonces was not recorded: %s", len(batch), error)
             for request in batch:
