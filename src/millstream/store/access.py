@@ -8,7 +8,8 @@ use one pool. Used nonces live in the database, not in memory, so a request repl
 against another replica of the server is refused too; on PostgreSQL the transaction
 that spends one does not wait for its WAL flush (``synchronous_commit = off`` for that
 transaction only): the row is visible to every replica at once, only a crash of
-PostgreSQL itself could forget the last fraction of a second of nonces.
+PostgreSQL itself could forget the last fraction of a second of nonces. The nonce
+writer's own stores (one connection each) are in ``store.nonce_writers``.
 
 ``access_generation`` is one row whose value database triggers (migration 0014) change
 whenever a user, a key's status, owner or secret, or a member changes, by any writer
@@ -57,6 +58,7 @@ from millstream.store.store import SessionStore
 from millstream.store.write_gate import WriteGate
 
 __all__ = [
+    "SPEND_NONCES",
     "AccessGenerationRow",
     "AccessKeyRow",
     "AuditEntryRow",
@@ -65,6 +67,8 @@ __all__ = [
     "SqlAccessStore",
     "UsedNonceRow",
     "UserRow",
+    "spend_parameters",
+    "spent_nonces",
 ]
 
 _ID = String(64)

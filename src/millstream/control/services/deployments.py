@@ -397,10 +397,10 @@ class DeploymentService:
     def _planning_preamble(
         self, scope: Scope, deployment: Deployment, namespace: ResolvedVariables
     ) -> dict[str, Any]:
-        """What ``_check`` plans a SQL deployment's script with (``catalog_preamble``),
-        read before ``_check``'s transaction: the catalog and the functions have their
-        own transactions, and one opened inside another waits for a second pooled
-        connection (under load every thread holds one and waits: the pool deadlocks)."""
+        """What ``_plan`` plans a SQL deployment's script with (``catalog_preamble``),
+        read outside any other unit of work: the catalog and the functions have their
+        own, and one opened inside another waits for a second pooled connection (under
+        load every thread holds one and waits: the pool deadlocks)."""
         if deployment.artifact.kind is not ArtifactKind.SQLSCRIPT:
             return {}
         try:
@@ -410,7 +410,7 @@ class DeploymentService:
                 where="the SQL script",
             )
         except (UnknownVariable, InvalidInput):
-            return {}  # _check says why, or plans it at start
+            return {}  # _plan says why, or it is planned at start
         return self.catalog_preamble(scope, script)
 
     def _checked(self, repos: Repositories, deployment: Deployment) -> Cluster:
