@@ -15,6 +15,7 @@ from sqlalchemy import (
     Engine,
     Index,
     Row,
+    Select,
     String,
     Text,
     UniqueConstraint,
@@ -95,24 +96,18 @@ class CustomConnectorRow(Base):
     modified_at: Mapped[datetime]
 
 
-# Read with every SQL deployment created or updated (UdfService.libraries_for): prepared
-# Core statements, no ORM loading.
-_FUNCTIONS = (
-    select(UdfFunctionRow.__table__)
-    .where(
-        UdfFunctionRow.workspace == bindparam("workspace"),
-        UdfFunctionRow.namespace == bindparam("namespace"),
+def _of_namespace(model: type[UdfFunctionRow] | type[CustomConnectorRow]) -> Select[Any]:
+    """A namespace's rows by name, as a prepared Core statement: read with every SQL
+    deployment created or updated (``UdfService.libraries_for``), no ORM loading."""
+    return (
+        select(model.__table__)
+        .where(model.workspace == bindparam("workspace"), model.namespace == bindparam("namespace"))
+        .order_by(model.name)
     )
-    .order_by(UdfFunctionRow.name)
-)
-_CONNECTORS = (
-    select(CustomConnectorRow.__table__)
-    .where(
-        CustomConnectorRow.workspace == bindparam("workspace"),
-        CustomConnectorRow.namespace == bindparam("namespace"),
-    )
-    .order_by(CustomConnectorRow.name)
-)
+
+
+_FUNCTIONS = _of_namespace(UdfFunctionRow)
+_CONNECTORS = _of_namespace(CustomConnectorRow)
 
 
 class SqlUdfRepositories:
