@@ -15,6 +15,7 @@ on a connection of its own, for each kind of database.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -32,7 +33,12 @@ from millstream.store.access import (
     spend_parameters,
     spent_nonces,
 )
-from millstream.store.database import is_memory_sqlite, sqlite_path
+from millstream.store.database import (
+    PING_AFTER_IDLE_SECONDS,
+    is_memory_sqlite,
+    sqlite_path,
+)
+from millstream.store.errors import translate_errors
 from millstream.store.wal_checkpoints import quiet_checkpoints
 from millstream.store.write_gate import WriteGate
 
@@ -70,12 +76,12 @@ class _PostgresNonceStore(SqlAccessStore):
         self._statement = str(SPEND_NONCES.compile(dialect=self.engine.dialect))
         self._lock = threading.Lock()
         self._connection: PoolProxiedConnection | None = None
+        self._used_at = 0.0
 
     def spend_nonces(self, *, nonces: Sequence[SpentNonce]) -> tuple[list[bool], int]:
         parameters = spend_parameters(nonces)
         with self._lock:
-            connection = self._connection or self.engine.raw_connection()
-            self._connection = None  # held again below only if this batch went through
+            connection = self._checked_out()
             try:
                 driver = cast(psycopg.Connection[Any], connection.driver_connection)
                 rows = driver.execute(self._statement, parameters, prepare=True).fetchall()
@@ -86,8 +92,24 @@ class _PostgresNonceStore(SqlAccessStore):
                         f"the database is unavailable ({error}); retry shortly"
                     ) from error
                 raise
-            self._connection = connection
+            self._connection, self._used_at = connection, time.monotonic()
         return spent_nonces(nonces, rows)
+
+    def _checked_out(self) -> PoolProxiedConnection:
+        """The connection, pinged first after ``PING_AFTER_IDLE_SECONDS`` unused (as the
+        pool pings its own): one that died while idle (a restart of PostgreSQL) is
+        replaced before a batch is sent on it, never after."""
+        connection, self._connection = self._connection, None
+        if connection is not None and time.monotonic() - self._used_at > PING_AFTER_IDLE_SECONDS:
+            try:
+                cast(psycopg.Connection[Any], connection.driver_connection).execute("SELECT 1")
+            except psycopg.Error:
+                connection.invalidate()
+                connection = None
+        if connection is None:
+            with translate_errors():
+                connection = self.engine.raw_connection()
+        return connection
 
     def close(self) -> None:
         with self._lock:

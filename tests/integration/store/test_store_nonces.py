@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event, text
 
 from millstream.domain.errors import StoreUnavailable
+from millstream.store import nonce_writers
 from millstream.store.access import SqlAccessStore
 from millstream.store.database import create_database_engine
 from millstream.store.nonce_writers import nonce_writer_store
@@ -98,6 +99,28 @@ def test_a_lost_writer_connection_is_store_unavailable_and_the_next_batch_reconn
         with pytest.raises(StoreUnavailable):
             _spend(writer, ("k7", "b"))
         assert _spend(writer, ("k7", "b"), ("k7", "a"))[0] == [True, False]  # a new connection
+    finally:
+        writer.close()
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_writer_connection_that_died_while_idle_is_replaced_before_a_batch(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the raw nonce connection is PostgreSQL's")
+    monkeypatch.setattr(nonce_writers, "PING_AFTER_IDLE_SECONDS", 0.0)  # always idle
+    engine = create_database_engine(database_url)
+    writer = nonce_writer_store(database_url, engine)
+    try:
+        assert _spend(writer, ("k6", "a"))[0] == [True]
+        driver = writer._connection.driver_connection  # type: ignore[attr-defined]
+        with engine.connect() as other:
+            other.execute(
+                text("SELECT pg_terminate_backend(:pid)"), {"pid": driver.info.backend_pid}
+            )
+        assert _spend(writer, ("k6", "b"), ("k6", "a"))[0] == [True, False]  # no error seen
     finally:
         writer.close()
         engine.dispose()
