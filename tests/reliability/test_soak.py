@@ -54,6 +54,7 @@ SECONDS = float(os.environ.get("MILLSTREAM_SOAK_SECONDS", "30"))
 DEPLOYMENTS = int(os.environ.get("MILLSTREAM_SOAK_DEPLOYMENTS", "3"))
 SHARED_CLUSTER_LIMIT = 3  # the session cluster has 4 slots
 TERMINAL = frozenset({"CANCELLED", "FAILED", "FINISHED"})
+SETTLED_FOR = 10.0  # seconds every deployment must stay RUNNING after the chaos
 RSS_WARMUP = 30.0  # seconds of a server's life before its RSS baseline is taken
 RSS_ASSERTED_LIFE = 300.0
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
@@ -393,15 +394,22 @@ def test_soak_loses_duplicates_and_orphans_nothing(
             server.start(timeout=120)
 
     # ---- settle: every deployment reaches RUNNING (a stopped one is started again)
+    # and stays there for SETTLED_FOR: the last kill's after-effects outlive the chaos
+    # (a JobManager restarted just before it ended comes back without its jobs, which
+    # are then resubmitted), so one look at "all RUNNING" can come too early.
     settle_ends = time.monotonic() + 180
+    running_since: float | None = None
     while time.monotonic() < settle_ends:
         for cycle in cycles:
             cycle.step(api, tally, rng, settle=True)
         tally.jobs_duplicated += _duplicates(soak_flink, names)
-        if all(_running(api, c) for c in cycles):
+        if not all(_running(api, c) for c in cycles):
+            running_since = None
+        elif running_since is None:
+            running_since = time.monotonic()
+        elif time.monotonic() - running_since >= SETTLED_FOR:
             break
         time.sleep(0.5)
-    time.sleep(3.0)  # a few ticks on the settled state
     for cycle in cycles:
         live = live_flink_jobs(soak_flink.rest_url, cycle.name)
         if _running(api, cycle):
