@@ -342,7 +342,10 @@ class SqlAccessRepositories:
     def spend_nonces(self, *, nonces: Sequence[SpentNonce]) -> tuple[list[bool], int]:
         connection = self._session.connection()
         if connection.dialect.name != "postgresql":
-            # RETURNING rather than rowcount: the row is there only for a new nonce.
+            # RETURNING rather than rowcount: the row is there only for a new nonce. The
+            # writes come first, the generation read after them: a SQLite transaction
+            # that reads and then writes fails at once when another process wrote in
+            # between; one that starts by writing waits its turn.
             fresh = [
                 connection.execute(
                     _USE_NONCE, {"key_id": key_id, "nonce": nonce, "seen_at": seen_at}
